@@ -1,0 +1,140 @@
+// Package cli holds what pcapmeter's binaries share on the command line:
+// validating user values before they go anywhere near tshark, turning
+// errors into the one line a user reads, exit codes, and Ctrl-C handling.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/pcapmeter/pcapmeter/capfile"
+	"github.com/pcapmeter/pcapmeter/httplat"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// Exit codes shared by every binary.
+const (
+	ExitOK          = 0
+	ExitError       = 1   // nothing (trustworthy) to report
+	ExitUsage       = 2   // bad flags or arguments
+	ExitPartial     = 3   // a report was printed but covers only part of the input
+	ExitInterrupted = 130 // Ctrl-C
+)
+
+// ParseIP validates a server address given by a user. Only a literal IPv4
+// or IPv6 address passes (no host names, no zones), so the value is safe
+// to place in a display filter.
+func ParseIP(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("invalid IP address %q: give a literal IPv4 or IPv6 address such as 10.0.0.5 or 2001:db8::1", s)
+	}
+	return a.Unmap(), nil
+}
+
+// ParsePort validates a TCP port given by a user: 1 to 65535.
+func ParsePort(s string) (uint16, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("invalid port %q: give a number from 1 to 65535", s)
+	}
+	return uint16(n), nil
+}
+
+// ParsePercentiles reads a comma-separated percentile list ("25,50,99.9").
+func ParsePercentiles(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(p > 0 && p <= 100) {
+			return nil, fmt.Errorf("invalid percentile %q: give numbers above 0 and at most 100, e.g. 25,50,75,95,99,99.9", f)
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty percentile list")
+	}
+	return out, nil
+}
+
+// ParseKLBase reads --kl-base: "2" (bits) or "e" (nats).
+func ParseKLBase(s string) (float64, string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "2":
+		return 2, "bits", nil
+	case "e":
+		return 2.718281828459045, "nats", nil
+	}
+	return 0, "", fmt.Errorf("invalid --kl-base %q: give 2 (bits) or e (nats)", s)
+}
+
+// SignalContext returns a context cancelled on SIGINT/SIGTERM, so that a
+// Ctrl-C kills and reaps tshark before the program exits.
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// Describe turns an error into the one line a user reads: what is wrong
+// and what to do about it.
+func Describe(err error) string {
+	var (
+		nf   *tshark.NotFoundError
+		old  *tshark.TooOldError
+		exit *tshark.ExitError
+		ferr *parse.FormatError
+		perr *os.PathError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted; no report"
+	case errors.As(err, &nf), errors.As(err, &old):
+		return err.Error()
+	case errors.Is(err, capfile.ErrNotCapture):
+		return fmt.Sprintf("%v; give a pcap or pcapng file (tshark -F pcapng -w OUT -r IN converts most other formats)", err)
+	case errors.Is(err, capfile.ErrEmpty):
+		return fmt.Sprintf("%v; there is nothing to measure (was the capture stopped before any traffic?)", err)
+	case errors.Is(err, capfile.ErrTruncated):
+		return fmt.Sprintf("%v; the file is damaged before its first packet, recapture or recover it", err)
+	case errors.Is(err, os.ErrNotExist) && errors.As(err, &perr):
+		return fmt.Sprintf("%s: no such file; check the path", perr.Path)
+	case errors.Is(err, os.ErrPermission) && errors.As(err, &perr):
+		return fmt.Sprintf("%s: permission denied; make the file readable", perr.Path)
+	case errors.As(err, &exit):
+		return fmt.Sprintf("%v; run the same file through `tshark -r FILE` to see tshark's full complaint", err)
+	case errors.As(err, &ferr):
+		return fmt.Sprintf("%v; is --tshark / $TSHARK a real tshark? (pcapmeter needs %s or newer)", err, tshark.MinVersion)
+	}
+	return err.Error()
+}
+
+// NoHTTPHint explains an empty result for a selection.
+func NoHTTPHint(opt httplat.Options) string {
+	sel := "in the capture"
+	switch {
+	case opt.Server.IsValid() && opt.Port != 0:
+		sel = fmt.Sprintf("to or from %s", netip.AddrPortFrom(opt.Server, opt.Port))
+	case opt.Server.IsValid():
+		sel = fmt.Sprintf("to or from %s", opt.Server)
+	case opt.Port != 0:
+		sel = fmt.Sprintf("on port %d", opt.Port)
+	}
+	return fmt.Sprintf("no HTTP request or response %s; check the server address and port (`pcapmeter http FILE` lists every server found)", sel)
+}
+
+// Fail prints "prog: msg" on w.
+func Fail(w io.Writer, prog, msg string) {
+	fmt.Fprintf(w, "%s: %s\n", prog, msg)
+}

@@ -1,0 +1,339 @@
+// Package report prints httplat results for people (text), for programs
+// (JSON, with a versioned schema) and per exchange (CSV). It is separate
+// from the measurement, as vegeta separates metrics from reporters, so a
+// new format never touches the numbers.
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/httplat"
+	"github.com/pcapmeter/pcapmeter/parse"
+)
+
+// Classic prints the three lines of the measure-webserver assignment:
+// seconds with 5 decimals, percentiles in the order requested.
+func Classic(w io.Writer, l httplat.Latency) {
+	fmt.Fprintf(w, "AVERAGE LATENCY: %.5f\n", l.Mean)
+	ps := make([]string, len(l.Percentiles))
+	for i, p := range l.Percentiles {
+		ps[i] = fmt.Sprintf("%.5f", p.Value)
+	}
+	fmt.Fprintf(w, "PERCENTILES: %s\n", strings.Join(ps, " "))
+	fmt.Fprintf(w, "KL DIVERGENCE: %.5f\n", l.KL)
+}
+
+// Params are the report settings that are not part of the result.
+type Params struct {
+	KLBase    float64
+	KLUnit    string // "bits" or "nats"
+	KLBuckets int
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Text prints one block per server, the classic three lines first.
+func Text(w io.Writer, r *httplat.Result, p Params) {
+	d := r.Definition
+	for i, s := range r.Servers {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		title := s.Server.String()
+		if len(s.Hosts) > 0 {
+			title += " (" + s.HostList(3) + ")"
+		}
+		fmt.Fprintf(w, "== HTTP server %s ==\n", title)
+		l := s.Latency[d]
+		if l.N == 0 {
+			fmt.Fprintln(w, "AVERAGE LATENCY: n/a (no matched exchange)")
+		} else {
+			Classic(w, l)
+		}
+		c := s.Counts
+		fmt.Fprintf(w, "latency:     %s = %s, seconds; pairing: %s\n", d, d.Describe(), r.Pairing)
+		pl := make([]string, len(l.Percentiles))
+		for j, q := range l.Percentiles {
+			pl[j] = "p" + strconv.FormatFloat(q.P, 'f', -1, 64)
+		}
+		fmt.Fprintf(w, "percentiles: %s (nearest rank); KL vs exponential(1/mean), %d buckets, %s\n", strings.Join(pl, " "), p.KLBuckets, p.KLUnit)
+		fmt.Fprintf(w, "exchanges:   %s, %s: %d matched, %s, %s",
+			plural(c.Requests, "request", "requests"), plural(c.Responses, "response", "responses"),
+			c.Matched, plural(c.UnmatchedRequests, "unanswered request", "unanswered requests"),
+			plural(c.OrphanResponses, "orphan response", "orphan responses"))
+		if c.Interim > 0 {
+			fmt.Fprintf(w, ", %d interim (1xx)", c.Interim)
+		}
+		if c.LostInGaps > 0 {
+			fmt.Fprintf(w, "; %d unanswered: response lost in a capture gap", c.LostInGaps)
+		}
+		if c.Incomplete > 0 {
+			fmt.Fprintf(w, "; %d unanswered: response began but never completed", c.Incomplete)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "connections: %d; retransmitted segments: %d\n", c.Connections, c.RetransSegments)
+		if l.N > 0 {
+			fmt.Fprintf(w, "spread:      n=%d min=%.5f max=%.5f stddev=%.5f\n", l.N, l.Min, l.Max, l.StdDev)
+		}
+	}
+	t := r.Total
+	fmt.Fprintf(w, "\ntotal: %s, %s, %d matched, %d unanswered, %d orphan responses, %d retransmitted segments",
+		plural(len(r.Servers), "server", "servers"), plural(t.Requests, "request", "requests"), t.Matched, t.UnmatchedRequests, t.OrphanResponses, t.RetransSegments)
+	if r.UDPIgnored > 0 {
+		fmt.Fprintf(w, "; %d HTTP-over-UDP messages (SSDP) not paired", r.UDPIgnored)
+	}
+	fmt.Fprintln(w)
+	if r.Crosscheck != nil {
+		CrosscheckText(w, r.Crosscheck)
+	}
+	if r.Partial {
+		fmt.Fprintln(w, "PARTIAL: the capture is cut short; figures cover the packets before the cut")
+	}
+	for _, wmsg := range r.Warnings {
+		fmt.Fprintln(w, "warning: "+wmsg)
+	}
+}
+
+func ref(m parse.MsgRef) string {
+	if m.Frame == 0 {
+		return "none"
+	}
+	if m.Index == 0 {
+		return "frame " + strconv.FormatInt(m.Frame, 10)
+	}
+	return fmt.Sprintf("frame %d #%d", m.Frame, m.Index+1)
+}
+
+// CrosscheckText prints the comparison of the two pairings.
+func CrosscheckText(w io.Writer, c *httplat.Crosscheck) {
+	fmt.Fprintf(w, "crosscheck: tuple and tshark pairing agree on %d of %d requests, disagree on %d\n", c.Agree, c.Requests, c.Disagree)
+	for _, d := range c.Disagreements {
+		fmt.Fprintf(w, "  request %s: tuple -> response %s, tshark -> response %s\n", ref(d.Request), ref(d.Tuple), ref(d.Tshark))
+	}
+	if c.Disagree > len(c.Disagreements) {
+		fmt.Fprintf(w, "  (+%d more)\n", c.Disagree-len(c.Disagreements))
+	}
+}
+
+// SchemaVersion names the JSON layout; it changes only when a field is
+// removed or changes meaning.
+const SchemaVersion = "pcapmeter.http/v1"
+
+type jsonLatency struct {
+	N           int           `json:"n"`
+	Mean        float64       `json:"mean"`
+	StdDev      float64       `json:"stddev"`
+	Min         float64       `json:"min"`
+	Max         float64       `json:"max"`
+	Percentiles []jsonPercent `json:"percentiles"`
+	KL          float64       `json:"kl_divergence"`
+}
+
+type jsonPercent struct {
+	P     float64 `json:"p"`
+	Value float64 `json:"value"`
+}
+
+type jsonServer struct {
+	Server  string                 `json:"server"`
+	Address string                 `json:"address"`
+	Port    uint16                 `json:"port"`
+	Hosts   []string               `json:"hosts"`
+	Counts  httplat.Counts         `json:"counts"`
+	Latency map[string]jsonLatency `json:"latency"`
+}
+
+type jsonTotals struct {
+	httplat.Counts
+	UDPIgnored     int `json:"udp_http_ignored"`
+	FirstEstimated int `json:"first_byte_estimated"`
+}
+
+type jsonDisagreement struct {
+	File    string        `json:"file"`
+	Request parse.MsgRef  `json:"request"`
+	Tuple   *parse.MsgRef `json:"tuple_response"`
+	Tshark  *parse.MsgRef `json:"tshark_response"`
+}
+
+type jsonCross struct {
+	Requests      int                `json:"requests"`
+	Agree         int                `json:"agree"`
+	Disagree      int                `json:"disagree"`
+	Disagreements []jsonDisagreement `json:"first_disagreements"`
+}
+
+type jsonUnits struct {
+	Latency string `json:"latency"`
+	KL      string `json:"kl_divergence"`
+}
+
+type jsonKL struct {
+	Buckets int     `json:"buckets"`
+	Base    float64 `json:"base"`
+	Model   string  `json:"model"`
+}
+
+type jsonReport struct {
+	Schema     string             `json:"schema"`
+	Files      []httplat.FileInfo `json:"files"`
+	Tshark     string             `json:"tshark_version"`
+	Pairing    string             `json:"pairing"`
+	Definition string             `json:"latency_definition"`
+	Defs       map[string]string  `json:"latency_definitions"`
+	Units      jsonUnits          `json:"units"`
+	KL         jsonKL             `json:"kl"`
+	Partial    bool               `json:"partial"`
+	Warnings   []string           `json:"warnings"`
+	Totals     jsonTotals         `json:"totals"`
+	Servers    []jsonServer       `json:"servers"`
+	Crosscheck *jsonCross         `json:"crosscheck,omitempty"`
+}
+
+func optRef(m parse.MsgRef) *parse.MsgRef {
+	if m.Frame == 0 {
+		return nil
+	}
+	return &m
+}
+
+// JSON prints the result as one indented JSON document.
+func JSON(w io.Writer, r *httplat.Result, p Params) error {
+	out := jsonReport{
+		Schema:     SchemaVersion,
+		Files:      r.Files,
+		Tshark:     r.TsharkVersion.String(),
+		Pairing:    string(r.Pairing),
+		Definition: string(r.Definition),
+		Defs:       map[string]string{},
+		Units:      jsonUnits{Latency: "seconds", KL: p.KLUnit},
+		KL:         jsonKL{Buckets: p.KLBuckets, Base: p.KLBase, Model: "exponential, rate = 1/mean"},
+		Partial:    r.Partial,
+		Warnings:   append([]string{}, r.Warnings...),
+		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, FirstEstimated: r.FirstEstimated},
+		Servers:    []jsonServer{},
+	}
+	for _, d := range httplat.Definitions {
+		out.Defs[string(d)] = d.Describe()
+	}
+	for _, s := range r.Servers {
+		js := jsonServer{
+			Server: s.Server.String(), Address: s.Server.Addr().String(), Port: s.Server.Port(),
+			Hosts: append([]string{}, s.Hosts...), Counts: s.Counts, Latency: map[string]jsonLatency{},
+		}
+		for _, d := range httplat.Definitions {
+			l := s.Latency[d]
+			jl := jsonLatency{N: l.N, Mean: l.Mean, StdDev: l.StdDev, Min: l.Min, Max: l.Max, KL: l.KL, Percentiles: []jsonPercent{}}
+			for _, q := range l.Percentiles {
+				jl.Percentiles = append(jl.Percentiles, jsonPercent{q.P, q.Value})
+			}
+			js.Latency[string(d)] = jl
+		}
+		out.Servers = append(out.Servers, js)
+	}
+	if c := r.Crosscheck; c != nil {
+		jc := &jsonCross{Requests: c.Requests, Agree: c.Agree, Disagree: c.Disagree, Disagreements: []jsonDisagreement{}}
+		for _, d := range c.Disagreements {
+			jc.Disagreements = append(jc.Disagreements, jsonDisagreement{File: d.File, Request: d.Request, Tuple: optRef(d.Tuple), Tshark: optRef(d.Tshark)})
+		}
+		out.Crosscheck = jc
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// CSVHeader is the per-exchange CSV layout: times are Unix epoch seconds
+// with 9 decimals, latencies seconds; empty cells mean "not applicable"
+// (no response, no request), never zero.
+var CSVHeader = []string{
+	"file", "kind", "tcp_stream", "client", "server", "method", "host", "uri", "status", "interim_responses",
+	"req_frame", "req_index", "req_first_frame", "req_first_time", "req_last_time",
+	"resp_frame", "resp_index", "resp_first_frame", "resp_first_time", "resp_last_time",
+	"ttfb", "ttlb", "server_time", "first_byte_estimated", "note",
+}
+
+// note says why an unmatched request has no response.
+func note(e *parse.Exchange) string {
+	switch {
+	case e.ResponseLost:
+		return "response lost in capture gap"
+	case e.ResponseIncomplete:
+		return "response incomplete"
+	case e.Kind == parse.Unmatched:
+		return "no response"
+	case e.Kind == parse.Orphan:
+		return "no request in capture"
+	}
+	return ""
+}
+
+// CSV streams exchanges as CSV rows, with RFC 4180 quoting.
+type CSV struct {
+	w *csv.Writer
+}
+
+// NewCSV writes the header and returns the writer.
+func NewCSV(w io.Writer) (*CSV, error) {
+	c := &CSV{w: csv.NewWriter(w)}
+	return c, c.w.Write(CSVHeader)
+}
+
+func sec(v float64) string { return strconv.FormatFloat(v, 'f', 9, 64) }
+
+func addrPort(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// Write adds one exchange.
+func (c *CSV) Write(file string, e *parse.Exchange) error {
+	row := make([]string, 0, len(CSVHeader))
+	row = append(row, file, string(e.Kind), strconv.FormatInt(e.Stream, 10), addrPort(e.Client), addrPort(e.Server),
+		e.Method, e.Host, e.URI)
+	if e.Kind == parse.Unmatched {
+		row = append(row, "")
+	} else {
+		row = append(row, strconv.Itoa(e.Status))
+	}
+	row = append(row, strconv.Itoa(e.Interim))
+	if e.Kind != parse.Orphan {
+		row = append(row, strconv.FormatInt(e.Req.Frame, 10), strconv.Itoa(e.Req.Index), strconv.FormatInt(e.ReqFirstFrame, 10), e.ReqFirst.String(), e.ReqLast.String())
+	} else {
+		row = append(row, "", "", "", "", "")
+	}
+	switch {
+	case e.Kind != parse.Unmatched:
+		row = append(row, strconv.FormatInt(e.Resp.Frame, 10), strconv.Itoa(e.Resp.Index), strconv.FormatInt(e.RespFirstFrame, 10), e.RespFirst.String(), e.RespLast.String())
+	case e.ResponseIncomplete:
+		row = append(row, "", "", strconv.FormatInt(e.RespFirstFrame, 10), e.RespFirst.String(), "")
+	default:
+		row = append(row, "", "", "", "", "")
+	}
+	if e.Kind == parse.Matched {
+		row = append(row, sec(e.TTFB()), sec(e.TTLB()), sec(e.ServerTime()))
+	} else {
+		row = append(row, "", "", "")
+	}
+	row = append(row, strconv.FormatBool(e.FirstUnknown), note(e))
+	return c.w.Write(row)
+}
+
+// Flush writes buffered rows and reports any write error.
+func (c *CSV) Flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
+	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
+	"github.com/pcapmeter/pcapmeter/httplat"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/stats"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+const httpUsage = `pcapmeter http: HTTP request/response latency per server
+
+Usage:
+  pcapmeter http FILE... [flags]
+
+Pairs every HTTP/1.x request with its response (first in, first out per TCP
+connection, so pipelining pairs right), and reports per server: the classic
+AVERAGE LATENCY / PERCENTILES / KL DIVERGENCE lines, then counts of matched,
+unanswered and orphan messages, retransmissions and the latency spread.
+
+Examples:
+  pcapmeter http trace.pcapng
+  pcapmeter http trace.pcapng --server 10.0.0.5 --port 8080
+  pcapmeter http trace.pcapng --format json
+  pcapmeter http trace.pcapng --format csv -o exchanges.csv
+  pcapmeter http trace.pcapng --latency ttlb --percentiles 50,90,99,99.9
+  pcapmeter http trace.pcapng --crosscheck        # compare with tshark's own pairing
+  pcapmeter http trace.pcapng --port 6000         # any port, decoded as HTTP
+
+Flags:
+`
+
+func runHTTP(args []string, stdout, stderr io.Writer) int {
+	const prog = "pcapmeter http"
+	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "", "only this server `IP` (IPv4 or IPv6)")
+	port := fs.String("port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
+	format := fs.StringP("format", "f", "text", "output `format`: text, json or csv (one row per exchange)")
+	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
+	latency := fs.String("latency", "ttfb", "headline latency `definition`: ttfb, ttlb or server")
+	pairing := fs.String("pairing", "tuple", "pairing `method`: tuple (FIFO per connection) or tshark (tshark's http.request_in links)")
+	crosscheck := fs.Bool("crosscheck", false, "run both pairings and report where they disagree")
+	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank percentiles to report, comma separated")
+	klBuckets := fs.Int("kl-buckets", 10, "equal-width buckets from 0 to the maximum for the KL divergence")
+	klBase := fs.String("kl-base", "2", "logarithm base of the KL divergence: 2 (bits) or e (nats)")
+	httpPorts := fs.StringSlice("http-port", nil, "extra TCP `PORT`s to decode as HTTP (repeatable)")
+	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
+	tsharkMode := fs.String("tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, httpUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return cli.ExitOK
+		}
+		return cli.ExitUsage
+	}
+	usageErr := func(msg string) int {
+		cli.Fail(stderr, prog, msg+"; see `pcapmeter http --help`")
+		return cli.ExitUsage
+	}
+	opt := httplat.Options{Files: fs.Args(), Tshark: *tsharkPath}
+	if len(opt.Files) == 0 {
+		return usageErr("no capture file given")
+	}
+	var err error
+	if *server != "" {
+		if opt.Server, err = cli.ParseIP(*server); err != nil {
+			return usageErr(err.Error())
+		}
+	}
+	if *port != "" {
+		if opt.Port, err = cli.ParsePort(*port); err != nil {
+			return usageErr(err.Error())
+		}
+	}
+	for _, p := range *httpPorts {
+		n, err := cli.ParsePort(p)
+		if err != nil {
+			return usageErr(err.Error())
+		}
+		opt.HTTPPorts = append(opt.HTTPPorts, n)
+	}
+	def, err := httplat.ParseDefinition(*latency)
+	if err != nil {
+		return usageErr(err.Error())
+	}
+	if opt.Pairing, err = parse.ParsePairing(*pairing); err != nil {
+		return usageErr(err.Error())
+	}
+	opt.Crosscheck = *crosscheck
+	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
+		return usageErr(err.Error())
+	}
+	base, unit, err := cli.ParseKLBase(*klBase)
+	if err != nil {
+		return usageErr(err.Error())
+	}
+	if *klBuckets < 1 || *klBuckets > 10000 {
+		return usageErr(fmt.Sprintf("invalid --kl-buckets %d: give 1 to 10000", *klBuckets))
+	}
+	opt.KL = stats.KLOptions{Buckets: *klBuckets, Base: base}
+	switch *tsharkMode {
+	case "columns":
+		opt.Mode = tshark.Columns
+	case "fields":
+		opt.Mode = tshark.Fields
+	default:
+		return usageErr(fmt.Sprintf("invalid --tshark-output %q: give columns or fields", *tsharkMode))
+	}
+	switch *format {
+	case "text", "json", "csv":
+	default:
+		return usageErr(fmt.Sprintf("invalid --format %q: give text, json or csv", *format))
+	}
+
+	out := stdout
+	var outFile *os.File
+	if *output != "" && *output != "-" {
+		if outFile, err = os.Create(*output); err != nil {
+			cli.Fail(stderr, prog, fmt.Sprintf("cannot write %s: %v", *output, err))
+			return cli.ExitError
+		}
+		defer outFile.Close()
+		out = outFile
+	}
+	bw := bufio.NewWriter(out)
+	defer bw.Flush()
+
+	var csvw *report.CSV
+	if *format == "csv" {
+		if csvw, err = report.NewCSV(bw); err != nil {
+			cli.Fail(stderr, prog, err.Error())
+			return cli.ExitError
+		}
+		opt.OnExchange = csvw.Write
+	}
+
+	ctx, stop := cli.SignalContext()
+	defer stop()
+	res, err := httplat.Run(ctx, opt)
+	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
+		if ctx.Err() != nil {
+			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
+			return cli.ExitInterrupted
+		}
+		cli.Fail(stderr, prog, cli.Describe(err))
+		return cli.ExitError
+	}
+	res.Definition = def
+	params := report.Params{KLBase: base, KLUnit: unit, KLBuckets: *klBuckets}
+	noHTTP := errors.Is(err, httplat.ErrNoHTTP)
+	switch *format {
+	case "text":
+		if !noHTTP {
+			report.Text(bw, res, params)
+		}
+	case "json":
+		err = report.JSON(bw, res, params)
+	case "csv":
+		err = csvw.Flush()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil && !noHTTP {
+		cli.Fail(stderr, prog, fmt.Sprintf("writing the report: %v", err))
+		return cli.ExitError
+	}
+	if outFile != nil {
+		if err := outFile.Close(); err != nil {
+			cli.Fail(stderr, prog, fmt.Sprintf("writing %s: %v", *output, err))
+			return cli.ExitError
+		}
+	}
+	if noHTTP {
+		msg := cli.NoHTTPHint(opt)
+		if res.UDPIgnored > 0 {
+			msg += fmt.Sprintf(" (%d HTTP-over-UDP messages were ignored)", res.UDPIgnored)
+		}
+		cli.Fail(stderr, prog, msg)
+		return cli.ExitError
+	}
+	if res.Partial {
+		cli.Fail(stderr, prog, "partial result: "+strings.Join(res.Warnings, "; "))
+		return cli.ExitPartial
+	}
+	return cli.ExitOK
+}

@@ -1,0 +1,52 @@
+// Command pcapmeter turns packet captures into performance reports by
+// driving Wireshark's tshark. Subcommands: http (request/response
+// latency per server).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `pcapmeter: performance reports from packet captures (drives Wireshark's tshark)
+
+Usage:
+  pcapmeter http FILE... [flags]    HTTP request/response latency per server
+  pcapmeter help [COMMAND]          this text, or a command's flags
+
+Examples:
+  pcapmeter http trace.pcapng
+  pcapmeter http trace.pcapng --server 10.0.0.5 --port 8080 --format json
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 partial result (truncated capture), 130 interrupted.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "http":
+		return runHTTP(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] == "http" {
+			return runHTTP([]string{"--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "--version":
+		fmt.Fprintln(stdout, "pcapmeter", Version)
+		return 0
+	}
+	fmt.Fprintf(stderr, "pcapmeter: unknown command %q; run `pcapmeter help`\n", args[0])
+	return 2
+}
+
+// Version is pcapmeter's release, set with -ldflags at build time.
+var Version = "dev"

@@ -1,0 +1,511 @@
+// Package httplat is the HTTP latency measurement that both binaries
+// (pcapmeter http and measure-webserver) run: check the capture, run
+// tshark, decode and pair its rows, and aggregate latencies per server. It
+// exists so that the two front ends share one pipeline and differ only in
+// how they print the result.
+package httplat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/capfile"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/stats"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// Definition names a latency definition.
+type Definition string
+
+// The latency definitions every report names.
+const (
+	TTFB   Definition = "ttfb"   // request first byte → response first byte
+	TTLB   Definition = "ttlb"   // request first byte → response last byte
+	Server Definition = "server" // request last byte → response first byte
+)
+
+// Definitions lists them in report order.
+var Definitions = []Definition{TTFB, TTLB, Server}
+
+// Describe says what a definition measures, for reports.
+func (d Definition) Describe() string {
+	switch d {
+	case TTFB:
+		return "request first byte -> response first byte"
+	case TTLB:
+		return "request first byte -> response last byte"
+	case Server:
+		return "request last byte -> response first byte"
+	}
+	return string(d)
+}
+
+// ParseDefinition validates a --latency value.
+func ParseDefinition(s string) (Definition, error) {
+	for _, d := range Definitions {
+		if string(d) == s {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("unknown latency definition %q: want ttfb, ttlb or server", s)
+}
+
+// Value returns the exchange's latency under d, in seconds.
+func (d Definition) Value(e *parse.Exchange) float64 {
+	switch d {
+	case TTLB:
+		return e.TTLB()
+	case Server:
+		return e.ServerTime()
+	}
+	return e.TTFB()
+}
+
+// Options configure one measurement.
+type Options struct {
+	Files []string
+	// Server and Port restrict the analysis; zero values mean any.
+	Server netip.Addr
+	Port   uint16
+	// HTTPPorts are decoded as HTTP on top of tshark's defaults (Port is
+	// added automatically).
+	HTTPPorts   []uint16
+	Pairing     parse.Pairing
+	Crosscheck  bool
+	Percentiles []float64
+	KL          stats.KLOptions
+	Tshark      string // binary to run; found with tshark.Locate when empty
+	Mode        tshark.OutputMode
+	// OnExchange, if set, sees every exchange (of the selected pairing)
+	// as soon as it is complete; it is how CSV output streams.
+	OnExchange func(file string, e *parse.Exchange) error
+}
+
+// Counts are the per-server (or whole-trace) tallies.
+type Counts struct {
+	Requests          int `json:"requests"`
+	Responses         int `json:"responses"`
+	Matched           int `json:"matched"`
+	UnmatchedRequests int `json:"unmatched_requests"`
+	OrphanResponses   int `json:"orphan_responses"`
+	// LostInGaps counts unanswered requests whose response was evidently
+	// sent but fell in a gap of the capture.
+	LostInGaps int `json:"responses_lost_in_gaps"`
+	// Incomplete counts unanswered requests whose response began but did
+	// not complete before the capture or connection ended.
+	Incomplete      int `json:"responses_incomplete"`
+	Interim         int `json:"interim_responses"`
+	RetransSegments int `json:"retransmitted_segments"`
+	Connections     int `json:"connections"`
+}
+
+// ServerResult is the latency report for one server.
+type ServerResult struct {
+	Server netip.AddrPort
+	Hosts  []string // Host headers seen, most frequent first
+	Counts Counts
+	// Latency holds a summary and the KL divergence per definition.
+	Latency map[Definition]Latency
+	// Samples holds the raw latencies per definition (seconds), in the
+	// order the exchanges completed; plots and fits use them.
+	Samples   map[Definition][]float64
+	hostCount map[string]int
+}
+
+// Latency is the summary of one server's latencies under one definition.
+type Latency struct {
+	stats.Summary
+	KL float64
+}
+
+// Disagreement is one request the two pairings match differently.
+type Disagreement struct {
+	File        string
+	Request     parse.MsgRef
+	Tuple       parse.MsgRef // zero Frame: no response
+	Tshark      parse.MsgRef
+	TupleStatus int
+}
+
+// Crosscheck compares tuple pairing with tshark's links.
+type Crosscheck struct {
+	Requests      int            `json:"requests"`
+	Agree         int            `json:"agree"`
+	Disagree      int            `json:"disagree"`
+	Disagreements []Disagreement `json:"first_disagreements"`
+}
+
+// MaxDisagreements bounds how many disagreements are listed.
+const MaxDisagreements = 20
+
+// Result is a whole measurement.
+type Result struct {
+	Files      []FileInfo
+	Definition Definition
+	Pairing    parse.Pairing
+	Servers    []*ServerResult // busiest first
+	Total      Counts
+	UDPIgnored int
+	// FirstEstimated counts messages whose first-byte time was estimated.
+	FirstEstimated int
+	Partial        bool
+	Warnings       []string
+	Crosscheck     *Crosscheck
+	TsharkVersion  tshark.Version
+}
+
+// FileInfo describes one input file.
+type FileInfo struct {
+	Path string       `json:"path"`
+	Info capfile.Info `json:"capture"`
+}
+
+// Errors callers branch on.
+var (
+	// ErrNoHTTP says that the capture holds no HTTP exchange for the
+	// selection; the result is still returned for its counts.
+	ErrNoHTTP = errors.New("no HTTP exchange found")
+)
+
+// Run performs the measurement. On a truncated capture it returns the
+// result with Partial set and a nil error.
+func Run(ctx context.Context, opt Options) (*Result, error) {
+	if len(opt.Files) == 0 {
+		return nil, errors.New("no capture file given")
+	}
+	if opt.Pairing == "" {
+		opt.Pairing = parse.PairTuple
+	}
+	if opt.Percentiles == nil {
+		opt.Percentiles = stats.DefaultPercentiles
+	}
+	if opt.KL.Buckets == 0 {
+		opt.KL = stats.DefaultKL
+	}
+	if err := stats.ValidatePercentiles(opt.Percentiles); err != nil {
+		return nil, err
+	}
+	if _, err := stats.KLExponential([]float64{1}, opt.KL); err != nil {
+		return nil, err
+	}
+	res := &Result{Pairing: opt.Pairing}
+	for _, f := range opt.Files {
+		info, err := capfile.Sniff(f)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, FileInfo{Path: f, Info: info})
+	}
+	path, err := tshark.Locate(opt.Tshark)
+	if err != nil {
+		return nil, err
+	}
+	if res.TsharkVersion, err = tshark.Check(ctx, path); err != nil {
+		return nil, err
+	}
+	agg := newAggregator()
+	var cc *crossState
+	if opt.Crosscheck {
+		cc = &crossState{tuple: map[key]parse.MsgRef{}, tshark: map[key]parse.MsgRef{}, status: map[key]int{}}
+	}
+	for _, f := range res.Files {
+		if err := runFile(ctx, path, f.Path, opt, agg, cc, res); err != nil {
+			return nil, err
+		}
+	}
+	agg.finish(res, opt)
+	if cc != nil {
+		res.Crosscheck = cc.result()
+	}
+	if res.Total.Requests+res.Total.Responses == 0 {
+		return res, ErrNoHTTP
+	}
+	return res, nil
+}
+
+func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator, cc *crossState, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ports := slices.Clone(opt.HTTPPorts)
+	if opt.Port != 0 && !slices.Contains(ports, opt.Port) {
+		ports = append(ports, opt.Port)
+	}
+	filter := parse.HTTPDisplayFilter
+	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
+		filter = "(" + filter + ") && (" + sf + ")"
+	}
+	args, err := tshark.Args(tshark.Spec{
+		Input: file, Fields: parse.HTTPFields, Mode: opt.Mode,
+		DisplayFilter: filter, HTTPPorts: ports,
+	})
+	if err != nil {
+		return err
+	}
+	proc, err := tshark.Start(ctx, bin, args, nil)
+	if err != nil {
+		return err
+	}
+	// Whatever happens below, tshark is killed (if still running) and
+	// reaped before this function returns.
+	defer func() { cancel(); proc.Wait() }()
+
+	sink := func(e *parse.Exchange) error {
+		agg.add(e)
+		if cc != nil {
+			cc.add(file, opt.Pairing, e)
+		}
+		if opt.OnExchange != nil {
+			return opt.OnExchange(file, e)
+		}
+		return nil
+	}
+	pairer := parse.NewPairer(opt.Pairing, sink)
+	var other *parse.Pairer
+	if cc != nil {
+		otherMode := parse.PairTshark
+		if opt.Pairing == parse.PairTshark {
+			otherMode = parse.PairTuple
+		}
+		other = parse.NewPairer(otherMode, func(e *parse.Exchange) error {
+			cc.add(file, otherMode, e)
+			return nil
+		})
+	}
+	dec := parse.NewDecoder(proc.Stdout, parse.HTTPFields, opt.Mode == tshark.Fields)
+	streamErr := parse.StreamRows(dec, func(r *parse.Row) error {
+		pk, err := parse.ToPacket(r)
+		if err != nil {
+			return &parse.FormatError{Line: -1, Msg: err.Error()}
+		}
+		if err := pairer.Add(&pk); err != nil {
+			return err
+		}
+		if other != nil {
+			return other.Add(&pk)
+		}
+		return nil
+	})
+	if streamErr != nil {
+		cancel()
+		werr := proc.Wait()
+		// A crashing tshark explains garbage better than the garbage does.
+		var ee *tshark.ExitError
+		if errors.As(werr, &ee) {
+			return fmt.Errorf("%s: %w", file, werr)
+		}
+		if ctx.Err() != nil && !errors.Is(streamErr, context.Canceled) {
+			return fmt.Errorf("%s: %w", file, streamErr)
+		}
+		return fmt.Errorf("%s: %w", file, streamErr)
+	}
+	// Drain anything left (nothing, normally) so tshark can exit.
+	io.Copy(io.Discard, proc.Stdout)
+	werr := proc.Wait()
+	var trunc *tshark.TruncatedError
+	switch {
+	case werr == nil:
+	case errors.As(werr, &trunc):
+		res.Partial = true
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", file, trunc.Error()))
+	default:
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: %w", file, werr)
+	}
+	if err := pairer.Flush(); err != nil {
+		return err
+	}
+	if other != nil {
+		other.Flush()
+	}
+	agg.counters(pairer)
+	return nil
+}
+
+type aggregator struct {
+	servers map[netip.AddrPort]*ServerResult
+	udp     int
+	est     int
+}
+
+func newAggregator() *aggregator {
+	return &aggregator{servers: map[netip.AddrPort]*ServerResult{}}
+}
+
+func (a *aggregator) server(ap netip.AddrPort) *ServerResult {
+	s := a.servers[ap]
+	if s == nil {
+		s = &ServerResult{Server: ap, Samples: map[Definition][]float64{}, hostCount: map[string]int{}}
+		a.servers[ap] = s
+	}
+	return s
+}
+
+func (a *aggregator) add(e *parse.Exchange) {
+	s := a.server(e.Server)
+	switch e.Kind {
+	case parse.Matched:
+		s.Counts.Requests++
+		s.Counts.Responses++
+		s.Counts.Matched++
+		for _, d := range Definitions {
+			s.Samples[d] = append(s.Samples[d], d.Value(e))
+		}
+	case parse.Unmatched:
+		s.Counts.Requests++
+		s.Counts.UnmatchedRequests++
+		if e.ResponseLost {
+			s.Counts.LostInGaps++
+		}
+		if e.ResponseIncomplete {
+			s.Counts.Incomplete++
+		}
+	case parse.Orphan:
+		s.Counts.Responses++
+		s.Counts.OrphanResponses++
+	}
+	s.Counts.Interim += e.Interim
+	if e.Host != "" {
+		s.hostCount[e.Host]++
+	}
+}
+
+func (a *aggregator) counters(p *parse.Pairer) {
+	c := p.Counters()
+	a.udp += c.UDPMessages
+	a.est += c.FirstUnknown
+	for ap, n := range p.RetransByServer {
+		if s, ok := a.servers[ap]; ok {
+			s.Counts.RetransSegments += n
+		}
+	}
+	for ap, n := range p.ConnsByServer {
+		a.server(ap).Counts.Connections += n
+	}
+}
+
+func (a *aggregator) finish(res *Result, opt Options) {
+	res.UDPIgnored = a.udp
+	res.FirstEstimated = a.est
+	for _, s := range a.servers {
+		if s.Counts.Requests+s.Counts.Responses == 0 {
+			continue
+		}
+		s.Latency = map[Definition]Latency{}
+		for _, d := range Definitions {
+			sum, _ := stats.Summarize(s.Samples[d], opt.Percentiles)
+			kl, _ := stats.KLExponential(s.Samples[d], opt.KL)
+			s.Latency[d] = Latency{Summary: sum, KL: kl}
+		}
+		for h := range s.hostCount {
+			s.Hosts = append(s.Hosts, h)
+		}
+		sort.Slice(s.Hosts, func(i, j int) bool {
+			ci, cj := s.hostCount[s.Hosts[i]], s.hostCount[s.Hosts[j]]
+			if ci != cj {
+				return ci > cj
+			}
+			return s.Hosts[i] < s.Hosts[j]
+		})
+		res.Servers = append(res.Servers, s)
+		t := &res.Total
+		t.Requests += s.Counts.Requests
+		t.Responses += s.Counts.Responses
+		t.Matched += s.Counts.Matched
+		t.UnmatchedRequests += s.Counts.UnmatchedRequests
+		t.OrphanResponses += s.Counts.OrphanResponses
+		t.LostInGaps += s.Counts.LostInGaps
+		t.Incomplete += s.Counts.Incomplete
+		t.Interim += s.Counts.Interim
+		t.RetransSegments += s.Counts.RetransSegments
+		t.Connections += s.Counts.Connections
+	}
+	sort.Slice(res.Servers, func(i, j int) bool {
+		a, b := res.Servers[i], res.Servers[j]
+		if a.Counts.Matched != b.Counts.Matched {
+			return a.Counts.Matched > b.Counts.Matched
+		}
+		if a.Counts.Requests != b.Counts.Requests {
+			return a.Counts.Requests > b.Counts.Requests
+		}
+		return a.Server.String() < b.Server.String()
+	})
+	if res.FirstEstimated > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d messages had their first segment out of the segment buffer; their first-byte time is an upper bound", res.FirstEstimated))
+	}
+}
+
+type key struct {
+	file string
+	req  parse.MsgRef
+}
+
+type crossState struct {
+	tuple, tshark map[key]parse.MsgRef
+	status        map[key]int
+}
+
+func (c *crossState) add(file string, mode parse.Pairing, e *parse.Exchange) {
+	if e.Kind == parse.Orphan {
+		return
+	}
+	k := key{file, e.Req}
+	var resp parse.MsgRef
+	if e.Kind == parse.Matched {
+		resp = e.Resp
+	}
+	if mode == parse.PairTuple {
+		c.tuple[k] = resp
+		c.status[k] = e.Status
+	} else {
+		c.tshark[k] = resp
+	}
+}
+
+func (c *crossState) result() *Crosscheck {
+	out := &Crosscheck{Requests: len(c.tuple)}
+	keys := make([]key, 0, len(c.tuple))
+	for k := range c.tuple {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].file != keys[j].file {
+			return keys[i].file < keys[j].file
+		}
+		if keys[i].req.Frame != keys[j].req.Frame {
+			return keys[i].req.Frame < keys[j].req.Frame
+		}
+		return keys[i].req.Index < keys[j].req.Index
+	})
+	for _, k := range keys {
+		tu, ts := c.tuple[k], c.tshark[k]
+		if tu == ts {
+			out.Agree++
+			continue
+		}
+		out.Disagree++
+		if len(out.Disagreements) < MaxDisagreements {
+			out.Disagreements = append(out.Disagreements, Disagreement{File: k.file, Request: k.req, Tuple: tu, Tshark: ts, TupleStatus: c.status[k]})
+		}
+	}
+	return out
+}
+
+// HostList joins a server's Host headers for display.
+func (s *ServerResult) HostList(max int) string {
+	h := s.Hosts
+	more := ""
+	if len(h) > max {
+		more = fmt.Sprintf(" (+%d more)", len(h)-max)
+		h = h[:max]
+	}
+	return strings.Join(h, ", ") + more
+}

@@ -1,0 +1,481 @@
+package parse
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+)
+
+// Pairing selects how requests are matched with responses.
+type Pairing string
+
+const (
+	// PairTuple matches by connection, first in first out: the n-th final
+	// response on a TCP connection answers the n-th request. This is what
+	// HTTP/1.1 guarantees, so it is right under pipelining.
+	PairTuple Pairing = "tuple"
+	// PairTshark follows tshark's own http.request_in links. tshark 4.0
+	// links a response to the most recent request on the connection, which
+	// is wrong under pipelining; kept for cross-checking the dissector.
+	PairTshark Pairing = "tshark"
+)
+
+// ParsePairing validates a --pairing value.
+func ParsePairing(s string) (Pairing, error) {
+	switch Pairing(s) {
+	case PairTuple, PairTshark:
+		return Pairing(s), nil
+	}
+	return "", fmt.Errorf("unknown pairing %q: want tuple or tshark", s)
+}
+
+// Kind says how an exchange ended.
+type Kind string
+
+// The kinds of exchange.
+const (
+	Matched   Kind = "matched"   // request and final response
+	Unmatched Kind = "unmatched" // request whose response never came
+	Orphan    Kind = "orphan"    // response with no request (capture began mid-connection)
+)
+
+// MsgRef identifies an HTTP message: the frame tshark reports it on and its
+// position among the messages reported in that frame (0 unless pipelined
+// messages share a segment).
+type MsgRef struct {
+	Frame int64 `json:"frame"`
+	Index int   `json:"index"`
+}
+
+// Exchange is one request with its response, or one of them alone.
+type Exchange struct {
+	Kind   Kind
+	Stream int64
+	Client netip.AddrPort
+	Server netip.AddrPort
+	Method string
+	URI    string
+	Host   string
+	Status int // final status code, 0 when there is no response
+	// Interim counts 1xx responses (100 Continue, 103 Early Hints) that
+	// came before the final one.
+	Interim int
+
+	Req, Resp MsgRef
+	// First and last frame of each message: the frame holding its first
+	// byte and the frame completing it.
+	ReqFirstFrame, RespFirstFrame int64
+	ReqFirst, ReqLast             Time
+	RespFirst, RespLast           Time
+	// FirstUnknown is set when a message's first segment had already left
+	// the bounded segment buffer; its first-byte time is then the time of
+	// the earliest segment still known, an upper bound.
+	FirstUnknown bool
+	// ResponseLost marks an unmatched request whose response was in bytes
+	// the capture did not hold (a gap before a later response).
+	ResponseLost bool
+	// ResponseIncomplete marks an unmatched request whose response had
+	// begun (RespFirstFrame, RespFirst are set) but never completed in the
+	// capture.
+	ResponseIncomplete bool
+}
+
+// TTFB is request first byte → response first byte, in seconds.
+func (e *Exchange) TTFB() float64 { return e.RespFirst.Sub(e.ReqFirst) }
+
+// TTLB is request first byte → response last byte, in seconds.
+func (e *Exchange) TTLB() float64 { return e.RespLast.Sub(e.ReqFirst) }
+
+// ServerTime is request last byte → response first byte, in seconds. It is
+// negative when the server started answering before the request was
+// complete (an early error on an upload).
+func (e *Exchange) ServerTime() float64 { return e.RespFirst.Sub(e.ReqLast) }
+
+// Counters tallies what the pairer saw besides exchanges, so that nothing
+// is dropped silently.
+type Counters struct {
+	Requests        int `json:"requests"`
+	Responses       int `json:"responses"`         // final responses
+	Interim         int `json:"interim_responses"` // 1xx
+	UDPMessages     int `json:"udp_http_ignored"`  // HTTP over UDP (SSDP), never paired
+	RetransSegments int `json:"retransmitted_segments"`
+	// FirstUnknown counts messages whose first-byte time was estimated.
+	FirstUnknown int `json:"first_byte_estimated"`
+	// LostResponses counts requests whose response fell in a capture gap
+	// (reported as unmatched).
+	LostResponses int `json:"responses_lost_in_gaps"`
+	// Incomplete counts requests whose response began but never completed.
+	Incomplete int `json:"responses_incomplete"`
+}
+
+// Sink receives every exchange as soon as it is complete. Returning an
+// error stops the run.
+type Sink func(*Exchange) error
+
+// segBufMax bounds, per connection direction, how many payload segments
+// are remembered while waiting for the HTTP message they belong to:
+// 1<<18 segments cover a 380 MB message at a 1460-byte MSS.
+const segBufMax = 1 << 18
+
+type seg struct {
+	frame    int64
+	t        Time
+	seq, ack uint32
+}
+
+type direction struct {
+	segs  []seg
+	start int // segs[:start] are consumed
+	// next is the sequence number just past the last HTTP message parsed
+	// in this direction (or where the byte stream starts); bytes between
+	// next and the start of the following message were never parsed.
+	next    uint32
+	hasNext bool
+}
+
+func (d *direction) add(s seg) {
+	if len(d.segs)-d.start >= segBufMax {
+		d.start++
+	}
+	if d.start > 4096 && d.start > len(d.segs)/2 {
+		d.segs = append(d.segs[:0], d.segs[d.start:]...)
+		d.start = 0
+	}
+	d.segs = append(d.segs, s)
+}
+
+// lookup returns the buffered segment of frame and whether it was still
+// buffered; when it is gone the earliest buffered segment is returned.
+func (d *direction) lookup(frame int64, fallback seg) (seg, bool) {
+	live := d.segs[d.start:]
+	// Binary search: frames arrive in increasing order.
+	lo, hi := 0, len(live)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if live[m].frame < frame {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(live) && live[lo].frame == frame {
+		return live[lo], true
+	}
+	if len(live) > 0 && live[0].frame > frame {
+		return live[0], false
+	}
+	return fallback, false
+}
+
+// after reports whether sequence number a is after b, modulo 2^32.
+func after(a, b uint32) bool { return int32(a-b) > 0 }
+
+// consumeBefore forgets the segments before frame (the frame itself may
+// still start the next message).
+func (d *direction) consumeBefore(frame int64) {
+	for d.start < len(d.segs) && d.segs[d.start].frame < frame {
+		d.start++
+	}
+	if d.start == len(d.segs) {
+		d.segs, d.start = d.segs[:0], 0
+	}
+}
+
+type pending struct {
+	ex Exchange
+	// ack is the client's acknowledgement number when it began sending
+	// the request: server bytes below it were sent before the server
+	// could have seen this request, so they cannot be its response.
+	ack uint32
+}
+
+type stream struct {
+	a       netip.AddrPort // first source seen: direction 0
+	dirs    [2]direction
+	pending []*pending
+	retrans int
+	fins    int
+	server  netip.AddrPort
+	client  netip.AddrPort
+	known   bool
+}
+
+// Pairer pairs the HTTP messages of a packet stream. Feed it every packet
+// in frame order with Add, then call Flush once at the end.
+type Pairer struct {
+	mode    Pairing
+	sink    Sink
+	streams map[int64]*stream
+	c       Counters
+	// RetransByServer attributes retransmitted segments to the server of
+	// their connection once the connection is retired.
+	RetransByServer map[netip.AddrPort]int
+	// ConnsByServer counts connections that carried HTTP, per server.
+	ConnsByServer map[netip.AddrPort]int
+}
+
+// NewPairer returns a pairer that hands exchanges to sink.
+func NewPairer(mode Pairing, sink Sink) *Pairer {
+	return &Pairer{
+		mode:            mode,
+		sink:            sink,
+		streams:         make(map[int64]*stream),
+		RetransByServer: make(map[netip.AddrPort]int),
+		ConnsByServer:   make(map[netip.AddrPort]int),
+	}
+}
+
+// Counters returns the tallies so far.
+func (p *Pairer) Counters() Counters { return p.c }
+
+// Add processes one packet.
+func (p *Pairer) Add(pk *Packet) error {
+	if pk.UDP {
+		p.c.UDPMessages += pk.UDPMessages
+		return nil
+	}
+	if !pk.HasStream {
+		return nil
+	}
+	st := p.streams[pk.Stream]
+	src := netip.AddrPortFrom(pk.Src, pk.SrcPort)
+	dst := netip.AddrPortFrom(pk.Dst, pk.DstPort)
+	if st == nil {
+		st = &stream{a: src}
+		p.streams[pk.Stream] = st
+	}
+	dirIdx := 0
+	if src != st.a {
+		dirIdx = 1
+	}
+	dir := &st.dirs[dirIdx]
+	if pk.Retransmission {
+		// With sequence analysis on, tshark hands a retransmitted copy to
+		// HTTP only when the original was never seen (the copy fills a
+		// gap), so a message reported here is its first and only sighting.
+		st.retrans++
+		p.c.RetransSegments++
+	}
+	here := seg{pk.Frame, pk.Time, pk.Seq, pk.Ack}
+	if !dir.hasNext {
+		dir.next, dir.hasNext = pk.Seq, true
+		if pk.Flags&FlagSYN != 0 {
+			dir.next++
+		}
+	}
+	if pk.Len > 0 {
+		dir.add(here)
+	}
+	// The first message in this frame may have started in an earlier
+	// segment; any further ones started in this frame (mid-segment, so
+	// with no gap before them).
+	first := func(i int) (seg, bool) {
+		if i == 0 && pk.FirstSegment > 0 && pk.FirstSegment != pk.Frame {
+			s, ok := dir.lookup(pk.FirstSegment, here)
+			return s, ok
+		}
+		return here, true
+	}
+	for i, m := range pk.Methods {
+		p.c.Requests++
+		fs, ok := first(i)
+		ff, ft := fs.frame, fs.t
+		if !ok {
+			p.c.FirstUnknown++
+		}
+		if !st.known {
+			st.known, st.client, st.server = true, src, dst
+			p.ConnsByServer[dst]++
+		}
+		st.pending = append(st.pending, &pending{ack: fs.ack, ex: Exchange{
+			Kind: Unmatched, Stream: pk.Stream, Client: src, Server: dst,
+			Method: m, URI: pk.URIs[i], Host: pk.Host,
+			Req: MsgRef{pk.Frame, i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
+			FirstUnknown: !ok,
+		}})
+	}
+	for i, code := range pk.Codes {
+		fs, ok := first(i)
+		ff, ft := fs.frame, fs.t
+		if !ok {
+			p.c.FirstUnknown++
+		}
+		if !st.known {
+			st.known, st.client, st.server = true, dst, src
+			p.ConnsByServer[src]++
+		}
+		interim := code >= 100 && code < 200 && code != 101
+		if interim {
+			p.c.Interim++
+		} else {
+			p.c.Responses++
+		}
+		var pe *pending
+		switch p.mode {
+		case PairTuple:
+			if i == 0 {
+				if err := p.resync(st, dir, fs.seq); err != nil {
+					return err
+				}
+			}
+			if len(st.pending) > 0 {
+				pe = st.pending[0]
+			}
+		case PairTshark:
+			if link := pk.RequestIn[i]; link > 0 {
+				for j := len(st.pending) - 1; j >= 0; j-- {
+					if st.pending[j].ex.Req.Frame == link {
+						pe = st.pending[j]
+						break
+					}
+				}
+			}
+		}
+		if pe == nil {
+			if interim {
+				continue // a lone 1xx is counted above, not an exchange
+			}
+			ex := Exchange{
+				Kind: Orphan, Stream: pk.Stream, Client: dst, Server: src, Status: code,
+				Resp: MsgRef{pk.Frame, i}, RespFirstFrame: ff, RespFirst: ft, RespLast: pk.Time,
+				FirstUnknown: !ok,
+			}
+			if err := p.sink(&ex); err != nil {
+				return err
+			}
+			continue
+		}
+		if interim {
+			pe.ex.Interim++
+			continue
+		}
+		ex := pe.ex
+		ex.Kind = Matched
+		ex.Status = code
+		ex.Resp = MsgRef{pk.Frame, i}
+		ex.RespFirstFrame, ex.RespFirst, ex.RespLast = ff, ft, pk.Time
+		ex.FirstUnknown = ex.FirstUnknown || !ok
+		p.removePending(st, pe)
+		if err := p.sink(&ex); err != nil {
+			return err
+		}
+	}
+	if len(pk.Methods) > 0 || len(pk.Codes) > 0 {
+		dir.consumeBefore(pk.Frame)
+		if end := pk.Seq + uint32(pk.Len); after(end, dir.next) {
+			dir.next = end
+		}
+	}
+	return p.flags(pk, st)
+}
+
+// resync handles a response that starts after server bytes no HTTP
+// message was parsed from: a capture gap, typically, that swallowed one or
+// more earlier responses. Pure FIFO would then pair every later response
+// with the request before its own. The client's acknowledgement numbers
+// say how far the server's byte stream had got when each request was sent:
+// if a younger pending request was sent after the client had received some
+// of the unparsed bytes, those bytes were the responses to the requests
+// before it, which are therefore unanswered in this capture. Pipelined
+// requests sent before any of the gap carry no such evidence and keep
+// FIFO order.
+func (p *Pairer) resync(st *stream, dir *direction, start uint32) error {
+	if !dir.hasNext || !after(start, dir.next) || len(st.pending) < 2 {
+		return nil
+	}
+	k := 0
+	for j := len(st.pending) - 1; j > 0; j-- {
+		a := st.pending[j].ack
+		if after(a, dir.next) && !after(a, start) {
+			k = j
+			break
+		}
+	}
+	for _, q := range st.pending[:k] {
+		p.c.LostResponses++
+		ex := q.ex
+		ex.ResponseLost = true
+		if err := p.sink(&ex); err != nil {
+			return err
+		}
+	}
+	st.pending = st.pending[k:]
+	return nil
+}
+
+func (p *Pairer) removePending(st *stream, pe *pending) {
+	for j, q := range st.pending {
+		if q == pe {
+			st.pending = append(st.pending[:j], st.pending[j+1:]...)
+			return
+		}
+	}
+}
+
+// flags retires a connection on RST or on the second FIN: nothing more
+// can be said on it, so its unanswered requests are final.
+func (p *Pairer) flags(pk *Packet, st *stream) error {
+	if pk.Flags&FlagRST != 0 {
+		return p.retire(pk.Stream, st)
+	}
+	if pk.Flags&FlagFIN != 0 && !pk.Retransmission {
+		st.fins++
+		if st.fins >= 2 {
+			return p.retire(pk.Stream, st)
+		}
+	}
+	return nil
+}
+
+func (p *Pairer) retire(id int64, st *stream) error {
+	delete(p.streams, id)
+	if st.known {
+		p.RetransByServer[st.server] += st.retrans
+	}
+	for i, q := range st.pending {
+		ex := q.ex
+		if i == 0 && st.known {
+			p.markIncomplete(st, &ex)
+		}
+		if err := p.sink(&ex); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markIncomplete notes that the server had started answering the oldest
+// unanswered request when the capture (or connection) ended: server
+// payload after the request that no parsed message accounts for. Its first
+// byte is known, so the report can say "started, never completed" instead
+// of just "unanswered".
+func (p *Pairer) markIncomplete(st *stream, ex *Exchange) {
+	d := &st.dirs[0]
+	if st.server != st.a {
+		d = &st.dirs[1]
+	}
+	for _, s := range d.segs[d.start:] {
+		if s.frame > ex.Req.Frame && (!d.hasNext || !after(d.next, s.seq)) {
+			ex.ResponseIncomplete = true
+			ex.RespFirstFrame, ex.RespFirst = s.frame, s.t
+			p.c.Incomplete++
+			return
+		}
+	}
+}
+
+// Flush ends the input: every connection still open is retired, in
+// connection order so that output is deterministic.
+func (p *Pairer) Flush() error {
+	ids := make([]int64, 0, len(p.streams))
+	for id := range p.streams {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := p.retire(id, p.streams[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+// Package parse turns tshark's row output into typed records and pairs
+// HTTP requests with their responses. It reads a stream: rows are decoded
+// one at a time (with gocsv over a tab splitter) and handed on, so memory
+// grows with the number of exchanges in flight, never with the capture.
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+
+	"github.com/gocarina/gocsv"
+)
+
+// Row is one tshark output row as text, one field per column. Every field
+// is a string so that "tshark left it empty" and "zero" stay different
+// things until Packet's typed conversion decides.
+type Row struct {
+	Frame       string `csv:"frame.number"`
+	Time        string `csv:"frame.time_epoch"`
+	IPSrc       string `csv:"ip.src"`
+	IPv6Src     string `csv:"ipv6.src"`
+	IPDst       string `csv:"ip.dst"`
+	IPv6Dst     string `csv:"ipv6.dst"`
+	SrcPort     string `csv:"tcp.srcport"`
+	DstPort     string `csv:"tcp.dstport"`
+	Stream      string `csv:"tcp.stream"`
+	Len         string `csv:"tcp.len"`
+	Seq         string `csv:"tcp.seq"`
+	Ack         string `csv:"tcp.ack"`
+	Flags       string `csv:"tcp.flags"`
+	Retrans     string `csv:"tcp.analysis.retransmission"`
+	FastRetrans string `csv:"tcp.analysis.fast_retransmission"`
+	Spurious    string `csv:"tcp.analysis.spurious_retransmission"`
+	Segments    string `csv:"tcp.segment"`
+	Methods     string `csv:"http.request.method"`
+	URIs        string `csv:"http.request.uri"`
+	Host        string `csv:"http.host"`
+	Codes       string `csv:"http.response.code"`
+	RequestIn   string `csv:"http.request_in"`
+	UDPSrcPort  string `csv:"udp.srcport"`
+}
+
+// HTTPFields are the tshark fields behind Row, in column order.
+var HTTPFields = []string{
+	"frame.number", "frame.time_epoch",
+	"ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
+	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
+	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
+	"tcp.segment",
+	"http.request.method", "http.request.uri", "http.host", "http.response.code", "http.request_in",
+	"udp.srcport",
+}
+
+// HTTPDisplayFilter selects the rows pairing needs: every TCP segment that
+// carries payload (an HTTP message's first byte may sit in a segment that
+// tshark only reports as "segment of a reassembled PDU"), FIN and RST (to
+// retire connections), and HTTP over UDP (counted, never paired). ICMP
+// errors are excluded because the TCP header they quote is dissected too.
+const HTTPDisplayFilter = "((tcp.len > 0 || tcp.flags.syn == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1) && !icmp && !icmpv6) || (udp && (http || ssdp))"
+
+// FormatError says that tshark's output is not what was asked for: a
+// wrong header, a row with the wrong number of columns, or a value that
+// does not parse. It carries the output line number.
+type FormatError struct {
+	Line int
+	Msg  string
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("unexpected tshark output at line %d: %s", e.Line, e.Msg)
+}
+
+// Decoder is a gocsv.SimpleDecoder over tshark's tab-separated rows. tshark
+// never quotes, so encoding/csv (which treats a field starting with '"' as
+// quoted) cannot be used; this splitter takes tabs literally and checks the
+// column count of every row.
+type Decoder struct {
+	sc       *bufio.Scanner
+	header   []string
+	pending  []string // header to hand out first (column mode prints none)
+	line     int
+	expectHd bool
+	stopped  atomic.Bool
+}
+
+// NewDecoder reads rows with the given columns from r. If withHeader is
+// true the first line of r must be exactly that header (tshark -T fields
+// -E header=y); otherwise (custom columns) the header is supplied here.
+func NewDecoder(r io.Reader, columns []string, withHeader bool) *Decoder {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 256<<10), 64<<20)
+	d := &Decoder{sc: sc, header: columns, expectHd: withHeader}
+	if !withHeader {
+		d.pending = columns
+	}
+	return d
+}
+
+// GetCSVRow returns the next row's fields (the header first).
+func (d *Decoder) GetCSVRow() ([]string, error) {
+	if d.pending != nil {
+		h := d.pending
+		d.pending = nil
+		return h, nil
+	}
+	for !d.stopped.Load() && d.sc.Scan() {
+		d.line++
+		line := d.sc.Bytes()
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			continue
+		}
+		fields := strings.Split(string(line), "\t")
+		if d.expectHd {
+			d.expectHd = false
+			if !equal(fields, d.header) {
+				return nil, &FormatError{Line: d.line, Msg: fmt.Sprintf("header %q, want %q", trunc(string(line)), strings.Join(d.header, "\\t"))}
+			}
+			return fields, nil
+		}
+		if len(fields) != len(d.header) {
+			return nil, &FormatError{Line: d.line, Msg: fmt.Sprintf("%d columns, want %d: %q", len(fields), len(d.header), trunc(string(line)))}
+		}
+		return fields, nil
+	}
+	if d.stopped.Load() {
+		return nil, io.EOF
+	}
+	if err := d.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &FormatError{Line: d.line + 1, Msg: "line longer than 64 MiB"}
+		}
+		return nil, err
+	}
+	if d.expectHd {
+		return nil, &FormatError{Line: 0, Msg: "no header line"}
+	}
+	return nil, io.EOF
+}
+
+// GetCSVRows is required by gocsv.SimpleDecoder; pcapmeter never slurps.
+func (d *Decoder) GetCSVRows() ([][]string, error) {
+	return nil, errors.New("parse.Decoder streams rows; GetCSVRows is not supported")
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func trunc(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
+// StreamRows decodes every row from dec with gocsv and calls fn for each,
+// in order. It stops at the first error from fn or the decoder. Rows flow
+// through a small buffered channel, so at most a few dozen are in memory.
+func StreamRows(dec *Decoder, fn func(*Row) error) error {
+	ch := make(chan *Row, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- gocsv.UnmarshalDecoderToChan(dec, ch)
+	}()
+	var ferr error
+	for r := range ch {
+		if ferr == nil {
+			ferr = fn(r)
+			if ferr != nil {
+				dec.stopped.Store(true)
+			}
+		}
+		// After an error, drain what the decoding goroutine has already
+		// decoded; the stopped decoder makes it finish at once.
+	}
+	derr := <-done
+	if ferr != nil {
+		return ferr
+	}
+	return derr
+}
