@@ -102,7 +102,7 @@ func readPlain(br *bufio.Reader) (Info, error) {
 	case binary.BigEndian.Uint32(magic) == 0x0A0D0D0A:
 		return readPCAPNG(br)
 	}
-	return Info{}, fmt.Errorf("unknown file signature % x: %w (convert other formats with `editcap -F pcapng IN OUT`)", magic, ErrNotCapture)
+	return Info{}, fmt.Errorf("unknown file signature % x: %w", magic, ErrNotCapture)
 }
 
 func isPCAPMagic(m []byte) bool {

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/capfile"
@@ -155,10 +156,12 @@ type Result struct {
 	UDPIgnored int
 	// FirstEstimated counts messages whose first-byte time was estimated.
 	FirstEstimated int
-	Partial        bool
-	Warnings       []string
-	Crosscheck     *Crosscheck
-	TsharkVersion  tshark.Version
+	// Ambiguous counts responses paired by guess after a capture gap.
+	Ambiguous     int
+	Partial       bool
+	Warnings      []string
+	Crosscheck    *Crosscheck
+	TsharkVersion tshark.Version
 }
 
 // FileInfo describes one input file.
@@ -231,6 +234,117 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 }
 
 func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator, cc *crossState, res *Result) error {
+	modes := []parse.Pairing{opt.Pairing}
+	if cc != nil {
+		other := parse.PairTshark
+		if opt.Pairing == parse.PairTshark {
+			other = parse.PairTuple
+		}
+		modes = append(modes, other)
+	}
+	emit := func(mode parse.Pairing, e *parse.Exchange) error {
+		if cc != nil {
+			cc.add(file, mode, e)
+		}
+		if mode != opt.Pairing {
+			return nil
+		}
+		agg.add(e)
+		if opt.OnExchange != nil {
+			return opt.OnExchange(file, e)
+		}
+		return nil
+	}
+
+	// Pass 1: out-of-order reassembly on, so a response whose segment was
+	// lost before the capture point and retransmitted is still reported.
+	pass1 := make([]*parse.Pairer, len(modes))
+	for i, m := range modes {
+		pass1[i] = parse.NewPairer(m, func(e *parse.Exchange) error { return emit(m, e) })
+		pass1[i].Defer = true
+	}
+	truncated, err := dissect(ctx, bin, file, opt, true, nil, pass1)
+	if err != nil {
+		return err
+	}
+	if truncated {
+		res.Partial = true
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file))
+	}
+	agg.counters(pass1[0])
+
+	// Pass 2, only for connections where a gap the capture never filled
+	// stalled out-of-order reassembly: re-read them with it off.
+	ids := map[int64]bool{}
+	for _, p := range pass1 {
+		for id := range p.Deferred {
+			ids[id] = true
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	sorted := make([]int64, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	slices.Sort(sorted)
+	withheld := make([]map[parse.MsgRef]parse.Exchange, len(modes))
+	firstFrame := make([]map[int64]int64, len(modes))
+	pass2 := make([]*parse.Pairer, len(modes))
+	for i, m := range modes {
+		withheld[i] = map[parse.MsgRef]parse.Exchange{}
+		firstFrame[i] = map[int64]int64{}
+		for id, exs := range pass1[i].Deferred {
+			firstFrame[i][id] = exs[0].Req.Frame
+			for _, e := range exs {
+				withheld[i][e.Req] = e
+			}
+		}
+		pass2[i] = parse.NewPairer(m, func(e *parse.Exchange) error {
+			if e.Kind == parse.Orphan {
+				// Responses after the stall were never reported in pass 1.
+				if f, ok := firstFrame[i][e.Stream]; ok && e.Resp.Frame > f {
+					return emit(m, e)
+				}
+				return nil
+			}
+			if _, ok := withheld[i][e.Req]; !ok {
+				return nil // already reported by pass 1
+			}
+			delete(withheld[i], e.Req)
+			return emit(m, e)
+		})
+	}
+	if _, err := dissect(ctx, bin, file, opt, false, sorted, pass2); err != nil {
+		return err
+	}
+	for i, m := range modes {
+		left := make([]parse.Exchange, 0, len(withheld[i]))
+		for _, e := range withheld[i] {
+			left = append(left, e)
+		}
+		slices.SortFunc(left, func(a, b parse.Exchange) int {
+			if a.Req.Frame != b.Req.Frame {
+				return int(a.Req.Frame - b.Req.Frame)
+			}
+			return a.Req.Index - b.Req.Index
+		})
+		for j := range left {
+			if err := emit(m, &left[j]); err != nil {
+				return err
+			}
+		}
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d connection(s) have a gap the capture never fills; they were re-read without out-of-order reassembly", file, len(sorted)))
+	return nil
+}
+
+// dissect runs tshark once over file and feeds every row to the pairers,
+// then flushes them. It reports whether the capture was cut short.
+// reorder turns tshark's out-of-order reassembly on; streams, if not nil,
+// restricts the run to those TCP connections.
+func dissect(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ports := slices.Clone(opt.HTTPPorts)
@@ -241,99 +355,83 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
 		filter = "(" + filter + ") && (" + sf + ")"
 	}
+	if streams != nil {
+		ids := make([]string, len(streams))
+		for i, id := range streams {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		filter = "(" + filter + ") && tcp.stream in {" + strings.Join(ids, ",") + "}"
+	}
+	prefs := []string{"tcp.reassemble_out_of_order:FALSE"}
+	if reorder {
+		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
+	}
 	args, err := tshark.Args(tshark.Spec{
 		Input: file, Fields: parse.HTTPFields, Mode: opt.Mode,
-		DisplayFilter: filter, HTTPPorts: ports,
+		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	proc, err := tshark.Start(ctx, bin, args, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// Whatever happens below, tshark is killed (if still running) and
 	// reaped before this function returns.
 	defer func() { cancel(); proc.Wait() }()
 
-	sink := func(e *parse.Exchange) error {
-		agg.add(e)
-		if cc != nil {
-			cc.add(file, opt.Pairing, e)
-		}
-		if opt.OnExchange != nil {
-			return opt.OnExchange(file, e)
-		}
-		return nil
-	}
-	pairer := parse.NewPairer(opt.Pairing, sink)
-	var other *parse.Pairer
-	if cc != nil {
-		otherMode := parse.PairTshark
-		if opt.Pairing == parse.PairTshark {
-			otherMode = parse.PairTuple
-		}
-		other = parse.NewPairer(otherMode, func(e *parse.Exchange) error {
-			cc.add(file, otherMode, e)
-			return nil
-		})
-	}
 	dec := parse.NewDecoder(proc.Stdout, parse.HTTPFields, opt.Mode == tshark.Fields)
 	streamErr := parse.StreamRows(dec, func(r *parse.Row) error {
 		pk, err := parse.ToPacket(r)
 		if err != nil {
-			return &parse.FormatError{Line: -1, Msg: err.Error()}
+			return &parse.FormatError{Line: dec.Line(), Msg: err.Error()}
 		}
-		if err := pairer.Add(&pk); err != nil {
-			return err
-		}
-		if other != nil {
-			return other.Add(&pk)
+		for _, p := range pairers {
+			if err := p.Add(&pk); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if streamErr != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 		cancel()
-		werr := proc.Wait()
 		// A crashing tshark explains garbage better than the garbage does.
 		var ee *tshark.ExitError
-		if errors.As(werr, &ee) {
-			return fmt.Errorf("%s: %w", file, werr)
+		if werr := proc.Wait(); errors.As(werr, &ee) && ee.Signal == "" {
+			return false, fmt.Errorf("%s: %w", file, werr)
 		}
-		if ctx.Err() != nil && !errors.Is(streamErr, context.Canceled) {
-			return fmt.Errorf("%s: %w", file, streamErr)
-		}
-		return fmt.Errorf("%s: %w", file, streamErr)
+		return false, fmt.Errorf("%s: %w", file, streamErr)
 	}
-	// Drain anything left (nothing, normally) so tshark can exit.
 	io.Copy(io.Discard, proc.Stdout)
 	werr := proc.Wait()
 	var trunc *tshark.TruncatedError
 	switch {
 	case werr == nil:
 	case errors.As(werr, &trunc):
-		res.Partial = true
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", file, trunc.Error()))
+		truncated = true
 	default:
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
-		return fmt.Errorf("%s: %w", file, werr)
+		return false, fmt.Errorf("%s: %w", file, werr)
 	}
-	if err := pairer.Flush(); err != nil {
-		return err
+	for _, p := range pairers {
+		if err := p.Flush(); err != nil {
+			return truncated, err
+		}
 	}
-	if other != nil {
-		other.Flush()
-	}
-	agg.counters(pairer)
-	return nil
+	return truncated, nil
 }
 
 type aggregator struct {
-	servers map[netip.AddrPort]*ServerResult
-	udp     int
-	est     int
+	servers   map[netip.AddrPort]*ServerResult
+	udp       int
+	est       int
+	ambiguous int
 }
 
 func newAggregator() *aggregator {
@@ -382,6 +480,7 @@ func (a *aggregator) counters(p *parse.Pairer) {
 	c := p.Counters()
 	a.udp += c.UDPMessages
 	a.est += c.FirstUnknown
+	a.ambiguous += c.Ambiguous
 	for ap, n := range p.RetransByServer {
 		if s, ok := a.servers[ap]; ok {
 			s.Counts.RetransSegments += n
@@ -438,6 +537,10 @@ func (a *aggregator) finish(res *Result, opt Options) {
 		}
 		return a.Server.String() < b.Server.String()
 	})
+	res.Ambiguous = a.ambiguous
+	if a.ambiguous > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d responses follow a capture gap on a connection with several pipelined requests outstanding; how many responses the gap swallowed is unknowable, so their pairing is a best guess", a.ambiguous))
+	}
 	if res.FirstEstimated > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d messages had their first segment out of the segment buffer; their first-byte time is an upper bound", res.FirstEstimated))
 	}

@@ -89,6 +89,8 @@ type Packet struct {
 	// Retransmission is set for any of tshark's retransmission flags
 	// (plain, fast, spurious).
 	Retransmission bool
+	// OutOfOrder is tshark's out-of-order flag.
+	OutOfOrder bool
 	// FirstSegment is the first frame of the reassembled PDU completed in
 	// this frame (tcp.segment's first entry); 0 when there is none.
 	FirstSegment int64
@@ -96,7 +98,7 @@ type Packet struct {
 	// (several when requests are pipelined in one segment).
 	Methods []string
 	URIs    []string
-	Host    string
+	Hosts   []string
 	// Codes: one entry per HTTP response reported in this frame.
 	Codes []int
 	// RequestIn: tshark's link from each response to its request frame
@@ -168,6 +170,7 @@ func ToPacket(r *Row) (Packet, error) {
 		p.Flags = uint16(f)
 	}
 	p.Retransmission = r.Retrans != "" || r.FastRetrans != "" || r.Spurious != ""
+	p.OutOfOrder = r.OutOfOrder != ""
 	if r.Segments != "" {
 		first, _, _ := strings.Cut(r.Segments, ",")
 		if p.FirstSegment, err = strconv.ParseInt(first, 10, 64); err != nil || p.FirstSegment <= 0 {
@@ -177,7 +180,7 @@ func ToPacket(r *Row) (Packet, error) {
 	if r.Methods != "" {
 		p.Methods = strings.Split(r.Methods, ",")
 		p.URIs = splitLike(r.URIs, len(p.Methods))
-		p.Host = r.Host
+		p.Hosts = splitLike(r.Host, len(p.Methods))
 	}
 	if r.Codes != "" {
 		for _, c := range strings.Split(r.Codes, ",") {

@@ -106,80 +106,15 @@ type Counters struct {
 	LostResponses int `json:"responses_lost_in_gaps"`
 	// Incomplete counts requests whose response began but never completed.
 	Incomplete int `json:"responses_incomplete"`
+	// Ambiguous counts responses that follow a capture gap on a
+	// connection with several requests outstanding, all sent before the
+	// gap: their pairing is FIFO's best guess.
+	Ambiguous int `json:"ambiguous_after_gap"`
 }
 
 // Sink receives every exchange as soon as it is complete. Returning an
 // error stops the run.
 type Sink func(*Exchange) error
-
-// segBufMax bounds, per connection direction, how many payload segments
-// are remembered while waiting for the HTTP message they belong to:
-// 1<<18 segments cover a 380 MB message at a 1460-byte MSS.
-const segBufMax = 1 << 18
-
-type seg struct {
-	frame    int64
-	t        Time
-	seq, ack uint32
-}
-
-type direction struct {
-	segs  []seg
-	start int // segs[:start] are consumed
-	// next is the sequence number just past the last HTTP message parsed
-	// in this direction (or where the byte stream starts); bytes between
-	// next and the start of the following message were never parsed.
-	next    uint32
-	hasNext bool
-}
-
-func (d *direction) add(s seg) {
-	if len(d.segs)-d.start >= segBufMax {
-		d.start++
-	}
-	if d.start > 4096 && d.start > len(d.segs)/2 {
-		d.segs = append(d.segs[:0], d.segs[d.start:]...)
-		d.start = 0
-	}
-	d.segs = append(d.segs, s)
-}
-
-// lookup returns the buffered segment of frame and whether it was still
-// buffered; when it is gone the earliest buffered segment is returned.
-func (d *direction) lookup(frame int64, fallback seg) (seg, bool) {
-	live := d.segs[d.start:]
-	// Binary search: frames arrive in increasing order.
-	lo, hi := 0, len(live)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if live[m].frame < frame {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(live) && live[lo].frame == frame {
-		return live[lo], true
-	}
-	if len(live) > 0 && live[0].frame > frame {
-		return live[0], false
-	}
-	return fallback, false
-}
-
-// after reports whether sequence number a is after b, modulo 2^32.
-func after(a, b uint32) bool { return int32(a-b) > 0 }
-
-// consumeBefore forgets the segments before frame (the frame itself may
-// still start the next message).
-func (d *direction) consumeBefore(frame int64) {
-	for d.start < len(d.segs) && d.segs[d.start].frame < frame {
-		d.start++
-	}
-	if d.start == len(d.segs) {
-		d.segs, d.start = d.segs[:0], 0
-	}
-}
 
 type pending struct {
 	ex Exchange
@@ -212,6 +147,14 @@ type Pairer struct {
 	RetransByServer map[netip.AddrPort]int
 	// ConnsByServer counts connections that carried HTTP, per server.
 	ConnsByServer map[netip.AddrPort]int
+	// Defer, when set, withholds the unanswered requests of a connection
+	// that ends with a response begun but never completed, into Deferred,
+	// instead of emitting them. With out-of-order reassembly on, tshark
+	// waits forever for bytes a capture gap swallowed and reports nothing
+	// after it on that connection; the caller re-reads such connections
+	// with out-of-order reassembly off and takes the answers from there.
+	Defer    bool
+	Deferred map[int64][]Exchange
 }
 
 // NewPairer returns a pairer that hands exchanges to sink.
@@ -256,25 +199,33 @@ func (p *Pairer) Add(pk *Packet) error {
 		st.retrans++
 		p.c.RetransSegments++
 	}
-	here := seg{pk.Frame, pk.Time, pk.Seq, pk.Ack}
-	if !dir.hasNext {
-		dir.next, dir.hasNext = pk.Seq, true
-		if pk.Flags&FlagSYN != 0 {
-			dir.next++
-		}
-	}
-	if pk.Len > 0 {
-		dir.add(here)
-	}
+	here := dir.observe(pk)
 	// The first message in this frame may have started in an earlier
 	// segment; any further ones started in this frame (mid-segment, so
 	// with no gap before them).
+	//
+	// Except when this frame filled a hole (a retransmission or an
+	// out-of-order segment): then every message queued behind the hole
+	// completes here, and where the second and later ones began is not in
+	// tshark's fields. This frame's time is then an upper bound of their
+	// first byte, and they are counted as estimated.
+	filler := pk.Retransmission || pk.OutOfOrder
 	first := func(i int) (seg, bool) {
 		if i == 0 && pk.FirstSegment > 0 && pk.FirstSegment != pk.Frame {
 			s, ok := dir.lookup(pk.FirstSegment, here)
 			return s, ok
 		}
-		return here, true
+		return here, i == 0 || !filler
+	}
+	// Where the first message starts, and whether unparsed bytes lie
+	// between it and the previous message (checked before the frame's
+	// messages move the mark).
+	var gap bool
+	var firstStart int64
+	if len(pk.Methods) > 0 || len(pk.Codes) > 0 {
+		fs, _ := first(0)
+		firstStart = fs.seq
+		gap = dir.gapBefore(firstStart)
 	}
 	for i, m := range pk.Methods {
 		p.c.Requests++
@@ -289,7 +240,7 @@ func (p *Pairer) Add(pk *Packet) error {
 		}
 		st.pending = append(st.pending, &pending{ack: fs.ack, ex: Exchange{
 			Kind: Unmatched, Stream: pk.Stream, Client: src, Server: dst,
-			Method: m, URI: pk.URIs[i], Host: pk.Host,
+			Method: m, URI: pk.URIs[i], Host: pk.Hosts[i],
 			Req: MsgRef{pk.Frame, i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
 			FirstUnknown: !ok,
 		}})
@@ -313,8 +264,8 @@ func (p *Pairer) Add(pk *Packet) error {
 		var pe *pending
 		switch p.mode {
 		case PairTuple:
-			if i == 0 {
-				if err := p.resync(st, dir, fs.seq); err != nil {
+			if i == 0 && gap {
+				if err := p.resync(st, dir, firstStart); err != nil {
 					return err
 				}
 			}
@@ -361,10 +312,7 @@ func (p *Pairer) Add(pk *Packet) error {
 		}
 	}
 	if len(pk.Methods) > 0 || len(pk.Codes) > 0 {
-		dir.consumeBefore(pk.Frame)
-		if end := pk.Seq + uint32(pk.Len); after(end, dir.next) {
-			dir.next = end
-		}
+		dir.reported(firstStart)
 	}
 	return p.flags(pk, st)
 }
@@ -379,17 +327,23 @@ func (p *Pairer) Add(pk *Packet) error {
 // before it, which are therefore unanswered in this capture. Pipelined
 // requests sent before any of the gap carry no such evidence and keep
 // FIFO order.
-func (p *Pairer) resync(st *stream, dir *direction, start uint32) error {
-	if !dir.hasNext || !after(start, dir.next) || len(st.pending) < 2 {
+func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
+	if len(st.pending) < 2 {
 		return nil
 	}
 	k := 0
 	for j := len(st.pending) - 1; j > 0; j-- {
-		a := st.pending[j].ack
-		if after(a, dir.next) && !after(a, start) {
+		a := dir.unwrap(st.pending[j].ack)
+		if a > dir.mark && a <= start {
 			k = j
 			break
 		}
+	}
+	if k == 0 {
+		// Pipelined requests were all sent before the gap: how many
+		// responses it swallowed is unknowable, FIFO is a guess.
+		p.c.Ambiguous++
+		return nil
 	}
 	for _, q := range st.pending[:k] {
 		p.c.LostResponses++
@@ -432,6 +386,19 @@ func (p *Pairer) retire(id int64, st *stream) error {
 	if st.known {
 		p.RetransByServer[st.server] += st.retrans
 	}
+	if p.Defer && len(st.pending) > 0 && st.known {
+		ex := st.pending[0].ex
+		if p.markIncomplete(st, &ex) {
+			if p.Deferred == nil {
+				p.Deferred = map[int64][]Exchange{}
+			}
+			p.c.Incomplete--
+			for _, q := range st.pending {
+				p.Deferred[id] = append(p.Deferred[id], q.ex)
+			}
+			return nil
+		}
+	}
 	for i, q := range st.pending {
 		ex := q.ex
 		if i == 0 && st.known {
@@ -449,19 +416,20 @@ func (p *Pairer) retire(id int64, st *stream) error {
 // payload after the request that no parsed message accounts for. Its first
 // byte is known, so the report can say "started, never completed" instead
 // of just "unanswered".
-func (p *Pairer) markIncomplete(st *stream, ex *Exchange) {
+func (p *Pairer) markIncomplete(st *stream, ex *Exchange) bool {
 	d := &st.dirs[0]
 	if st.server != st.a {
 		d = &st.dirs[1]
 	}
-	for _, s := range d.segs[d.start:] {
-		if s.frame > ex.Req.Frame && (!d.hasNext || !after(d.next, s.seq)) {
+	for _, s := range d.segs {
+		if s.frame > ex.Req.Frame && s.seq >= d.mark {
 			ex.ResponseIncomplete = true
 			ex.RespFirstFrame, ex.RespFirst = s.frame, s.t
 			p.c.Incomplete++
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // Flush ends the input: every connection still open is retired, in

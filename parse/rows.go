@@ -36,6 +36,7 @@ type Row struct {
 	Retrans     string `csv:"tcp.analysis.retransmission"`
 	FastRetrans string `csv:"tcp.analysis.fast_retransmission"`
 	Spurious    string `csv:"tcp.analysis.spurious_retransmission"`
+	OutOfOrder  string `csv:"tcp.analysis.out_of_order"`
 	Segments    string `csv:"tcp.segment"`
 	Methods     string `csv:"http.request.method"`
 	URIs        string `csv:"http.request.uri"`
@@ -51,7 +52,7 @@ var HTTPFields = []string{
 	"ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
 	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
 	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
-	"tcp.segment",
+	"tcp.analysis.out_of_order", "tcp.segment",
 	"http.request.method", "http.request.uri", "http.host", "http.response.code", "http.request_in",
 	"udp.srcport",
 }
@@ -142,6 +143,9 @@ func (d *Decoder) GetCSVRow() ([]string, error) {
 	}
 	return nil, io.EOF
 }
+
+// Line returns the number of output lines read so far.
+func (d *Decoder) Line() int { return d.line }
 
 // GetCSVRows is required by gocsv.SimpleDecoder; pcapmeter never slurps.
 func (d *Decoder) GetCSVRows() ([][]string, error) {

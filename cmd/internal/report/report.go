@@ -76,7 +76,7 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 			fmt.Fprintf(w, ", %d interim (1xx)", c.Interim)
 		}
 		if c.LostInGaps > 0 {
-			fmt.Fprintf(w, "; %d unanswered: response lost in a capture gap", c.LostInGaps)
+			fmt.Fprintf(w, "; %d unanswered: response in bytes the capture lacks or tshark could not reassemble", c.LostInGaps)
 		}
 		if c.Incomplete > 0 {
 			fmt.Fprintf(w, "; %d unanswered: response began but never completed", c.Incomplete)
@@ -158,6 +158,7 @@ type jsonTotals struct {
 	httplat.Counts
 	UDPIgnored     int `json:"udp_http_ignored"`
 	FirstEstimated int `json:"first_byte_estimated"`
+	Ambiguous      int `json:"ambiguous_after_gap"`
 }
 
 type jsonDisagreement struct {
@@ -221,7 +222,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		KL:         jsonKL{Buckets: p.KLBuckets, Base: p.KLBase, Model: "exponential, rate = 1/mean"},
 		Partial:    r.Partial,
 		Warnings:   append([]string{}, r.Warnings...),
-		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, FirstEstimated: r.FirstEstimated},
+		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, FirstEstimated: r.FirstEstimated, Ambiguous: r.Ambiguous},
 		Servers:    []jsonServer{},
 	}
 	for _, d := range httplat.Definitions {
@@ -268,7 +269,7 @@ var CSVHeader = []string{
 func note(e *parse.Exchange) string {
 	switch {
 	case e.ResponseLost:
-		return "response lost in capture gap"
+		return "response in a capture gap"
 	case e.ResponseIncomplete:
 		return "response incomplete"
 	case e.Kind == parse.Unmatched:
