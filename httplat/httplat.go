@@ -157,11 +157,14 @@ type Result struct {
 	// FirstEstimated counts messages whose first-byte time was estimated.
 	FirstEstimated int
 	// Ambiguous counts responses paired by guess after a capture gap.
-	Ambiguous     int
-	Partial       bool
-	Warnings      []string
-	Crosscheck    *Crosscheck
-	TsharkVersion tshark.Version
+	Ambiguous int
+	// DuplicatesIgnored counts HTTP messages seen again on retransmitted
+	// segments (not exchanges).
+	DuplicatesIgnored int
+	Partial           bool
+	Warnings          []string
+	Crosscheck        *Crosscheck
+	TsharkVersion     tshark.Version
 }
 
 // FileInfo describes one input file.
@@ -432,6 +435,7 @@ type aggregator struct {
 	udp       int
 	est       int
 	ambiguous int
+	dups      int
 }
 
 func newAggregator() *aggregator {
@@ -489,6 +493,10 @@ func (a *aggregator) counters(p *parse.Pairer) {
 	for ap, n := range p.ConnsByServer {
 		a.server(ap).Counts.Connections += n
 	}
+	for ap, n := range p.InterimByServer {
+		a.server(ap).Counts.Interim += n
+	}
+	a.dups += c.DuplicateMessages
 }
 
 func (a *aggregator) finish(res *Result, opt Options) {
@@ -538,6 +546,7 @@ func (a *aggregator) finish(res *Result, opt Options) {
 		return a.Server.String() < b.Server.String()
 	})
 	res.Ambiguous = a.ambiguous
+	res.DuplicatesIgnored = a.dups
 	if a.ambiguous > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d responses follow a capture gap on a connection with several pipelined requests outstanding; how many responses the gap swallowed is unknowable, so their pairing is a best guess", a.ambiguous))
 	}

@@ -30,6 +30,21 @@ type direction struct {
 	frontier int64
 	held     []span // sorted by lo; all lo > frontier
 	mark     int64
+	// recent holds where the last few parsed messages started, to
+	// recognise a retransmitted copy of one that tshark dissects again
+	// (it does, with out-of-order reassembly off).
+	recent [8]int64
+	nrec   int
+}
+
+// seen reports whether a message starting at start was already parsed.
+func (d *direction) seen(start int64) bool {
+	for i := 0; i < min(d.nrec, len(d.recent)); i++ {
+		if d.recent[i] == start {
+			return true
+		}
+	}
+	return false
 }
 
 // unwrap turns a 32-bit relative sequence number into a position that
@@ -101,6 +116,8 @@ func (d *direction) gapBefore(start int64) bool { return start > d.mark }
 // received; the mark moves to the frontier, which may already include the
 // beginning of the next message (that is not a gap).
 func (d *direction) reported(start int64) {
+	d.recent[d.nrec%len(d.recent)] = start
+	d.nrec++
 	if start > d.frontier {
 		d.frontier = start
 		d.absorb()

@@ -106,6 +106,9 @@ type Counters struct {
 	LostResponses int `json:"responses_lost_in_gaps"`
 	// Incomplete counts requests whose response began but never completed.
 	Incomplete int `json:"responses_incomplete"`
+	// DuplicateMessages counts HTTP messages tshark reported again on a
+	// retransmitted segment; they are not exchanges.
+	DuplicateMessages int `json:"retransmitted_messages_ignored"`
 	// Ambiguous counts responses that follow a capture gap on a
 	// connection with several requests outstanding, all sent before the
 	// gap: their pairing is FIFO's best guess.
@@ -130,9 +133,12 @@ type stream struct {
 	pending []*pending
 	retrans int
 	fins    int
-	server  netip.AddrPort
-	client  netip.AddrPort
-	known   bool
+	// loneInterim counts 1xx responses seen before their request was
+	// reported.
+	loneInterim int
+	server      netip.AddrPort
+	client      netip.AddrPort
+	known       bool
 }
 
 // Pairer pairs the HTTP messages of a packet stream. Feed it every packet
@@ -147,6 +153,8 @@ type Pairer struct {
 	RetransByServer map[netip.AddrPort]int
 	// ConnsByServer counts connections that carried HTTP, per server.
 	ConnsByServer map[netip.AddrPort]int
+	// InterimByServer counts 1xx responses no request ever claimed.
+	InterimByServer map[netip.AddrPort]int
 	// Defer, when set, withholds the unanswered requests of a connection
 	// that ends with a response begun but never completed, into Deferred,
 	// instead of emitting them. With out-of-order reassembly on, tshark
@@ -165,6 +173,7 @@ func NewPairer(mode Pairing, sink Sink) *Pairer {
 		streams:         make(map[int64]*stream),
 		RetransByServer: make(map[netip.AddrPort]int),
 		ConnsByServer:   make(map[netip.AddrPort]int),
+		InterimByServer: make(map[netip.AddrPort]int),
 	}
 }
 
@@ -225,6 +234,11 @@ func (p *Pairer) Add(pk *Packet) error {
 	if len(pk.Methods) > 0 || len(pk.Codes) > 0 {
 		fs, _ := first(0)
 		firstStart = fs.seq
+		if pk.Retransmission && dir.seen(firstStart) {
+			// A retransmitted copy of messages already parsed.
+			p.c.DuplicateMessages += len(pk.Methods) + len(pk.Codes)
+			return p.flags(pk, st)
+		}
 		gap = dir.gapBefore(firstStart)
 	}
 	for i, m := range pk.Methods {
@@ -238,8 +252,11 @@ func (p *Pairer) Add(pk *Packet) error {
 			st.known, st.client, st.server = true, src, dst
 			p.ConnsByServer[dst]++
 		}
+		interim := st.loneInterim
+		st.loneInterim = 0
 		st.pending = append(st.pending, &pending{ack: fs.ack, ex: Exchange{
-			Kind: Unmatched, Stream: pk.Stream, Client: src, Server: dst,
+			Interim: interim,
+			Kind:    Unmatched, Stream: pk.Stream, Client: src, Server: dst,
 			Method: m, URI: pk.URIs[i], Host: pk.Hosts[i],
 			Req: MsgRef{pk.Frame, i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
 			FirstUnknown: !ok,
@@ -284,7 +301,11 @@ func (p *Pairer) Add(pk *Packet) error {
 		}
 		if pe == nil {
 			if interim {
-				continue // a lone 1xx is counted above, not an exchange
+				// Typically 100 Continue: tshark reports the request only
+				// once its body is complete, after the 1xx. The next
+				// request on the connection takes it.
+				st.loneInterim++
+				continue
 			}
 			ex := Exchange{
 				Kind: Orphan, Stream: pk.Stream, Client: dst, Server: src, Status: code,
@@ -385,6 +406,7 @@ func (p *Pairer) retire(id int64, st *stream) error {
 	delete(p.streams, id)
 	if st.known {
 		p.RetransByServer[st.server] += st.retrans
+		p.InterimByServer[st.server] += st.loneInterim
 	}
 	if p.Defer && len(st.pending) > 0 && st.known {
 		ex := st.pending[0].ex

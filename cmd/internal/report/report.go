@@ -93,6 +93,9 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 	if r.UDPIgnored > 0 {
 		fmt.Fprintf(w, "; %d HTTP-over-UDP messages (SSDP) not paired", r.UDPIgnored)
 	}
+	if r.DuplicatesIgnored > 0 {
+		fmt.Fprintf(w, "; %d retransmitted copies of messages ignored", r.DuplicatesIgnored)
+	}
 	fmt.Fprintln(w)
 	if r.Crosscheck != nil {
 		CrosscheckText(w, r.Crosscheck)
@@ -159,6 +162,7 @@ type jsonTotals struct {
 	UDPIgnored     int `json:"udp_http_ignored"`
 	FirstEstimated int `json:"first_byte_estimated"`
 	Ambiguous      int `json:"ambiguous_after_gap"`
+	Duplicates     int `json:"retransmitted_messages_ignored"`
 }
 
 type jsonDisagreement struct {
@@ -222,7 +226,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		KL:         jsonKL{Buckets: p.KLBuckets, Base: p.KLBase, Model: "exponential, rate = 1/mean"},
 		Partial:    r.Partial,
 		Warnings:   append([]string{}, r.Warnings...),
-		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, FirstEstimated: r.FirstEstimated, Ambiguous: r.Ambiguous},
+		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, FirstEstimated: r.FirstEstimated, Ambiguous: r.Ambiguous, Duplicates: r.DuplicatesIgnored},
 		Servers:    []jsonServer{},
 	}
 	for _, d := range httplat.Definitions {

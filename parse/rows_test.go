@@ -1,0 +1,252 @@
+package parse
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+var update = flag.Bool("update", false, "re-record tshark output fixtures with the real tshark")
+
+// recorded returns tshark's output for a testdata capture, recorded in
+// parse/testdata (regenerate with go test ./parse -update).
+func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint16) []byte {
+	t.Helper()
+	name := strings.TrimSuffix(filepath.Base(capture), filepath.Ext(capture))
+	suffix := ".columns.tsv"
+	if mode == tshark.Fields {
+		suffix = ".fields.tsv"
+	}
+	fixture := filepath.Join("testdata", name+suffix)
+	if *update {
+		bin := testutil.Tshark(t)
+		args, err := tshark.Args(tshark.Spec{Input: testutil.Testdata("http", capture), Fields: HTTPFields, Mode: mode,
+			DisplayFilter: HTTPDisplayFilter, HTTPPorts: ports, Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := tshark.Start(context.Background(), bin, args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(p.Stdout)
+		if err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(fixture, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatalf("%v (record it with go test ./parse -update)", err)
+	}
+	return b
+}
+
+func decodeAll(t *testing.T, in []byte, withHeader bool) []Packet {
+	t.Helper()
+	var out []Packet
+	dec := NewDecoder(strings.NewReader(string(in)), HTTPFields, withHeader)
+	err := StreamRows(dec, func(r *Row) error {
+		p, err := ToPacket(r)
+		if err != nil {
+			return err
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDecodeRecordedOutput(t *testing.T) {
+	cases := []struct {
+		capture                    string
+		ports                      []uint16
+		ipv6                       bool
+		reqs, resps, multi         int
+		reassembled, retransmitted bool
+	}{
+		// 3 connections × 8 requests written 4 to a segment, 23 answered.
+		{"pipelined-v6-port6000.pcapng", []uint16{6000}, true, 24, 23, 6, false, false},
+		// 4 × 20 exchanges with loss and reordering, multi-segment bodies.
+		{"synth-loss-reorder.pcapng", nil, false, 80, 80, 0, true, true},
+	}
+	for _, c := range cases {
+		for _, mode := range []tshark.OutputMode{tshark.Columns, tshark.Fields} {
+			pk := decodeAll(t, recorded(t, c.capture, mode, c.ports), mode == tshark.Fields)
+			var reqs, resps, multi, withFirst, rtx int
+			for _, p := range pk {
+				if !p.HasStream || p.Src.Is6() != c.ipv6 || p.Dst.Is6() != c.ipv6 {
+					t.Fatalf("%s frame %d: not a TCP row of the right family: %+v", c.capture, p.Frame, p)
+				}
+				reqs += len(p.Methods)
+				resps += len(p.Codes)
+				if len(p.Methods) > 1 {
+					multi++
+					if len(p.URIs) != len(p.Methods) || !strings.HasPrefix(p.URIs[1], "/c") {
+						t.Errorf("frame %d: pipelined URIs not split: %q", p.Frame, p.URIs)
+					}
+				}
+				if p.FirstSegment > 0 {
+					withFirst++
+				}
+				if p.Retransmission {
+					rtx++
+				}
+			}
+			if reqs != c.reqs || resps != c.resps || multi != c.multi {
+				t.Errorf("%s mode %d: %d requests, %d responses, %d pipelined frames", c.capture, mode, reqs, resps, multi)
+			}
+			if (withFirst > 0) != c.reassembled || (rtx > 0) != c.retransmitted {
+				t.Errorf("%s mode %d: %d reassembled, %d retransmissions", c.capture, mode, withFirst, rtx)
+			}
+		}
+	}
+}
+
+func TestToPacketEmptyIsNotZero(t *testing.T) {
+	r := &Row{Frame: "7", Time: "1700000000.000000001", IPSrc: "10.0.0.1", IPDst: "10.0.0.2", SrcPort: "1", DstPort: "80", Stream: "0"}
+	p, err := ToPacket(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Len != 0 || p.Methods != nil || p.Codes != nil || p.FirstSegment != 0 || p.Retransmission {
+		t.Errorf("%+v", p)
+	}
+	if p.Time != 1700000000000000001 {
+		t.Errorf("time %d", p.Time)
+	}
+	// A row without tcp.stream is not a TCP packet, even if other fields
+	// would read as 0.
+	p, err = ToPacket(&Row{Frame: "8", Time: "1.5"})
+	if err != nil || p.HasStream || p.Stream != 0 {
+		t.Errorf("%+v %v", p, err)
+	}
+	// Stream 0 is a real stream.
+	r.Stream = "0"
+	if p, _ := ToPacket(r); !p.HasStream {
+		t.Error("tcp.stream 0 lost")
+	}
+}
+
+func TestToPacketTunnelAndMultiValues(t *testing.T) {
+	r := &Row{Frame: "4", Time: "1.0", IPSrc: "10.1.200.131,172.16.11.201", IPDst: "10.1.200.132,54.86.237.188",
+		SrcPort: "5555", DstPort: "80", Stream: "2", Len: "100", Flags: "0x018",
+		Codes: "200,204", RequestIn: "3", Segments: "1,2,4", Retrans: "✓"}
+	p, err := ToPacket(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Src.String() != "172.16.11.201" || p.Dst.String() != "54.86.237.188" {
+		t.Errorf("innermost addresses: %v → %v", p.Src, p.Dst)
+	}
+	if len(p.Codes) != 2 || p.RequestIn[0] != 3 || p.RequestIn[1] != 0 || p.FirstSegment != 1 || !p.Retransmission || p.Flags != 0x18 {
+		t.Errorf("%+v", p)
+	}
+}
+
+func TestToPacketRejectsGarbage(t *testing.T) {
+	bad := []Row{
+		{Frame: "x", Time: "1"},
+		{Frame: "1", Time: "1,5"},
+		{Frame: "1", Time: "1.5", Stream: "0", IPSrc: "nope", IPDst: "10.0.0.1", SrcPort: "1", DstPort: "2"},
+		{Frame: "1", Time: "1.5", Stream: "0", IPSrc: "10.0.0.2", IPDst: "10.0.0.1", SrcPort: "70000", DstPort: "2"},
+		{Frame: "1", Time: "1.5", Stream: "0", IPSrc: "10.0.0.2", IPDst: "10.0.0.1", SrcPort: "1", DstPort: "2", Codes: "OK"},
+	}
+	for i, r := range bad {
+		if _, err := ToPacket(&r); err == nil {
+			t.Errorf("row %d accepted: %+v", i, r)
+		}
+	}
+}
+
+func TestDecoderChecksShape(t *testing.T) {
+	dec := NewDecoder(strings.NewReader("1\t2\n"), HTTPFields, false)
+	err := StreamRows(dec, func(*Row) error { return nil })
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Line != 1 {
+		t.Errorf("short row: %v", err)
+	}
+	dec = NewDecoder(strings.NewReader("frame.number\tsomething\n"), HTTPFields, true)
+	if err := StreamRows(dec, func(*Row) error { return nil }); !errors.As(err, &fe) {
+		t.Errorf("bad header: %v", err)
+	}
+	dec = NewDecoder(strings.NewReader(""), HTTPFields, true)
+	if err := StreamRows(dec, func(*Row) error { return nil }); !errors.As(err, &fe) {
+		t.Errorf("no header: %v", err)
+	}
+	// A callback error stops the stream and is returned.
+	line := strings.Repeat("\t", len(HTTPFields)-1) + "\n"
+	dec = NewDecoder(strings.NewReader(strings.Repeat(line, 1000)), HTTPFields, false)
+	n := 0
+	stop := errors.New("stop")
+	if err := StreamRows(dec, func(*Row) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("stop: %v after %d rows", err, n)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	cases := map[string]Time{
+		"1258577884.844956000": 1258577884844956000,
+		"1258577884.844956":    1258577884844956000,
+		"0.000000001":          1,
+		"12":                   12e9,
+	}
+	for in, want := range cases {
+		if got, err := ParseTime(in); err != nil || got != want {
+			t.Errorf("ParseTime(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", ".5", "1.2.3", "1.1234567890", "1e9", "abc"} {
+		if _, err := ParseTime(in); err == nil {
+			t.Errorf("ParseTime(%q) accepted", in)
+		}
+	}
+	if s := Time(1258577884844956000).String(); s != "1258577884.844956000" {
+		t.Errorf("String = %s", s)
+	}
+}
+
+// FuzzRow feeds arbitrary tab-separated lines through the decoder and the
+// typed conversion: they may be rejected, never panic, and what is
+// accepted is consistent.
+func FuzzRow(f *testing.F) {
+	f.Add("4\t1258577884.844956000\t192.168.1.104\t\t63.245.209.11\t\t1673\t80\t0\t394\t1\t1\t0x018\t\t\t\t\t\tGET\t/style.css\twww\t\t\t")
+	f.Add("12\t1.5\t\t::1\t\t::1\t80\t1673\t0\t250\t1\t1\t0x018\t✓\t\t\t\t7,8,12\t\t\t\t200,100\t6\t")
+	f.Add("3\t1.0\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tM-SEARCH\t*\t\t\t\t1900")
+	f.Fuzz(func(t *testing.T, line string) {
+		dec := NewDecoder(strings.NewReader(line), HTTPFields, false)
+		_ = StreamRows(dec, func(r *Row) error {
+			p, err := ToPacket(r)
+			if err != nil {
+				return nil
+			}
+			if p.Frame <= 0 {
+				t.Fatalf("frame %d accepted", p.Frame)
+			}
+			if len(p.URIs) != len(p.Methods) || len(p.Hosts) != len(p.Methods) || len(p.RequestIn) != len(p.Codes) {
+				t.Fatalf("inconsistent packet %+v", p)
+			}
+			if p.HasStream && (!p.Src.IsValid() || !p.Dst.IsValid()) {
+				t.Fatalf("TCP packet without addresses %+v", p)
+			}
+			pr := NewPairer(PairTuple, func(*Exchange) error { return nil })
+			if err := pr.Add(&p); err != nil {
+				t.Fatal(err)
+			}
+			return pr.Flush()
+		})
+	})
+}

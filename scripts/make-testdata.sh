@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make-testdata.sh: regenerate every capture in testdata/http with its truth.
+#
+#   scripts/make-testdata.sh            # synthetic captures only (deterministic)
+#   scripts/make-testdata.sh --record   # also re-record the loopback captures
+#
+# The loopback captures need dumpcap and permission to capture on lo (root,
+# or the wireshark group); their timings differ slightly on every run, so
+# they are only re-recorded on request, and the golden files in
+# cmd/pcapmeter/testdata must then be refreshed with `go test ./cmd/... -update`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=testdata/http
+mkdir -p "$out"
+
+synth() { # name, flags...
+  local name=$1; shift
+  go run ./cmd/pcapsynth -o "$out/$name" "$@"
+}
+# Retransmissions and reordering seen from the client's host, 4 connections.
+synth synth-loss-reorder.pcapng -seed 11 -conns 4 -per-conn 20 -body-max 30000 -loss 0.05 -reorder 0.05
+# Whole responses missing from the capture (capture drops), IPv6, classic pcap.
+synth synth-gaps-v6.pcap -seed 12 -conns 3 -per-conn 15 -gap-every 4 -ipv6 -pcap
+# Pipelining depth 4 with loss: some first-byte times can only be bounded.
+synth synth-pipelined-loss.pcapng -seed 13 -conns 3 -per-conn 16 -pipeline 4 -loss 0.08 -body-max 20000
+
+if [ "${1:-}" = "--record" ]; then
+  go run ./scripts/recordhttp -scenario keepalive -seed 1 -out "$out/keepalive-v4.pcapng"
+  go run ./scripts/recordhttp -scenario pipelined -seed 1 -out "$out/pipelined-v6-port6000.pcapng"
+fi
