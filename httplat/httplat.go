@@ -154,8 +154,8 @@ type Result struct {
 	Servers    []*ServerResult // busiest first
 	Total      Counts
 	UDPIgnored int
-	// FirstEstimated counts messages whose first-byte time was estimated.
-	FirstEstimated int
+	// Estimated counts messages whose byte times are upper bounds.
+	Estimated int
 	// Ambiguous counts responses paired by guess after a capture gap.
 	Ambiguous int
 	// DuplicatesIgnored counts HTTP messages seen again on retransmitted
@@ -483,7 +483,7 @@ func (a *aggregator) add(e *parse.Exchange) {
 func (a *aggregator) counters(p *parse.Pairer) {
 	c := p.Counters()
 	a.udp += c.UDPMessages
-	a.est += c.FirstUnknown
+	a.est += c.Estimated
 	a.ambiguous += c.Ambiguous
 	for ap, n := range p.RetransByServer {
 		if s, ok := a.servers[ap]; ok {
@@ -501,7 +501,7 @@ func (a *aggregator) counters(p *parse.Pairer) {
 
 func (a *aggregator) finish(res *Result, opt Options) {
 	res.UDPIgnored = a.udp
-	res.FirstEstimated = a.est
+	res.Estimated = a.est
 	for _, s := range a.servers {
 		if s.Counts.Requests+s.Counts.Responses == 0 {
 			continue
@@ -550,8 +550,8 @@ func (a *aggregator) finish(res *Result, opt Options) {
 	if a.ambiguous > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d responses follow a capture gap on a connection with several pipelined requests outstanding; how many responses the gap swallowed is unknowable, so their pairing is a best guess", a.ambiguous))
 	}
-	if res.FirstEstimated > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d messages had their first segment out of the segment buffer; their first-byte time is an upper bound", res.FirstEstimated))
+	if res.Estimated > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d messages have upper-bound byte times (they completed behind a retransmission that filled a hole, or their first segment left the segment buffer); see times_estimated in CSV", res.Estimated))
 	}
 }
 

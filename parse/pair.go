@@ -67,10 +67,12 @@ type Exchange struct {
 	ReqFirstFrame, RespFirstFrame int64
 	ReqFirst, ReqLast             Time
 	RespFirst, RespLast           Time
-	// FirstUnknown is set when a message's first segment had already left
-	// the bounded segment buffer; its first-byte time is then the time of
-	// the earliest segment still known, an upper bound.
-	FirstUnknown bool
+	// Estimated is set when a message's first or last byte time is an
+	// upper bound rather than exact: its first segment had left the
+	// bounded segment buffer, or it completed together with others when a
+	// retransmission filled a hole before them (where each began, and
+	// when its own last byte arrived, are not in tshark's fields).
+	Estimated bool
 	// ResponseLost marks an unmatched request whose response was in bytes
 	// the capture did not hold (a gap before a later response).
 	ResponseLost bool
@@ -99,8 +101,8 @@ type Counters struct {
 	Interim         int `json:"interim_responses"` // 1xx
 	UDPMessages     int `json:"udp_http_ignored"`  // HTTP over UDP (SSDP), never paired
 	RetransSegments int `json:"retransmitted_segments"`
-	// FirstUnknown counts messages whose first-byte time was estimated.
-	FirstUnknown int `json:"first_byte_estimated"`
+	// Estimated counts messages whose byte times are upper bounds.
+	Estimated int `json:"times_estimated"`
 	// LostResponses counts requests whose response fell in a capture gap
 	// (reported as unmatched).
 	LostResponses int `json:"responses_lost_in_gaps"`
@@ -246,7 +248,7 @@ func (p *Pairer) Add(pk *Packet) error {
 		fs, ok := first(i)
 		ff, ft := fs.frame, fs.t
 		if !ok {
-			p.c.FirstUnknown++
+			p.c.Estimated++
 		}
 		if !st.known {
 			st.known, st.client, st.server = true, src, dst
@@ -259,14 +261,14 @@ func (p *Pairer) Add(pk *Packet) error {
 			Kind:    Unmatched, Stream: pk.Stream, Client: src, Server: dst,
 			Method: m, URI: pk.URIs[i], Host: pk.Hosts[i],
 			Req: MsgRef{pk.Frame, i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
-			FirstUnknown: !ok,
+			Estimated: !ok,
 		}})
 	}
 	for i, code := range pk.Codes {
 		fs, ok := first(i)
 		ff, ft := fs.frame, fs.t
 		if !ok {
-			p.c.FirstUnknown++
+			p.c.Estimated++
 		}
 		if !st.known {
 			st.known, st.client, st.server = true, dst, src
@@ -310,7 +312,7 @@ func (p *Pairer) Add(pk *Packet) error {
 			ex := Exchange{
 				Kind: Orphan, Stream: pk.Stream, Client: dst, Server: src, Status: code,
 				Resp: MsgRef{pk.Frame, i}, RespFirstFrame: ff, RespFirst: ft, RespLast: pk.Time,
-				FirstUnknown: !ok,
+				Estimated: !ok,
 			}
 			if err := p.sink(&ex); err != nil {
 				return err
@@ -326,7 +328,7 @@ func (p *Pairer) Add(pk *Packet) error {
 		ex.Status = code
 		ex.Resp = MsgRef{pk.Frame, i}
 		ex.RespFirstFrame, ex.RespFirst, ex.RespLast = ff, ft, pk.Time
-		ex.FirstUnknown = ex.FirstUnknown || !ok
+		ex.Estimated = ex.Estimated || !ok
 		p.removePending(st, pe)
 		if err := p.sink(&ex); err != nil {
 			return err

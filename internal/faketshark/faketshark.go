@@ -8,6 +8,8 @@ package faketshark
 import (
 	"fmt"
 	"os"
+
+	"github.com/pcapmeter/pcapmeter/parse"
 	"strings"
 	"syscall"
 	"time"
@@ -27,8 +29,9 @@ const (
 	NotTshark = "nottshark" // --version prints something else
 )
 
-// Row is a well-formed row of pcapmeter's HTTP columns (23 columns).
-var Row = "1\t1700000000.000000000\t10.0.0.1\t\t10.0.0.2\t\t40000\t80\t0\t0\t0\t0\t0x002" + strings.Repeat("\t", 10) + "\n"
+// Row is a well-formed row of pcapmeter's HTTP columns: a SYN.
+var Row = "1\t1700000000.000000000\t10.0.0.1\t\t10.0.0.2\t\t40000\t80\t0\t0\t0\t0\t0x002" +
+	strings.Repeat("\t", len(parse.HTTPFields)-13) + "\n"
 
 // Main acts as tshark when Env is set, and returns otherwise.
 func Main() {

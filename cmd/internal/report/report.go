@@ -160,7 +160,7 @@ type jsonServer struct {
 type jsonTotals struct {
 	httplat.Counts
 	UDPIgnored     int `json:"udp_http_ignored"`
-	FirstEstimated int `json:"first_byte_estimated"`
+	Estimated int `json:"times_estimated"`
 	Ambiguous      int `json:"ambiguous_after_gap"`
 	Duplicates     int `json:"retransmitted_messages_ignored"`
 }
@@ -226,7 +226,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		KL:         jsonKL{Buckets: p.KLBuckets, Base: p.KLBase, Model: "exponential, rate = 1/mean"},
 		Partial:    r.Partial,
 		Warnings:   append([]string{}, r.Warnings...),
-		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, FirstEstimated: r.FirstEstimated, Ambiguous: r.Ambiguous, Duplicates: r.DuplicatesIgnored},
+		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, Estimated: r.Estimated, Ambiguous: r.Ambiguous, Duplicates: r.DuplicatesIgnored},
 		Servers:    []jsonServer{},
 	}
 	for _, d := range httplat.Definitions {
@@ -266,7 +266,7 @@ var CSVHeader = []string{
 	"file", "kind", "tcp_stream", "client", "server", "method", "host", "uri", "status", "interim_responses",
 	"req_frame", "req_index", "req_first_frame", "req_first_time", "req_last_time",
 	"resp_frame", "resp_index", "resp_first_frame", "resp_first_time", "resp_last_time",
-	"ttfb", "ttlb", "server_time", "first_byte_estimated", "note",
+	"ttfb", "ttlb", "server_time", "times_estimated", "note",
 }
 
 // note says why an unmatched request has no response.
@@ -333,7 +333,7 @@ func (c *CSV) Write(file string, e *parse.Exchange) error {
 	} else {
 		row = append(row, "", "", "")
 	}
-	row = append(row, strconv.FormatBool(e.FirstUnknown), note(e))
+	row = append(row, strconv.FormatBool(e.Estimated), note(e))
 	return c.w.Write(row)
 }
 
