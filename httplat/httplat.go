@@ -213,9 +213,24 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.TsharkVersion, err = tshark.Check(ctx, path); err != nil {
-		return nil, err
+	// tshark takes ~0.3 s to start; the version check runs beside the
+	// first dissection instead of before it. Its verdict wins over any
+	// error the dissection hit, since an unsupported tshark explains those.
+	checked := make(chan error, 1)
+	go func() {
+		var err error
+		res.TsharkVersion, err = tshark.Check(ctx, path)
+		checked <- err
+	}()
+	checkErr := func() error {
+		if checked == nil {
+			return nil
+		}
+		err := <-checked
+		checked = nil
+		return err
 	}
+	defer checkErr()
 	agg := newAggregator()
 	var cc *crossState
 	if opt.Crosscheck {
@@ -223,8 +238,14 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	for _, f := range res.Files {
 		if err := runFile(ctx, path, f.Path, opt, agg, cc, res); err != nil {
+			if cerr := checkErr(); cerr != nil {
+				return nil, cerr
+			}
 			return nil, err
 		}
+	}
+	if err := checkErr(); err != nil {
+		return nil, err
 	}
 	agg.finish(res, opt)
 	if cc != nil {

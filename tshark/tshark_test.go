@@ -197,3 +197,14 @@ func TestTailBufferBounded(t *testing.T) {
 		t.Errorf("tail buffer: %q", s)
 	}
 }
+
+func FuzzParseVersion(f *testing.F) {
+	f.Add("TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3).")
+	f.Add("TShark 1.12.1")
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err == nil && (v.Major < 0 || v.Minor < 0 || v.Patch < 0) {
+			t.Fatalf("%q gave %v", s, v)
+		}
+	})
+}

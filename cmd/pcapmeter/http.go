@@ -61,6 +61,15 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, httpUsage)
 		fs.PrintDefaults()
 	}
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			// Asked-for help goes to stdout, so it pages and greps.
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, httpUsage)
+			fs.PrintDefaults()
+			return cli.ExitOK
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return cli.ExitOK

@@ -18,6 +18,10 @@ import (
 // Env is the variable that selects the fault.
 const Env = "PCAPMETER_FAKE_TSHARK"
 
+// PIDFile, if set, names a file the fake writes its process id to, so a
+// test can check that the process was reaped.
+const PIDFile = "PCAPMETER_FAKE_TSHARK_PIDFILE"
+
 // Modes understood by Main.
 const (
 	Crash     = "crash"     // a few rows, then death by a signal
@@ -54,6 +58,9 @@ func Main() {
 		}
 	}
 	fmt.Fprintln(os.Stderr, `Running as user "root" and group "root". This could be dangerous.`)
+	if f := os.Getenv(PIDFile); f != "" {
+		os.WriteFile(f, []byte(fmt.Sprint(os.Getpid())), 0o644)
+	}
 	switch mode {
 	case Crash:
 		fmt.Print(Row, Row)

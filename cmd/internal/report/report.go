@@ -159,10 +159,10 @@ type jsonServer struct {
 
 type jsonTotals struct {
 	httplat.Counts
-	UDPIgnored     int `json:"udp_http_ignored"`
-	Estimated int `json:"times_estimated"`
-	Ambiguous      int `json:"ambiguous_after_gap"`
-	Duplicates     int `json:"retransmitted_messages_ignored"`
+	UDPIgnored int `json:"udp_http_ignored"`
+	Estimated  int `json:"times_estimated"`
+	Ambiguous  int `json:"ambiguous_after_gap"`
+	Duplicates int `json:"retransmitted_messages_ignored"`
 }
 
 type jsonDisagreement struct {
@@ -255,6 +255,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		out.Crosscheck = jc
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }

@@ -1,0 +1,56 @@
+# pcapmeter: two commands on a fresh machine.
+#   make demo   install tshark if needed, build, and report on a bundled capture
+#   make test   install tshark if needed, then vet, test and fuzz briefly
+GO        ?= go
+BIN       := bin
+FUZZTIME  ?= 3s
+DEMO_CAP  := testdata/http/keepalive-v4.pcapng
+
+.PHONY: all deps build demo test check fuzz bench bench-go bench-modes testdata clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/pcapmeter ./cmd/measure-webserver ./cmd/pcapsynth
+
+demo: deps build
+	@echo '$$ measure-webserver $(DEMO_CAP) 127.0.0.1 8080'
+	@$(BIN)/measure-webserver $(DEMO_CAP) 127.0.0.1 8080
+	@echo
+	@echo '$$ pcapmeter http $(DEMO_CAP)'
+	@$(BIN)/pcapmeter http $(DEMO_CAP)
+
+# check is what CI gates on besides the tests: formatting and vet.
+check:
+	@fmt=$$(gofmt -l .); if [ -n "$$fmt" ]; then echo "gofmt would change: $$fmt"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps check
+	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target runs for FUZZTIME (go test -fuzz takes one target per run).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./capfile
+	$(GO) test -run '^$$' -fuzz '^FuzzRow$$' -fuzztime $(FUZZTIME) ./parse
+	$(GO) test -run '^$$' -fuzz '^FuzzParseVersion$$' -fuzztime $(FUZZTIME) ./tshark
+	$(GO) test -run '^$$' -fuzz '^FuzzServerSelection$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePercentiles$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli
+
+bench: deps bench-go bench-modes
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./parse ./stats
+
+# Compares tshark's output modes on a generated capture (not committed).
+bench-modes: build
+	@bash scripts/bench-modes.sh
+
+testdata:
+	bash scripts/make-testdata.sh
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pcapmeter/pcapmeter/internal/faketshark"
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func TestMain(m *testing.M) {
+	faketshark.Main()
+	os.Exit(m.Run())
+}
+
+func td(name string) string { return filepath.Join("..", "..", "testdata", "http", name) }
+
+func pcapmeter(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var versionRE = regexp.MustCompile(`"tshark_version": "[^"]*"`)
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	got = versionRE.ReplaceAllString(got, `"tshark_version": "X"`)
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with go test ./cmd/pcapmeter -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, got)
+	}
+}
+
+func TestGoldenReports(t *testing.T) {
+	testutil.Tshark(t)
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"keepalive.text", []string{"http", td("keepalive-v4.pcapng")}},
+		{"pipelined.json", []string{"http", td("pipelined-v6-port6000.pcapng"), "--port", "6000", "--crosscheck", "--format", "json"}},
+		{"gaps.csv", []string{"http", td("synth-gaps-v6.pcap"), "--format", "csv"}},
+		{"pipelined-loss-ttlb.text", []string{"http", td("synth-pipelined-loss.pcapng"), "--latency", "ttlb", "--percentiles", "50,90,99.9", "--kl-base", "e", "--pairing", "tshark"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := pcapmeter(t, c.args...)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden(t, c.name, out)
+		})
+	}
+}
+
+func TestOutputFile(t *testing.T) {
+	testutil.Tshark(t)
+	out := filepath.Join(t.TempDir(), "x.csv")
+	code, stdout, _ := pcapmeter(t, "http", td("synth-gaps-v6.pcap"), "-f", "csv", "-o", out)
+	b, _ := os.ReadFile(out)
+	if code != 0 || stdout != "" || strings.Count(string(b), "\n") != 46 {
+		t.Errorf("exit %d, %d lines in file, stdout %q", code, strings.Count(string(b), "\n"), stdout)
+	}
+}
+
+// TestErrors: each bad input gets one line on stderr that says what is
+// wrong, and its exit code.
+func TestErrors(t *testing.T) {
+	testutil.Tshark(t)
+	dir := t.TempDir()
+	notcap := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notcap, []byte("hello\n"), 0o644)
+	empty := filepath.Join(dir, "empty.pcap")
+	os.WriteFile(empty, []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}, 0o644)
+	whole, _ := os.ReadFile(td("synth-loss-reorder.pcapng"))
+	cut := filepath.Join(dir, "cut.pcapng")
+	os.WriteFile(cut, whole[:len(whole)*2/3], 0o644)
+	ok := td("keepalive-v4.pcapng")
+	cases := []struct {
+		args []string
+		env  string
+		code int
+		msg  string
+	}{
+		{nil, "", 2, "Usage"},
+		{[]string{"frobnicate"}, "", 2, "unknown command"},
+		{[]string{"http"}, "", 2, "no capture file"},
+		{[]string{"http", ok, "--server", "10.0.0.300"}, "", 2, "invalid IP address"},
+		{[]string{"http", ok, "--server", "example.com"}, "", 2, "invalid IP address"},
+		{[]string{"http", ok, "--port", "70000"}, "", 2, "invalid port"},
+		{[]string{"http", ok, "--port", "80 || 1==1"}, "", 2, "invalid port"},
+		{[]string{"http", ok, "--format", "xml"}, "", 2, "invalid --format"},
+		{[]string{"http", ok, "--percentiles", "0,50"}, "", 2, "invalid percentile"},
+		{[]string{"http", ok, "--latency", "rtt"}, "", 2, "unknown latency"},
+		{[]string{"http", filepath.Join(dir, "nope.pcap")}, "", 1, "no such file"},
+		{[]string{"http", notcap}, "", 1, "not a pcap or pcapng capture"},
+		{[]string{"http", empty}, "", 1, "holds no packets"},
+		{[]string{"http", ok, "--server", "10.9.9.9"}, "", 1, "no HTTP request or response to or from 10.9.9.9"},
+		{[]string{"http", ok}, "/no/such/tshark", 1, "tshark not found"},
+		{[]string{"http", cut}, "", 3, "partial result"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, "_"), func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv("TSHARK", c.env)
+			}
+			code, _, errs := pcapmeter(t, c.args...)
+			if code != c.code || !strings.Contains(errs, c.msg) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, c.code, errs, c.msg)
+			}
+			if c.code != 2 && strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("stderr is not one line: %q", errs)
+			}
+		})
+	}
+}
+
+func TestPartialReportIsFlagged(t *testing.T) {
+	testutil.Tshark(t)
+	whole, _ := os.ReadFile(td("synth-loss-reorder.pcapng"))
+	cut := filepath.Join(t.TempDir(), "cut.pcapng")
+	os.WriteFile(cut, whole[:len(whole)/2], 0o644)
+	code, out, _ := pcapmeter(t, "http", cut, "--format", "json")
+	if code != 3 || !strings.Contains(out, `"partial": true`) {
+		t.Errorf("exit %d, json %s", code, out)
+	}
+	_, out, _ = pcapmeter(t, "http", cut)
+	if !strings.Contains(out, "PARTIAL") {
+		t.Errorf("text report not flagged: %s", out)
+	}
+}
+
+// TestInterruptReapsTshark: Ctrl-C during a run kills tshark, waits for it,
+// and exits 130.
+func TestInterruptReapsTshark(t *testing.T) {
+	exe, _ := os.Executable()
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	t.Setenv(faketshark.Env, faketshark.Hang)
+	t.Setenv(faketshark.PIDFile, pidfile)
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := pcapmeter(t, "http", td("synth-gaps-v6.pcap"), "--tshark", exe)
+		done <- code
+	}()
+	var pid int
+	for i := 0; i < 200 && pid == 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+		b, _ := os.ReadFile(pidfile)
+		pid, _ = strconv.Atoi(string(b))
+	}
+	if pid == 0 {
+		t.Fatal("fake tshark never started")
+	}
+	time.Sleep(100 * time.Millisecond)
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-done:
+		if code != 130 {
+			t.Errorf("exit %d, want 130", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after SIGINT")
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("tshark %d left behind: %v", pid, err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := pcapmeter(t, "http", "--help")
+	if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--crosscheck") {
+		t.Errorf("help: %d %q", code, out)
+	}
+	code, out, _ = pcapmeter(t, "help")
+	if code != 0 || !strings.Contains(out, "pcapmeter http") {
+		t.Errorf("help: %d %q", code, out)
+	}
+}
