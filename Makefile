@@ -28,9 +28,10 @@ check:
 	@fmt=$$(gofmt -l .); if [ -n "$$fmt" ]; then echo "gofmt would change: $$fmt"; exit 1; fi
 	$(GO) vet ./...
 
+# Fuzz first so that the suite's own result closes the output.
 test: deps check
-	$(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz
+	$(GO) test -count=1 ./...
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target per run).
 fuzz:
