@@ -243,17 +243,18 @@ func (p *Pairer) Add(pk *Packet) error {
 		}
 		gap = dir.gapBefore(firstStart)
 	}
-	for i, m := range pk.Methods {
-		p.c.Requests++
+	firstCounted := func(i int) (seg, bool) {
 		fs, ok := first(i)
-		ff, ft := fs.frame, fs.t
 		if !ok {
 			p.c.Estimated++
 		}
-		if !st.known {
-			st.known, st.client, st.server = true, src, dst
-			p.ConnsByServer[dst]++
-		}
+		return fs, ok
+	}
+	for i, m := range pk.Methods {
+		p.c.Requests++
+		fs, ok := firstCounted(i)
+		ff, ft := fs.frame, fs.t
+		p.know(st, src, dst)
 		interim := st.loneInterim
 		st.loneInterim = 0
 		st.pending = append(st.pending, &pending{ack: fs.ack, ex: Exchange{
@@ -265,15 +266,9 @@ func (p *Pairer) Add(pk *Packet) error {
 		}})
 	}
 	for i, code := range pk.Codes {
-		fs, ok := first(i)
+		fs, ok := firstCounted(i)
 		ff, ft := fs.frame, fs.t
-		if !ok {
-			p.c.Estimated++
-		}
-		if !st.known {
-			st.known, st.client, st.server = true, dst, src
-			p.ConnsByServer[src]++
-		}
+		p.know(st, dst, src)
 		interim := code >= 100 && code < 200 && code != 101
 		if interim {
 			p.c.Interim++
@@ -378,6 +373,15 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 	}
 	st.pending = st.pending[k:]
 	return nil
+}
+
+// know records which side of a connection is the server, from its first
+// HTTP message.
+func (p *Pairer) know(st *stream, client, server netip.AddrPort) {
+	if !st.known {
+		st.known, st.client, st.server = true, client, server
+		p.ConnsByServer[server]++
+	}
 }
 
 func (p *Pairer) removePending(st *stream, pe *pending) {
