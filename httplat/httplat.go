@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"slices"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/capfile"
+	"github.com/pcapmeter/pcapmeter/dissect"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -287,7 +287,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 		pass1[i] = parse.NewPairer(m, func(e *parse.Exchange) error { return emit(m, e) })
 		pass1[i].Defer = true
 	}
-	truncated, err := dissect(ctx, bin, file, opt, true, nil, pass1)
+	truncated, err := dissectFile(ctx, bin, file, opt, true, nil, pass1)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 			return emit(m, e)
 		})
 	}
-	if _, err := dissect(ctx, bin, file, opt, false, sorted, pass2); err != nil {
+	if _, err := dissectFile(ctx, bin, file, opt, false, sorted, pass2); err != nil {
 		return err
 	}
 	for i, m := range modes {
@@ -364,13 +364,11 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	return nil
 }
 
-// dissect runs tshark once over file and feeds every row to the pairers,
+// dissectFile runs tshark once over file and feeds every row to the pairers,
 // then flushes them. It reports whether the capture was cut short.
 // reorder turns tshark's out-of-order reassembly on; streams, if not nil,
 // restricts the run to those TCP connections.
-func dissect(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
 	ports := slices.Clone(opt.HTTPPorts)
 	if opt.Port != 0 && !slices.Contains(ports, opt.Port) {
 		ports = append(ports, opt.Port)
@@ -390,26 +388,14 @@ func dissect(ctx context.Context, bin, file string, opt Options, reorder bool, s
 	if reorder {
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
-	args, err := tshark.Args(tshark.Spec{
+	spec := tshark.Spec{
 		Input: file, Fields: parse.HTTPFields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,
-	})
-	if err != nil {
-		return false, err
 	}
-	proc, err := tshark.Start(ctx, bin, args, nil)
-	if err != nil {
-		return false, err
-	}
-	// Whatever happens below, tshark is killed (if still running) and
-	// reaped before this function returns.
-	defer func() { cancel(); proc.Wait() }()
-
-	dec := parse.NewDecoder(proc.Stdout, parse.HTTPFields, opt.Mode == tshark.Fields)
-	streamErr := parse.StreamRows(dec, func(r *parse.Row) error {
+	truncated, err = dissect.Run(ctx, bin, spec, func(r *parse.Row) error {
 		pk, err := parse.ToPacket(r)
 		if err != nil {
-			return &parse.FormatError{Line: dec.Line(), Msg: err.Error()}
+			return &parse.FormatError{Line: -1, Msg: err.Error()}
 		}
 		for _, p := range pairers {
 			if err := p.Add(&pk); err != nil {
@@ -418,30 +404,8 @@ func dissect(ctx context.Context, bin, file string, opt Options, reorder bool, s
 		}
 		return nil
 	})
-	if streamErr != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		cancel()
-		// A crashing tshark explains garbage better than the garbage does.
-		var ee *tshark.ExitError
-		if werr := proc.Wait(); errors.As(werr, &ee) && ee.Signal == "" {
-			return false, fmt.Errorf("%s: %w", file, werr)
-		}
-		return false, fmt.Errorf("%s: %w", file, streamErr)
-	}
-	io.Copy(io.Discard, proc.Stdout)
-	werr := proc.Wait()
-	var trunc *tshark.TruncatedError
-	switch {
-	case werr == nil:
-	case errors.As(werr, &trunc):
-		truncated = true
-	default:
-		if err := ctx.Err(); err != nil {
-			return false, err
-		}
-		return false, fmt.Errorf("%s: %w", file, werr)
+	if err != nil {
+		return false, err
 	}
 	for _, p := range pairers {
 		if err := p.Flush(); err != nil {

@@ -171,11 +171,12 @@ func trunc(s string) string {
 	return s
 }
 
-// StreamRows decodes every row from dec with gocsv and calls fn for each,
+// StreamRows decodes every row from dec into a T (a struct whose csv tags
+// name the columns) with gocsv and calls fn for each,
 // in order. It stops at the first error from fn or the decoder. Rows flow
 // through a small buffered channel, so at most a few dozen are in memory.
-func StreamRows(dec *Decoder, fn func(*Row) error) error {
-	ch := make(chan *Row, 64)
+func StreamRows[T any](dec *Decoder, fn func(*T) error) error {
+	ch := make(chan *T, 64)
 	done := make(chan error, 1)
 	go func() {
 		done <- gocsv.UnmarshalDecoderToChan(dec, ch)
