@@ -24,6 +24,10 @@ synth synth-gaps-v6.pcap -seed 12 -conns 3 -per-conn 15 -gap-every 4 -ipv6 -pcap
 # Pipelining depth 4 with loss: some first-byte times can only be bounded.
 synth synth-pipelined-loss.pcapng -seed 13 -conns 3 -per-conn 16 -pipeline 4 -loss 0.08 -body-max 20000
 
+# ICMP echo seen at a node, with loss and duplicate replies.
+mkdir -p testdata/icmp
+go run ./cmd/pcapsynth -o testdata/icmp/synth-node.pcap -icmp-node 192.168.100.1 -seed 31 -per-conn 12 -loss 0.1
+
 if [ "${1:-}" = "--record" ]; then
   go run ./scripts/recordhttp -scenario keepalive -seed 1 -out "$out/keepalive-v4.pcapng"
   go run ./scripts/recordhttp -scenario pipelined -seed 1 -out "$out/pipelined-v6-port6000.pcapng"

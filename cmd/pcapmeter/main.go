@@ -1,6 +1,6 @@
 // Command pcapmeter turns packet captures into performance reports by
 // driving Wireshark's tshark. Subcommands: http (request/response
-// latency per server).
+// latency per server), icmp (ping metrics per node).
 package main
 
 import (
@@ -13,6 +13,7 @@ const usage = `pcapmeter: performance reports from packet captures (drives Wires
 
 Usage:
   pcapmeter http FILE... [flags]    HTTP request/response latency per server
+  pcapmeter icmp FILE... [flags]    ICMP echo (ping) metrics per node
   pcapmeter help [COMMAND]          this text, or a command's flags
 
 Examples:
@@ -34,9 +35,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "http":
 		return runHTTP(args[1:], stdout, stderr)
+	case "icmp":
+		return runICMP(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
-		if len(args) > 1 && args[1] == "http" {
-			return runHTTP([]string{"--help"}, stdout, stderr)
+		if len(args) > 1 {
+			switch args[1] {
+			case "http":
+				return runHTTP([]string{"--help"}, stdout, stderr)
+			case "icmp":
+				return runICMP([]string{"--help"}, stdout, stderr)
+			}
 		}
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -36,7 +37,12 @@ func main() {
 	flag.IntVar(&cfg.GapEvery, "gap-every", cfg.GapEvery, "drop every Nth response of a connection from the capture")
 	pcap := flag.Bool("pcap", false, "write pcap (ns timestamps) instead of pcapng")
 	noTruth := flag.Bool("no-truth", false, "do not write the truth file")
+	icmpNode := flag.String("icmp-node", "", "write ICMP echo traffic seen at this node `IP` instead of HTTP (peers at 0, 1 and 3 routers; uses -seed, -per-conn pings each way, -loss)")
 	flag.Parse()
+	if *icmpNode != "" && *out != "" {
+		writeICMP(*out, *icmpNode, cfg, !*noTruth)
+		return
+	}
 	if *out == "" || *port == 0 || *port > 65535 {
 		flag.Usage()
 		os.Exit(2)
@@ -62,6 +68,41 @@ func main() {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "pcapsynth: %s: %d packets, %d exchanges in %v\n", *out, truth.Packets, len(truth.Exchanges), time.Since(start).Round(time.Millisecond))
+}
+
+func writeICMP(out, node string, h synth.Config, truth bool) {
+	n, err := netip.ParseAddr(node)
+	if err != nil {
+		fail(err)
+	}
+	cfg := synth.ICMPConfig{Seed: h.Seed, Node: n, PerPeer: h.PerConn, Payload: 56, Loss: h.Loss, Dup: h.Loss / 2, Start: h.Start}
+	for i, hops := range []int{0, 1, 3} {
+		var p netip.Addr
+		if n.Is4() {
+			p = netip.AddrFrom4([4]byte{10, byte(hops), 0, byte(10 + i)})
+		} else {
+			p = netip.MustParseAddr(fmt.Sprintf("fd00:%x::%x", hops, 10+i))
+		}
+		cfg.Peers, cfg.Hops = append(cfg.Peers, p), append(cfg.Hops, hops)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		fail(err)
+	}
+	tr, err := synth.GenerateICMP(cfg, f)
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		fail(err)
+	}
+	if truth {
+		b, _ := json.MarshalIndent(tr, "", " ")
+		if err := os.WriteFile(out+".truth.json", append(b, '\n'), 0o644); err != nil {
+			fail(err)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "pcapsynth: %s: %d pings sent, %d received\n", out, tr.RequestsSent, tr.RequestsReceived)
 }
 
 func fail(err error) {

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
+	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
+	"github.com/pcapmeter/pcapmeter/icmpnode"
+)
+
+const icmpUsage = `pcapmeter icmp: ICMP echo (ping) metrics per node
+
+Usage:
+  pcapmeter icmp FILE... [flags]
+
+Each FILE is a capture taken at one node (host). For each, the node's own
+address is detected (the address in the most echo packets; ties broken by
+which one sends with an undecremented TTL) or given with --node, and the
+node's pings are measured: requests and replies sent and received, bytes and
+payload, average RTT, request throughput and goodput, reply delay, hop count,
+plus loss, duplicates, RTT percentiles and a per-peer breakdown.
+
+Examples:
+  pcapmeter icmp Node1.pcap Node2.pcap Node3.pcap Node4.pcap
+  pcapmeter icmp --format nssa Node*.pcap > NodeStats.csv
+  pcapmeter icmp --node 192.168.100.1 capture.pcapng --format json
+
+Flags:
+`
+
+func runICMP(args []string, stdout, stderr io.Writer) int {
+	const prog = "pcapmeter icmp"
+	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	nodes := fs.StringSlice("node", nil, "the capturing node's `IP`; once for all files or once per file, in order")
+	names := fs.StringSlice("name", nil, "node `NAME`s in file order (default: from the file name, Node1.pcap -> \"Node 1\")")
+	format := fs.StringP("format", "f", "text", "output `format`: text, json, csv or nssa (the NSSA-220 NodeStats layout)")
+	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
+	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank RTT percentiles, comma separated")
+	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
+	if help(args, stdout, fs, icmpUsage) {
+		return cli.ExitOK
+	}
+	fs.Usage = func() { fmt.Fprint(stderr, icmpUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		return cli.ExitUsage
+	}
+	usageErr := func(msg string) int {
+		cli.Fail(stderr, prog, msg+"; see `pcapmeter icmp --help`")
+		return cli.ExitUsage
+	}
+	opt := icmpnode.Options{Files: fs.Args(), Tshark: *tsharkPath, Names: *names}
+	if len(opt.Files) == 0 {
+		return usageErr("no capture file given")
+	}
+	for _, s := range *nodes {
+		a, err := cli.ParseIP(s)
+		if err != nil {
+			return usageErr(err.Error())
+		}
+		opt.Nodes = append(opt.Nodes, a)
+	}
+	if len(opt.Nodes) > 1 && len(opt.Nodes) != len(opt.Files) {
+		return usageErr(fmt.Sprintf("%d --node values for %d files: give one for all, or one per file", len(opt.Nodes), len(opt.Files)))
+	}
+	if len(opt.Names) > len(opt.Files) {
+		return usageErr(fmt.Sprintf("%d --name values for %d files", len(opt.Names), len(opt.Files)))
+	}
+	var err error
+	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
+		return usageErr(err.Error())
+	}
+	switch *format {
+	case "text", "json", "csv", "nssa":
+	default:
+		return usageErr(fmt.Sprintf("invalid --format %q: give text, json, csv or nssa", *format))
+	}
+	ctx, stop := cli.SignalContext()
+	defer stop()
+	res, err := icmpnode.Run(ctx, opt)
+	if err != nil {
+		if ctx.Err() != nil {
+			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
+			return cli.ExitInterrupted
+		}
+		cli.Fail(stderr, prog, describeICMP(err))
+		return cli.ExitError
+	}
+	werr := writeReport(*output, stdout, func(w io.Writer) error {
+		switch *format {
+		case "json":
+			return report.ICMPJSON(w, res)
+		case "csv":
+			return report.ICMPCSV(w, res)
+		case "nssa":
+			return report.NSSA(w, res)
+		}
+		report.ICMPText(w, res)
+		return nil
+	})
+	if werr != nil {
+		cli.Fail(stderr, prog, werr.Error())
+		return cli.ExitError
+	}
+	var partial []string
+	for _, n := range res {
+		if n.Partial {
+			partial = append(partial, n.File)
+		}
+	}
+	if len(partial) > 0 {
+		cli.Fail(stderr, prog, "partial result: cut short in the middle of a packet: "+strings.Join(partial, ", "))
+		return cli.ExitPartial
+	}
+	return cli.ExitOK
+}
+
+func describeICMP(err error) string {
+	switch {
+	case errors.Is(err, icmpnode.ErrAmbiguous):
+		return err.Error()
+	case errors.Is(err, icmpnode.ErrNoEcho):
+		return fmt.Sprintf("%v; is this a capture of ping traffic, and is --node right?", err)
+	}
+	return cli.Describe(err)
+}
+
+// help prints usage to stdout and reports true when -h/--help is among
+// args: asked-for help goes to stdout, so it pages and greps.
+func help(args []string, stdout io.Writer, fs *pflag.FlagSet, usage string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, usage)
+			fs.PrintDefaults()
+			return true
+		}
+	}
+	return false
+}
+
+// writeReport writes through fn to path (or stdout for "" and "-"),
+// buffered, and reports the first write or close error.
+func writeReport(path string, stdout io.Writer, fn func(io.Writer) error) error {
+	var out io.Writer = stdout
+	var f *os.File
+	if path != "" && path != "-" {
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return fmt.Errorf("cannot write %s: %v", path, err)
+		}
+		out = f
+	}
+	bw := bufio.NewWriter(out)
+	err := fn(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %v", err)
+	}
+	return nil
+}
