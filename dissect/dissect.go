@@ -21,6 +21,32 @@ import (
 // are; a row that does not fit T's columns is a *parse.FormatError, unless
 // tshark itself failed, whose *tshark.ExitError then explains it better.
 func Run[T any](ctx context.Context, bin string, spec tshark.Spec, fn func(*T) error) (truncated bool, err error) {
+	return run(ctx, bin, spec, func(dec *parse.Decoder) error { return parse.StreamRows(dec, fn) })
+}
+
+// RunRaw is Run for a column set known only at run time: fn gets each
+// row's fields as text, in spec.Fields order (no header row).
+func RunRaw(ctx context.Context, bin string, spec tshark.Spec, fn func([]string) error) (truncated bool, err error) {
+	return run(ctx, bin, spec, func(dec *parse.Decoder) error {
+		if _, err := dec.GetCSVRow(); err != nil { // the header
+			return err
+		}
+		for {
+			row, err := dec.GetCSVRow()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+func run(ctx context.Context, bin string, spec tshark.Spec, consume func(*parse.Decoder) error) (truncated bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	args, err := tshark.Args(spec)
@@ -36,7 +62,7 @@ func Run[T any](ctx context.Context, bin string, spec tshark.Spec, fn func(*T) e
 	defer func() { cancel(); proc.Wait() }()
 
 	dec := parse.NewDecoder(proc.Stdout, spec.Fields, spec.Mode == tshark.Fields)
-	streamErr := parse.StreamRows(dec, fn)
+	streamErr := consume(dec)
 	if streamErr != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()

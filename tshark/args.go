@@ -116,8 +116,9 @@ func ColumnFormat(fields []string) string {
 }
 
 // ValidField reports whether s looks like a tshark field name: letters,
-// digits, '_', '-' and '.', starting with a letter or digit. Field names
-// become part of a preference string, so nothing else may pass.
+// digits, '_', '-' and '.', starting with a letter, digit or '_' (as the
+// _ws.col.* column fields do). Field names become part of a preference
+// string, so nothing else may pass.
 func ValidField(s string) bool {
 	if s == "" || len(s) > 128 {
 		return false
@@ -125,7 +126,7 @@ func ValidField(s string) bool {
 	for i, r := range s {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case (r == '.' || r == '_' || r == '-') && i > 0:
+		case r == '_', (r == '.' || r == '-') && i > 0:
 		default:
 			return false
 		}

@@ -43,7 +43,8 @@ Flags:
 func runHTTP(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter http"
 	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// pflag would print its complaint and the whole usage; one line is kinder.
+	fs.SetOutput(io.Discard)
 	server := fs.String("server", "", "only this server `IP` (IPv4 or IPv6)")
 	port := fs.String("port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
 	format := fs.StringP("format", "f", "text", "output `format`: text, json or csv (one row per exchange)")
@@ -57,23 +58,11 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	httpPorts := fs.StringSlice("http-port", nil, "extra TCP `PORT`s to decode as HTTP (repeatable)")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
 	tsharkMode := fs.String("tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, httpUsage)
-		fs.PrintDefaults()
-	}
-	for _, a := range args {
-		if a == "-h" || a == "--help" {
-			// Asked-for help goes to stdout, so it pages and greps.
-			fs.SetOutput(stdout)
-			fmt.Fprint(stdout, httpUsage)
-			fs.PrintDefaults()
-			return cli.ExitOK
-		}
+	if help(args, stdout, fs, httpUsage) {
+		return cli.ExitOK
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return cli.ExitOK
-		}
+		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
 		return cli.ExitUsage
 	}
 	usageErr := func(msg string) int {

@@ -38,7 +38,8 @@ Flags:
 func runICMP(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter icmp"
 	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// pflag would print its complaint and the whole usage; one line is kinder.
+	fs.SetOutput(io.Discard)
 	nodes := fs.StringSlice("node", nil, "the capturing node's `IP`; once for all files or once per file, in order")
 	names := fs.StringSlice("name", nil, "node `NAME`s in file order (default: from the file name, Node1.pcap -> \"Node 1\")")
 	format := fs.StringP("format", "f", "text", "output `format`: text, json, csv or nssa (the NSSA-220 NodeStats layout)")
@@ -50,6 +51,7 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 	}
 	fs.Usage = func() { fmt.Fprint(stderr, icmpUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
+		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
 		return cli.ExitUsage
 	}
 	usageErr := func(msg string) int {
@@ -106,7 +108,7 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	if werr != nil {
-		cli.Fail(stderr, prog, werr.Error())
+		cli.Fail(stderr, prog, cli.Describe(werr))
 		return cli.ExitError
 	}
 	var partial []string
@@ -147,7 +149,8 @@ func help(args []string, stdout io.Writer, fs *pflag.FlagSet, usage string) bool
 }
 
 // writeReport writes through fn to path (or stdout for "" and "-"),
-// buffered, and reports the first write or close error.
+// buffered. It returns fn's error as it is, or the first flush or close
+// error.
 func writeReport(path string, stdout io.Writer, fn func(io.Writer) error) error {
 	var out io.Writer = stdout
 	var f *os.File
@@ -159,17 +162,21 @@ func writeReport(path string, stdout io.Writer, fn func(io.Writer) error) error 
 		out = f
 	}
 	bw := bufio.NewWriter(out)
-	err := fn(bw)
-	if err == nil {
-		err = bw.Flush()
+	if err := fn(bw); err != nil {
+		bw.Flush()
+		if f != nil {
+			f.Close()
+		}
+		return err
 	}
+	err := bw.Flush()
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("writing the report: %v", err)
+		return fmt.Errorf("writing the report: %w", err)
 	}
 	return nil
 }

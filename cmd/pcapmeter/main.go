@@ -1,6 +1,7 @@
 // Command pcapmeter turns packet captures into performance reports by
 // driving Wireshark's tshark. Subcommands: http (request/response
-// latency per server), icmp (ping metrics per node).
+// latency per server), icmp (ping metrics per node), summary (whole-trace
+// overview) and export (packets as CSV).
 package main
 
 import (
@@ -14,6 +15,8 @@ const usage = `pcapmeter: performance reports from packet captures (drives Wires
 Usage:
   pcapmeter http FILE... [flags]    HTTP request/response latency per server
   pcapmeter icmp FILE... [flags]    ICMP echo (ping) metrics per node
+  pcapmeter summary FILE [flags]    what is in a capture: counts, rates, protocols, sizes, RTT
+  pcapmeter export FILE [flags]     one CSV row per packet (pandas/R ready)
   pcapmeter help [COMMAND]          this text, or a command's flags
 
 Examples:
@@ -37,6 +40,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runHTTP(args[1:], stdout, stderr)
 	case "icmp":
 		return runICMP(args[1:], stdout, stderr)
+	case "summary":
+		return runSummary(args[1:], stdout, stderr)
+	case "export":
+		return runExport(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			switch args[1] {
@@ -44,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return runHTTP([]string{"--help"}, stdout, stderr)
 			case "icmp":
 				return runICMP([]string{"--help"}, stdout, stderr)
+			case "summary":
+				return runSummary([]string{"--help"}, stdout, stderr)
+			case "export":
+				return runExport([]string{"--help"}, stdout, stderr)
 			}
 		}
 		fmt.Fprint(stdout, usage)

@@ -1,0 +1,269 @@
+// Package tracesum answers the first questions asked of any capture: how
+// many packets, over how long, what protocols, which conversations, how big
+// the packets are and how they are spaced, the TCP round-trip time and loss,
+// and how much HTTP and ping traffic there is. One tshark pass, streamed:
+// memory holds one size and one inter-arrival time per packet (for the
+// percentiles) and one entry per conversation.
+package tracesum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/pcapmeter/pcapmeter/capfile"
+	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/stats"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// Options configure a summary.
+type Options struct {
+	File   string
+	Tshark string
+	// TopN bounds the protocol and conversation lists.
+	TopN int
+}
+
+// Share is a protocol's part of the trace.
+type Share struct {
+	Protocol     string  `json:"protocol"`
+	Packets      int     `json:"packets"`
+	Bytes        int64   `json:"bytes"`
+	PacketsShare float64 `json:"packets_share"` // 0..1
+	BytesShare   float64 `json:"bytes_share"`
+}
+
+// Conversation is traffic between two endpoints, both directions.
+type Conversation struct {
+	Transport string `json:"transport"` // tcp, udp or the top protocol without ports
+	A         string `json:"a"`
+	B         string `json:"b"`
+	Packets   int    `json:"packets"`
+	Bytes     int64  `json:"bytes"`
+	AtoB      int64  `json:"bytes_a_to_b"`
+	BtoA      int64  `json:"bytes_b_to_a"`
+}
+
+// Summary is the whole-trace overview. Times are seconds, sizes bytes.
+type Summary struct {
+	File          string         `json:"file"`
+	Capture       capfile.Info   `json:"capture"`
+	LinkType      string         `json:"link_type"`
+	Packets       int            `json:"packets"`
+	Bytes         int64          `json:"bytes"`
+	First         parse.Time     `json:"-"`
+	Last          parse.Time     `json:"-"`
+	FirstTime     string         `json:"first_time"` // RFC 3339, UTC
+	LastTime      string         `json:"last_time"`
+	Duration      float64        `json:"duration"`
+	PacketRate    float64        `json:"packets_per_second"`
+	BitRate       float64        `json:"bits_per_second"`
+	AvgPacket     float64        `json:"average_packet_size"`
+	Protocols     []Share        `json:"protocols"`
+	Talkers       []Conversation `json:"top_conversations"`
+	Conversations int            `json:"conversations"`
+	Size          stats.Summary  `json:"packet_size"`
+	InterArrival  stats.Summary  `json:"inter_arrival"`
+	TCP           TCPSummary     `json:"tcp"`
+	HTTP          struct {
+		Requests  int `json:"requests"`
+		Responses int `json:"responses"`
+	} `json:"http"`
+	ICMP struct {
+		EchoRequests int `json:"echo_requests"`
+		EchoReplies  int `json:"echo_replies"`
+	} `json:"icmp"`
+	Partial bool `json:"partial"`
+	// Sizes and Gaps are the per-packet samples (bytes, seconds), kept for
+	// plots.
+	Sizes []float64 `json:"-"`
+	Gaps  []float64 `json:"-"`
+}
+
+// TCPSummary is the TCP part of the overview.
+type TCPSummary struct {
+	Connections     int     `json:"connections"`
+	WithHandshake   int     `json:"connections_with_handshake_rtt"`
+	HandshakeRTT    float64 `json:"handshake_rtt_median"` // seconds, median over connections
+	Retransmissions int     `json:"retransmissions"`
+	LostSegments    int     `json:"lost_segments"`
+}
+
+// Percentiles reported for sizes and gaps.
+var Percentiles = []float64{50, 90, 99}
+
+// Run summarises opt.File. An empty capture is a valid answer (zero
+// packets), not an error.
+func Run(ctx context.Context, opt Options) (*Summary, error) {
+	if opt.TopN == 0 {
+		opt.TopN = 10
+	}
+	info, err := capfile.Sniff(opt.File)
+	if err != nil && !errors.Is(err, capfile.ErrEmpty) {
+		return nil, err
+	}
+	s := &Summary{File: opt.File, Capture: info, LinkType: LinkTypeName(info.LinkType)}
+	bin, err := tshark.Locate(opt.Tshark)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tshark.Check(ctx, bin); err != nil {
+		return nil, err
+	}
+	protos := map[string]*Share{}
+	convs := map[[3]string]*Conversation{}
+	rtts := map[int64]float64{}
+	streams := map[int64]bool{}
+	var prev parse.Time
+	spec := tshark.Spec{Input: opt.File, Fields: parse.SummaryFields, Mode: tshark.Columns}
+	s.Partial, err = dissect.Run(ctx, bin, spec, func(r *parse.SummaryRow) error {
+		f, err := parse.ToFrame(r)
+		if err != nil {
+			return &parse.FormatError{Line: -1, Msg: err.Error()}
+		}
+		if s.Packets == 0 {
+			s.First = f.Time
+		} else {
+			s.Gaps = append(s.Gaps, f.Time.Sub(prev))
+		}
+		prev = f.Time
+		s.Last = max(s.Last, f.Time)
+		s.Packets++
+		s.Bytes += int64(f.Len)
+		s.Sizes = append(s.Sizes, float64(f.Len))
+		p := protos[f.Top]
+		if p == nil {
+			p = &Share{Protocol: f.Top}
+			protos[f.Top] = p
+		}
+		p.Packets++
+		p.Bytes += int64(f.Len)
+		if f.Src != "" {
+			addConv(convs, &f)
+		}
+		if f.Stream >= 0 {
+			streams[f.Stream] = true
+			if f.HasRTT {
+				if _, ok := rtts[f.Stream]; !ok {
+					rtts[f.Stream] = f.InitialRTT
+				}
+			}
+		}
+		if f.Retransmission {
+			s.TCP.Retransmissions++
+		}
+		if f.LostSegment {
+			s.TCP.LostSegments++
+		}
+		s.HTTP.Requests += f.HTTPRequests
+		s.HTTP.Responses += f.HTTPResponses
+		if f.EchoRequest {
+			s.ICMP.EchoRequests++
+		}
+		if f.EchoReply {
+			s.ICMP.EchoReplies++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.finish(protos, convs, rtts, len(streams), opt.TopN)
+	return s, nil
+}
+
+func addConv(convs map[[3]string]*Conversation, f *parse.Frame) {
+	a, b := f.Src, f.Dst
+	tr := f.Transport
+	if tr != "" {
+		a = endpoint(f.Src, f.SrcPort)
+		b = endpoint(f.Dst, f.DstPort)
+	} else {
+		tr = f.Top
+	}
+	fwd := true
+	if b < a {
+		a, b, fwd = b, a, false
+	}
+	k := [3]string{tr, a, b}
+	c := convs[k]
+	if c == nil {
+		c = &Conversation{Transport: tr, A: a, B: b}
+		convs[k] = c
+	}
+	c.Packets++
+	c.Bytes += int64(f.Len)
+	if fwd {
+		c.AtoB += int64(f.Len)
+	} else {
+		c.BtoA += int64(f.Len)
+	}
+}
+
+func endpoint(addr string, port uint16) string {
+	for i := 0; i < len(addr); i++ {
+		if addr[i] == ':' {
+			return fmt.Sprintf("[%s]:%d", addr, port)
+		}
+	}
+	return fmt.Sprintf("%s:%d", addr, port)
+}
+
+func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversation, rtts map[int64]float64, nstreams, topN int) {
+	if s.Packets > 0 {
+		s.Duration = s.Last.Sub(s.First)
+		s.AvgPacket = float64(s.Bytes) / float64(s.Packets)
+		s.FirstTime = rfc3339(s.First)
+		s.LastTime = rfc3339(s.Last)
+	}
+	if s.Duration > 0 {
+		s.PacketRate = float64(s.Packets) / s.Duration
+		s.BitRate = float64(s.Bytes) * 8 / s.Duration
+	}
+	for _, p := range protos {
+		p.PacketsShare = float64(p.Packets) / float64(s.Packets)
+		if s.Bytes > 0 {
+			p.BytesShare = float64(p.Bytes) / float64(s.Bytes)
+		}
+		s.Protocols = append(s.Protocols, *p)
+	}
+	sort.Slice(s.Protocols, func(i, j int) bool {
+		a, b := s.Protocols[i], s.Protocols[j]
+		if a.Packets != b.Packets {
+			return a.Packets > b.Packets
+		}
+		return a.Protocol < b.Protocol
+	})
+	if len(s.Protocols) > topN {
+		s.Protocols = s.Protocols[:topN]
+	}
+	s.Conversations = len(convs)
+	for _, c := range convs {
+		s.Talkers = append(s.Talkers, *c)
+	}
+	sort.Slice(s.Talkers, func(i, j int) bool {
+		a, b := s.Talkers[i], s.Talkers[j]
+		if a.Bytes != b.Bytes {
+			return a.Bytes > b.Bytes
+		}
+		return a.Transport+a.A+a.B < b.Transport+b.A+b.B
+	})
+	if len(s.Talkers) > topN {
+		s.Talkers = s.Talkers[:topN]
+	}
+	s.Size, _ = stats.Summarize(s.Sizes, Percentiles)
+	s.InterArrival, _ = stats.Summarize(s.Gaps, Percentiles)
+	s.TCP.Connections = nstreams
+	s.TCP.WithHandshake = len(rtts)
+	if len(rtts) > 0 {
+		xs := make([]float64, 0, len(rtts))
+		for _, v := range rtts {
+			xs = append(xs, v)
+		}
+		med, _ := stats.Summarize(xs, []float64{50})
+		s.TCP.HandshakeRTT = med.Percentiles[0].Value
+	}
+}
