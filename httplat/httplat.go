@@ -116,7 +116,15 @@ type ServerResult struct {
 	Latency map[Definition]Latency
 	// Samples holds the raw latencies per definition (seconds), in the
 	// order the exchanges completed; plots and fits use them.
-	Samples   map[Definition][]float64
+	Samples map[Definition][]float64
+	// Times holds, parallel to Samples, when each matched request began
+	// (Unix seconds).
+	Times []float64
+	// Fit and CI are filled by Enrich when asked for (--fit, --ci), for
+	// the headline definition.
+	Fit       []stats.Model
+	FitError  string
+	CI        *stats.Bootstrap
 	hostCount map[string]int
 }
 
@@ -446,6 +454,7 @@ func (a *aggregator) add(e *parse.Exchange) {
 		for _, d := range Definitions {
 			s.Samples[d] = append(s.Samples[d], d.Value(e))
 		}
+		s.Times = append(s.Times, e.ReqFirst.Seconds())
 	case parse.Unmatched:
 		s.Counts.Requests++
 		s.Counts.UnmatchedRequests++
@@ -605,4 +614,28 @@ func (s *ServerResult) HostList(max int) string {
 		h = h[:max]
 	}
 	return strings.Join(h, ", ") + more
+}
+
+// CISeed seeds the bootstrap, so that the same capture gives the same
+// intervals; reports state it.
+const CISeed = 1
+
+// Enrich adds, for every server and the headline definition d, the model
+// fits (fit) and bootstrap confidence intervals at level ci (0: none) for
+// the mean and each percentile.
+func Enrich(res *Result, d Definition, fit bool, ci float64, ps []float64, kl stats.KLOptions) {
+	for _, s := range res.Servers {
+		xs := s.Samples[d]
+		if fit {
+			ms, err := stats.Fit(xs, kl)
+			s.Fit = ms
+			if err != nil {
+				s.FitError = err.Error()
+			}
+		}
+		if ci > 0 && len(xs) > 0 {
+			b := stats.BootstrapCI(xs, ps, ci, CISeed)
+			s.CI = &b
+		}
+	}
 }

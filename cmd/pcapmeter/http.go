@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/pcapmeter/pcapmeter/chart"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/httplat"
@@ -36,6 +38,8 @@ Examples:
   pcapmeter http trace.pcapng --latency ttlb --percentiles 50,90,99,99.9
   pcapmeter http trace.pcapng --crosscheck        # compare with tshark's own pairing
   pcapmeter http trace.pcapng --port 6000         # any port, decoded as HTTP
+  pcapmeter http trace.pcapng --plot latency.svg  # a row of panels per server
+  pcapmeter http trace.pcapng --fit --ci 95       # which model fits; bootstrap CIs
 
 Flags:
 `
@@ -58,6 +62,10 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	httpPorts := fs.StringSlice("http-port", nil, "extra TCP `PORT`s to decode as HTTP (repeatable)")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
 	tsharkMode := fs.String("tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
+	plotFile := fs.String("plot", "", "draw latency panels per server (histogram + fitted densities, CDF, log-log tail, latency over time) to `FILE`.svg or .png")
+	fit := fs.Bool("fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
+	ci := fs.Float64("ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
+	hist := fs.String("histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
 	if help(args, stdout, fs, httpUsage) {
 		return cli.ExitOK
 	}
@@ -123,6 +131,19 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageErr(fmt.Sprintf("invalid --format %q: give text, json or csv", *format))
 	}
+	switch *hist {
+	case "log", "linear", "off":
+	default:
+		return usageErr(fmt.Sprintf("invalid --histogram %q: give log, linear or off", *hist))
+	}
+	if *ci != 0 && !(*ci > 0 && *ci < 100) {
+		return usageErr(fmt.Sprintf("invalid --ci %v: give a level between 0 and 100, e.g. 95", *ci))
+	}
+	if *plotFile != "" {
+		if _, err := chart.Format(*plotFile); err != nil {
+			return usageErr(err.Error())
+		}
+	}
 
 	out := stdout
 	var outFile *os.File
@@ -158,7 +179,26 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return cli.ExitError
 	}
 	res.Definition = def
-	params := report.Params{KLBase: base, KLUnit: unit, KLBuckets: *klBuckets}
+	params := report.Params{KLBase: base, KLUnit: unit, KLBuckets: *klBuckets, Histogram: *hist}
+	if err == nil {
+		httplat.Enrich(res, def, *fit || *plotFile != "", *ci, opt.Percentiles, opt.KL)
+		if !*fit {
+			for _, s := range res.Servers {
+				s.FitError = ""
+			}
+		}
+		if *plotFile != "" {
+			if perr := drawLatency(*plotFile, res, def); perr != nil {
+				cli.Fail(stderr, prog, fmt.Sprintf("drawing %s: %v", *plotFile, perr))
+				return cli.ExitError
+			}
+			if !*fit {
+				for _, s := range res.Servers {
+					s.Fit = nil
+				}
+			}
+		}
+	}
 	noHTTP := errors.Is(err, httplat.ErrNoHTTP)
 	switch *format {
 	case "text":
@@ -196,4 +236,41 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return cli.ExitPartial
 	}
 	return cli.ExitOK
+}
+
+// drawLatency draws the latency page: one row per server (the busiest
+// chart.MaxRows), with the exponential model of the KL figure and the best
+// fitted model over the histogram.
+func drawLatency(path string, res *httplat.Result, def httplat.Definition) error {
+	var sets []chart.LatencySet
+	for _, s := range res.Servers {
+		xs := s.Samples[def]
+		if len(xs) == 0 {
+			continue
+		}
+		t0 := s.Times[0]
+		for _, t := range s.Times {
+			t0 = min(t0, t)
+		}
+		times := make([]float64, len(s.Times))
+		for i, t := range s.Times {
+			times[i] = t - t0
+		}
+		set := chart.LatencySet{
+			Title: fmt.Sprintf("%s, %s (%s)", s.Server, def, def.Describe()), Unit: "s", Samples: xs, Times: times,
+		}
+		if mean := s.Latency[def].Mean; mean > 0 {
+			exp := distuv.Exponential{Rate: 1 / mean}
+			set.Densities = append(set.Densities, chart.Density{Name: "exponential (rate 1/mean)", PDF: exp.Prob})
+		}
+		if len(s.Fit) > 0 && s.Fit[0].Name != "exponential" {
+			best := s.Fit[0]
+			set.Densities = append(set.Densities, chart.Density{Name: "best fit: " + best.Name, PDF: best.PDF})
+		}
+		sets = append(sets, set)
+	}
+	if len(sets) == 0 {
+		return fmt.Errorf("no matched exchange to draw")
+	}
+	return chart.LatencyPage(path, sets)
 }

@@ -62,7 +62,9 @@ func TestGoldenReports(t *testing.T) {
 		{"keepalive.text", []string{"http", td("keepalive-v4.pcapng")}},
 		{"pipelined.json", []string{"http", td("pipelined-v6-port6000.pcapng"), "--port", "6000", "--crosscheck", "--format", "json"}},
 		{"gaps.csv", []string{"http", td("synth-gaps-v6.pcap"), "--format", "csv"}},
-		{"pipelined-loss-ttlb.text", []string{"http", td("synth-pipelined-loss.pcapng"), "--latency", "ttlb", "--percentiles", "50,90,99.9", "--kl-base", "e", "--pairing", "tshark"}},
+		{"pipelined-loss-ttlb.text", []string{"http", td("synth-pipelined-loss.pcapng"), "--latency", "ttlb", "--percentiles", "50,90,99.9", "--kl-base", "e", "--pairing", "tshark", "--histogram", "linear"}},
+		{"keepalive-fit-ci.text", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "95", "--histogram", "off"}},
+		{"keepalive-fit-ci.json", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "90", "--format", "json"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -196,5 +198,28 @@ func TestHelp(t *testing.T) {
 	code, out, _ = pcapmeter(t, "help")
 	if code != 0 || !strings.Contains(out, "pcapmeter http") {
 		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+func TestPlotFiles(t *testing.T) {
+	testutil.Tshark(t)
+	dir := t.TempDir()
+	svg := filepath.Join(dir, "lat.svg")
+	code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "--plot", svg)
+	b, _ := os.ReadFile(svg)
+	if code != 0 || !strings.Contains(string(b), "127.0.0.1:8080, ttfb") {
+		t.Errorf("http --plot: exit %d %q, %d bytes", code, errs, len(b))
+	}
+	png := filepath.Join(dir, "sum.png")
+	code, _, errs = pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--plot", png)
+	b, _ = os.ReadFile(png)
+	if code != 0 || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Errorf("summary --plot: exit %d %q", code, errs)
+	}
+	if code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "--plot", filepath.Join(dir, "x.jpg")); code != 2 || !strings.Contains(errs, ".svg or .png") {
+		t.Errorf("jpg: %d %q", code, errs)
+	}
+	if code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "--ci", "100"); code != 2 || !strings.Contains(errs, "invalid --ci") {
+		t.Errorf("ci 100: %d %q", code, errs)
 	}
 }

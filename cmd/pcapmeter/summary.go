@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/pcapmeter/pcapmeter/chart"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/tracesum"
@@ -25,6 +26,7 @@ and lost segments; HTTP and ICMP echo counts.
 Examples:
   pcapmeter summary trace.pcapng
   pcapmeter summary trace.pcapng --format json
+  pcapmeter summary trace.pcapng --plot trace.png   # packet size and inter-arrival CDFs
 
 Flags:
 `
@@ -37,6 +39,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	format := fs.StringP("format", "f", "text", "output `format`: text or json")
 	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
 	top := fs.Int("top", 10, "how many protocols and conversations to list")
+	plotFile := fs.String("plot", "", "draw the CDFs of packet size and inter-arrival time to `FILE`.svg or .png")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
 	if help(args, stdout, fs, summaryUsage) {
 		return cli.ExitOK
@@ -59,6 +62,11 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	if *top < 1 {
 		return usageErr("--top must be at least 1")
 	}
+	if *plotFile != "" {
+		if _, err := chart.Format(*plotFile); err != nil {
+			return usageErr(err.Error())
+		}
+	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	s, err := tracesum.Run(ctx, tracesum.Options{File: fs.Arg(0), Tshark: *tsharkPath, TopN: *top})
@@ -69,6 +77,16 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		}
 		cli.Fail(stderr, prog, cli.Describe(err))
 		return cli.ExitError
+	}
+	if *plotFile != "" {
+		err := chart.CDFPage(*plotFile, []chart.Sample{
+			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
+			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
+		})
+		if err != nil {
+			cli.Fail(stderr, prog, fmt.Sprintf("drawing %s: %v", *plotFile, err))
+			return cli.ExitError
+		}
 	}
 	if werr := writeReport(*output, stdout, func(w io.Writer) error {
 		if *format == "json" {

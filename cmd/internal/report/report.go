@@ -15,7 +15,44 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/httplat"
 	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/stats"
 )
+
+// CIText prints bootstrap confidence intervals under a latency block.
+func CIText(w io.Writer, b *stats.Bootstrap, l httplat.Latency) {
+	fmt.Fprintf(w, "%g%% CI:      mean [%.5f, %.5f]", b.Level, b.Mean.Lo, b.Mean.Hi)
+	for i, q := range l.Percentiles {
+		if i < len(b.Percentiles) {
+			fmt.Fprintf(w, "; p%s [%.5f, %.5f]", strconv.FormatFloat(q.P, 'f', -1, 64), b.Percentiles[i].Lo, b.Percentiles[i].Hi)
+		}
+	}
+	fmt.Fprintf(w, "\n             (percentile bootstrap, %d resamples, seed %d)\n", b.Replicates, b.Seed)
+}
+
+// FitText prints the model comparison, best (lowest AIC) first.
+func FitText(w io.Writer, ms []stats.Model, fitErr, klUnit string) {
+	if len(ms) == 0 {
+		fmt.Fprintf(w, "fit:         not possible: %s\n", fitErr)
+		return
+	}
+	fmt.Fprintf(w, "fit (maximum likelihood; best by AIC: %s):\n", ms[0].Name)
+	fmt.Fprintf(w, "  %-12s %-34s %9s %7s %11s %11s\n", "model", "parameters", "KL "+klUnit, "KS", "log-lik", "AIC")
+	for _, m := range ms {
+		fmt.Fprintf(w, "  %-12s %-34s %9.4f %7.4f %11.2f %11.2f\n", m.Name, params(m), m.KL, m.KS, m.LogLikelihood, m.AIC)
+	}
+}
+
+func params(m stats.Model) string {
+	order := map[string][]string{
+		"exponential": {"rate"}, "lognormal": {"mu", "sigma"}, "gamma": {"shape", "rate"},
+		"weibull": {"shape", "scale"}, "pareto": {"xm", "alpha"},
+	}[m.Name]
+	parts := make([]string, 0, len(order))
+	for _, k := range order {
+		parts = append(parts, fmt.Sprintf("%s=%.4g", k, m.Params[k]))
+	}
+	return strings.Join(parts, " ")
+}
 
 // Classic prints the three lines of the measure-webserver assignment:
 // seconds with 5 decimals, percentiles in the order requested.
@@ -34,6 +71,8 @@ type Params struct {
 	KLBase    float64
 	KLUnit    string // "bits" or "nats"
 	KLBuckets int
+	// Histogram is "log", "linear" or "off" (text only).
+	Histogram string
 }
 
 func plural(n int, one, many string) string {
@@ -85,6 +124,15 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 		fmt.Fprintf(w, "connections: %d; retransmitted segments: %d\n", c.Connections, c.RetransSegments)
 		if l.N > 0 {
 			fmt.Fprintf(w, "spread:      n=%d min=%.5f max=%.5f stddev=%.5f\n", l.N, l.Min, l.Max, l.StdDev)
+		}
+		if s.CI != nil {
+			CIText(w, s.CI, l)
+		}
+		if p.Histogram != "off" && p.Histogram != "" && l.N > 0 {
+			Histogram(w, s.Samples[d], p.Histogram == "log")
+		}
+		if s.Fit != nil || s.FitError != "" {
+			FitText(w, s.Fit, s.FitError, p.KLUnit)
 		}
 	}
 	t := r.Total
@@ -149,12 +197,15 @@ type jsonPercent struct {
 }
 
 type jsonServer struct {
-	Server  string                 `json:"server"`
-	Address string                 `json:"address"`
-	Port    uint16                 `json:"port"`
-	Hosts   []string               `json:"hosts"`
-	Counts  httplat.Counts         `json:"counts"`
-	Latency map[string]jsonLatency `json:"latency"`
+	Server   string                 `json:"server"`
+	Address  string                 `json:"address"`
+	Port     uint16                 `json:"port"`
+	Hosts    []string               `json:"hosts"`
+	Counts   httplat.Counts         `json:"counts"`
+	Latency  map[string]jsonLatency `json:"latency"`
+	Fit      []stats.Model          `json:"fit,omitempty"`
+	FitError string                 `json:"fit_error,omitempty"`
+	CI       *stats.Bootstrap       `json:"ci,omitempty"`
 }
 
 type jsonTotals struct {
@@ -236,6 +287,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		js := jsonServer{
 			Server: s.Server.String(), Address: s.Server.Addr().String(), Port: s.Server.Port(),
 			Hosts: append([]string{}, s.Hosts...), Counts: s.Counts, Latency: map[string]jsonLatency{},
+			Fit: s.Fit, FitError: s.FitError, CI: s.CI,
 		}
 		for _, d := range httplat.Definitions {
 			l := s.Latency[d]
