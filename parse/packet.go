@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Time is a capture timestamp in nanoseconds since the Unix epoch. tshark
@@ -26,6 +27,12 @@ func (t Time) String() string {
 		sign, v = "-", -v
 	}
 	return fmt.Sprintf("%s%d.%09d", sign, v/1e9, v%1e9)
+}
+
+// RFC3339 renders t in UTC with nanoseconds, the way every report prints
+// absolute times.
+func (t Time) RFC3339() string {
+	return time.Unix(0, int64(t)).UTC().Format("2006-01-02T15:04:05.000000000Z")
 }
 
 // ParseTime reads tshark's frame.time_epoch ("1258577884.844956000", with

@@ -2,9 +2,6 @@ package tracesum
 
 import (
 	"fmt"
-	"time"
-
-	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // linkTypes names the link-layer header types seen in practice
@@ -24,8 +21,4 @@ func LinkTypeName(lt int) string {
 		return n
 	}
 	return fmt.Sprintf("link type %d", lt)
-}
-
-func rfc3339(t parse.Time) string {
-	return time.Unix(0, int64(t)).UTC().Format("2006-01-02T15:04:05.000000000Z")
 }

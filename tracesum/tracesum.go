@@ -216,8 +216,8 @@ func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversa
 	if s.Packets > 0 {
 		s.Duration = s.Last.Sub(s.First)
 		s.AvgPacket = float64(s.Bytes) / float64(s.Packets)
-		s.FirstTime = rfc3339(s.First)
-		s.LastTime = rfc3339(s.Last)
+		s.FirstTime = s.First.RFC3339()
+		s.LastTime = s.Last.RFC3339()
 	}
 	if s.Duration > 0 {
 		s.PacketRate = float64(s.Packets) / s.Duration

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -135,7 +134,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 				if err != nil {
 					return err
 				}
-				row[timeCol] = time.Unix(0, int64(t)).UTC().Format("2006-01-02T15:04:05.000000000Z")
+				row[timeCol] = t.RFC3339()
 			}
 			return cw.Write(row)
 		})

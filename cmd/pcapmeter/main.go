@@ -1,6 +1,7 @@
 // Command pcapmeter turns packet captures into performance reports by
 // driving Wireshark's tshark. Subcommands: http (request/response
-// latency per server), icmp (ping metrics per node), summary (whole-trace
+// latency per server), tcp (per-connection performance), icmp (ping
+// metrics per node), summary (whole-trace
 // overview) and export (packets as CSV).
 package main
 
@@ -14,6 +15,7 @@ const usage = `pcapmeter: performance reports from packet captures (drives Wires
 
 Usage:
   pcapmeter http FILE... [flags]    HTTP request/response latency per server
+  pcapmeter tcp FILE [flags]        TCP connection performance, one line per connection
   pcapmeter icmp FILE... [flags]    ICMP echo (ping) metrics per node
   pcapmeter summary FILE [flags]    what is in a capture: counts, rates, protocols, sizes, RTT
   pcapmeter export FILE [flags]     one CSV row per packet (pandas/R ready)
@@ -40,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runHTTP(args[1:], stdout, stderr)
 	case "icmp":
 		return runICMP(args[1:], stdout, stderr)
+	case "tcp":
+		return runTCP(args[1:], stdout, stderr)
 	case "summary":
 		return runSummary(args[1:], stdout, stderr)
 	case "export":
@@ -51,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return runHTTP([]string{"--help"}, stdout, stderr)
 			case "icmp":
 				return runICMP([]string{"--help"}, stdout, stderr)
+			case "tcp":
+				return runTCP([]string{"--help"}, stdout, stderr)
 			case "summary":
 				return runSummary([]string{"--help"}, stdout, stderr)
 			case "export":

@@ -1,0 +1,114 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/stats"
+	"github.com/pcapmeter/pcapmeter/tcpconn"
+)
+
+func ms(ok bool, v float64) string {
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatFloat(v*1e3, 'f', 3, 64)
+}
+
+// TCPText prints one line per connection and the summary across them.
+func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
+	fmt.Fprintf(w, "%-6s %-44s %9s %9s %9s %9s %9s %13s %15s %9s %4s %4s %4s %4s %3s %-13s %4s\n",
+		"stream", "client -> server", "dur s", "hs ms", "req ms", "ttfb ms", "ttlb ms", "pkts c>s/s>c", "bytes c>s/s>c", "kB/s", "retx", "lost", "ooo", "dupa", "zw", "ended", "http")
+	for _, c := range r.Connections {
+		roles := ""
+		if c.Roles == "port" {
+			roles = "?"
+		}
+		gp := "-"
+		if c.HasGoodput {
+			gp = strconv.FormatFloat(c.Goodput/1e3, 'f', 1, 64)
+		}
+		fmt.Fprintf(w, "%-6d %-44s %9.3f %9s %9s %9s %9s %13s %15s %9s %4d %4d %4d %4d %3d %-13s %4d\n",
+			c.Stream, c.Client.String()+" -> "+c.Server.String()+roles, c.Dur, ms(c.HasHandshake, c.HandshakeRTT), ms(c.HasRequestDelay, c.RequestDelay),
+			ms(c.HasFirstByte, c.FirstByte), ms(c.HasFirstByte, c.LastByte),
+			fmt.Sprintf("%d/%d", c.PacketsC2S, c.PacketsS2C), fmt.Sprintf("%d/%d", c.BytesC2S, c.BytesS2C), gp,
+			c.Retransmissions, c.LostSegments, c.OutOfOrder, c.DuplicateAcks, c.ZeroWindows, c.Ended, c.HTTPRequests)
+		if gaps && len(c.Gaps) > 0 {
+			fmt.Fprintf(w, "       gaps of the server's data (MSS %d from the %s):\n", c.GapMSS, c.GapMSSSource)
+			for _, g := range c.Gaps {
+				fmt.Fprintf(w, "         frame %-8d gap %10.6f s  offset %-10d len %-6d %s\n", g.Frame, g.Gap, g.Offset, g.Len, strings.Join(g.Flags, " "))
+			}
+		}
+	}
+	s := r.Summary
+	fmt.Fprintln(w, "(hs: SYN -> handshake ACK; req: handshake ACK -> client's first data; ttfb/ttlb: client's first data -> server's first/last data; ? after the server: roles guessed from ports)")
+	fmt.Fprintf(w, "\n%d connections; %d retransmissions, %d lost segments, %d payload bytes\n", s.Connections, s.Retransmissions, s.LostSegments, s.Bytes)
+	dist := func(name string, d stats.Summary, scale float64, unit string) {
+		if d.N == 0 {
+			fmt.Fprintf(w, "%-22s n/a\n", name)
+			return
+		}
+		parts := []string{}
+		for _, p := range d.Percentiles {
+			parts = append(parts, fmt.Sprintf("p%s %.3f", strconv.FormatFloat(p.P, 'f', -1, 64), p.Value*scale))
+		}
+		fmt.Fprintf(w, "%-22s n=%d mean %.3f, %s %s\n", name, d.N, d.Mean*scale, strings.Join(parts, ", "), unit)
+	}
+	dist("handshake RTT:", s.HandshakeRTT.Summary, 1e3, "ms")
+	dist("time to first byte:", s.FirstByte.Summary, 1e3, "ms")
+	dist("duration:", s.Duration.Summary, 1, "s")
+	dist("goodput:", s.Goodput.Summary, 1e-3, "kB/s")
+	if r.Partial {
+		fmt.Fprintln(w, "PARTIAL: the capture is cut short; figures cover the packets before the cut")
+	}
+}
+
+// TCPJSON prints the analysis as JSON (schema pcapmeter.tcp/v1; times in
+// seconds, sizes in bytes, goodput in bytes per second).
+func TCPJSON(w io.Writer, r *tcpconn.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Schema string `json:"schema"`
+		*tcpconn.Result
+	}{"pcapmeter.tcp/v1", r})
+}
+
+// TCPCSVHeader is the per-connection CSV layout.
+var TCPCSVHeader = []string{
+	"tcp_stream", "client", "server", "roles_from", "start", "end", "duration",
+	"syn_to_synack", "synack_to_ack", "handshake_rtt", "tshark_initial_rtt", "client_mss", "server_mss",
+	"packets_client_to_server", "packets_server_to_client", "payload_bytes_client_to_server", "payload_bytes_server_to_client",
+	"request_delay", "time_to_first_byte", "time_to_last_byte", "goodput_bytes_per_second",
+	"retransmissions", "fast_retransmissions", "out_of_order", "lost_segments", "duplicate_acks", "zero_window_events",
+	"ended", "http_requests",
+}
+
+// TCPCSV writes one row per connection; metrics not seen are empty.
+func TCPCSV(w io.Writer, r *tcpconn.Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write(TCPCSVHeader)
+	f := func(ok bool, v float64) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 9, 64)
+	}
+	i := strconv.Itoa
+	for _, c := range r.Connections {
+		cw.Write([]string{strconv.FormatInt(c.Stream, 10), c.Client.String(), c.Server.String(), c.Roles, c.Start, c.End, f(true, c.Dur),
+			f(c.SynToSynAck > 0 || c.HasHandshake, c.SynToSynAck), f(c.HasHandshake, c.SynAckToAck), f(c.HasHandshake, c.HandshakeRTT), f(c.TsharkIRTT > 0, c.TsharkIRTT),
+			i(c.ClientMSS), i(c.ServerMSS),
+			i(c.PacketsC2S), i(c.PacketsS2C), strconv.FormatInt(c.BytesC2S, 10), strconv.FormatInt(c.BytesS2C, 10),
+			f(c.HasRequestDelay, c.RequestDelay), f(c.HasFirstByte, c.FirstByte), f(c.HasFirstByte, c.LastByte), f(c.HasGoodput, c.Goodput),
+			i(c.Retransmissions), i(c.FastRetransmissions), i(c.OutOfOrder), i(c.LostSegments), i(c.DuplicateAcks), i(c.ZeroWindows),
+			c.Ended, i(c.HTTPRequests)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
