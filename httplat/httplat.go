@@ -500,6 +500,12 @@ func (a *aggregator) finish(res *Result, opt Options) {
 		if s.Counts.Requests+s.Counts.Responses == 0 {
 			continue
 		}
+		// The display filter selects packets to or from the address; the
+		// same host may also be a client of other servers, which were not
+		// asked about.
+		if (opt.Server.IsValid() && s.Server.Addr() != opt.Server) || (opt.Port != 0 && s.Server.Port() != opt.Port) {
+			continue
+		}
 		s.Latency = map[Definition]Latency{}
 		for _, d := range Definitions {
 			sum, _ := stats.Summarize(s.Samples[d], opt.Percentiles)

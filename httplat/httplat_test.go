@@ -297,6 +297,12 @@ func TestServerSelection(t *testing.T) {
 	if len(res.Servers) != 1 || res.Total.Matched != 100 {
 		t.Errorf("selected: %+v", res.Total)
 	}
+	// The address is also a client elsewhere? Only its server side counts.
+	wiki := testutil.Shared(t, "http/zeek_wikipedia.pcap")
+	res, _ = measureURIs(t, Options{Files: []string{wiki}, Server: netip.MustParseAddr("208.80.152.2")}, false)
+	if len(res.Servers) != 1 || res.Servers[0].Server.Addr().String() != "208.80.152.2" {
+		t.Errorf("--server kept %d servers", len(res.Servers))
+	}
 	testutil.Tshark(t)
 	res, err := Run(context.Background(), Options{Files: []string{path}, Port: 9999})
 	if !errors.Is(err, ErrNoHTTP) || res == nil || res.Total.Requests != 0 {

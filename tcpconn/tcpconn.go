@@ -230,7 +230,13 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{File: opt.File, Partial: partial}
 	slices.Sort(order)
 	for _, id := range order {
-		res.Connections = append(res.Connections, conns[id].finish())
+		c := conns[id].finish()
+		// The filter matches either end; --server and --port mean the
+		// server's side.
+		if (opt.Server.IsValid() && c.Server.Addr() != opt.Server.Unmap()) || (opt.Port != 0 && c.Server.Port() != opt.Port) {
+			continue
+		}
+		res.Connections = append(res.Connections, c)
 	}
 	if len(res.Connections) == 0 {
 		return res, ErrNoTCP

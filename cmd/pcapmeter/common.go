@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+)
+
+// help prints usage to stdout and reports true when -h/--help is among
+// args: asked-for help goes to stdout, so it pages and greps.
+func help(args []string, stdout io.Writer, fs *pflag.FlagSet, usage string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, usage)
+			fs.PrintDefaults()
+			return true
+		}
+	}
+	return false
+}
+
+// writeReport writes through fn to path (or stdout for "" and "-"),
+// buffered. It returns fn's error as it is, or the first flush or close
+// error.
+func writeReport(path string, stdout io.Writer, fn func(io.Writer) error) error {
+	var out io.Writer = stdout
+	var f *os.File
+	if path != "" && path != "-" {
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return fmt.Errorf("cannot write %s: %v", path, err)
+		}
+		out = f
+	}
+	bw := bufio.NewWriter(out)
+	if err := fn(bw); err != nil {
+		bw.Flush()
+		if f != nil {
+			f.Close()
+		}
+		return err
+	}
+	err := bw.Flush()
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
