@@ -21,13 +21,19 @@ import (
 // are; a row that does not fit T's columns is a *parse.FormatError, unless
 // tshark itself failed, whose *tshark.ExitError then explains it better.
 func Run[T any](ctx context.Context, bin string, spec tshark.Spec, fn func(*T) error) (truncated bool, err error) {
-	return run(ctx, bin, spec, func(dec *parse.Decoder) error { return parse.StreamRows(dec, fn) })
+	return run(ctx, bin, spec, nil, func(dec *parse.Decoder) error { return parse.StreamRows(dec, fn) })
+}
+
+// RunInput is Run with tshark reading the capture from stdin (spec.Input
+// "-"), as the flow shards are fed.
+func RunInput[T any](ctx context.Context, bin string, spec tshark.Spec, stdin io.Reader, fn func(*T) error) (truncated bool, err error) {
+	return run(ctx, bin, spec, stdin, func(dec *parse.Decoder) error { return parse.StreamRows(dec, fn) })
 }
 
 // RunRaw is Run for a column set known only at run time: fn gets each
 // row's fields as text, in spec.Fields order (no header row).
 func RunRaw(ctx context.Context, bin string, spec tshark.Spec, fn func([]string) error) (truncated bool, err error) {
-	return run(ctx, bin, spec, func(dec *parse.Decoder) error {
+	return run(ctx, bin, spec, nil, func(dec *parse.Decoder) error {
 		if _, err := dec.GetCSVRow(); err != nil { // the header
 			return err
 		}
@@ -46,14 +52,14 @@ func RunRaw(ctx context.Context, bin string, spec tshark.Spec, fn func([]string)
 	})
 }
 
-func run(ctx context.Context, bin string, spec tshark.Spec, consume func(*parse.Decoder) error) (truncated bool, err error) {
+func run(ctx context.Context, bin string, spec tshark.Spec, stdin io.Reader, consume func(*parse.Decoder) error) (truncated bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	args, err := tshark.Args(spec)
 	if err != nil {
 		return false, err
 	}
-	proc, err := tshark.Start(ctx, bin, args, nil)
+	proc, err := tshark.Start(ctx, bin, args, stdin)
 	if err != nil {
 		return false, err
 	}

@@ -84,6 +84,12 @@ type Options struct {
 	KL          stats.KLOptions
 	Tshark      string // binary to run; found with tshark.Locate when empty
 	Mode        tshark.OutputMode
+	// Jobs > 1 splits each capture by TCP connection and dissects the
+	// shards with that many tshark processes at a time.
+	Jobs int
+	// Progress, if set, is told how many bytes of the current file the
+	// flow splitter has read, of how many.
+	Progress func(done, total int64)
 	// OnExchange, if set, sees every exchange (of the selected pairing)
 	// as soon as it is complete; it is how CSV output streams.
 	OnExchange func(file string, e *parse.Exchange) error
@@ -265,6 +271,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, nil
 }
 
+func markPartial(res *Result, file string) {
+	res.Partial = true
+	res.Warnings = append(res.Warnings, fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file))
+}
+
 func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator, cc *crossState, res *Result) error {
 	modes := []parse.Pairing{opt.Pairing}
 	if cc != nil {
@@ -290,26 +301,44 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 
 	// Pass 1: out-of-order reassembly on, so a response whose segment was
 	// lost before the capture point and retransmitted is still reported.
-	pass1 := make([]*parse.Pairer, len(modes))
-	for i, m := range modes {
-		pass1[i] = parse.NewPairer(m, func(e *parse.Exchange) error { return emit(m, e) })
-		pass1[i].Defer = true
+	// deferred[i] holds, per mode, the withheld requests of connections a
+	// capture gap stalled, by tcp.stream.
+	var deferred []map[int64][]parse.Exchange
+	if opt.Jobs > 1 {
+		d, err := runSharded(ctx, bin, file, opt, modes, emit, agg, res)
+		if err != nil && !errors.Is(err, errFallback) {
+			return err
+		}
+		if err != nil {
+			why := strings.TrimPrefix(err.Error(), errFallback.Error()+": ")
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: dissected by one tshark, not split by connection (%s)", file, why))
+		}
+		deferred = d
 	}
-	truncated, err := dissectFile(ctx, bin, file, opt, true, nil, pass1)
-	if err != nil {
-		return err
+	if deferred == nil {
+		pass1 := make([]*parse.Pairer, len(modes))
+		for i, m := range modes {
+			pass1[i] = parse.NewPairer(m, func(e *parse.Exchange) error { return emit(m, e) })
+			pass1[i].Defer = true
+		}
+		truncated, err := dissectFile(ctx, bin, file, opt, true, nil, pass1)
+		if err != nil {
+			return err
+		}
+		if truncated {
+			markPartial(res, file)
+		}
+		agg.counters(pass1[0])
+		for _, p := range pass1 {
+			deferred = append(deferred, p.Deferred)
+		}
 	}
-	if truncated {
-		res.Partial = true
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file))
-	}
-	agg.counters(pass1[0])
 
 	// Pass 2, only for connections where a gap the capture never filled
 	// stalled out-of-order reassembly: re-read them with it off.
 	ids := map[int64]bool{}
-	for _, p := range pass1 {
-		for id := range p.Deferred {
+	for _, d := range deferred {
+		for id := range d {
 			ids[id] = true
 		}
 	}
@@ -327,7 +356,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	for i, m := range modes {
 		withheld[i] = map[parse.MsgRef]parse.Exchange{}
 		firstFrame[i] = map[int64]int64{}
-		for id, exs := range pass1[i].Deferred {
+		for id, exs := range deferred[i] {
 			firstFrame[i][id] = exs[0].Req.Frame
 			for _, e := range exs {
 				withheld[i][e.Req] = e
@@ -372,11 +401,10 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	return nil
 }
 
-// dissectFile runs tshark once over file and feeds every row to the pairers,
-// then flushes them. It reports whether the capture was cut short.
+// httpSpec is the tshark command for the HTTP rows of file ("-": stdin).
 // reorder turns tshark's out-of-order reassembly on; streams, if not nil,
 // restricts the run to those TCP connections.
-func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
+func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Spec {
 	ports := slices.Clone(opt.HTTPPorts)
 	if opt.Port != 0 && !slices.Contains(ports, opt.Port) {
 		ports = append(ports, opt.Port)
@@ -396,10 +424,18 @@ func dissectFile(ctx context.Context, bin, file string, opt Options, reorder boo
 	if reorder {
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
-	spec := tshark.Spec{
+	return tshark.Spec{
 		Input: file, Fields: parse.HTTPFields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,
 	}
+}
+
+// dissectFile runs tshark once over file and feeds every row to the pairers,
+// then flushes them. It reports whether the capture was cut short.
+// reorder turns tshark's out-of-order reassembly on; streams, if not nil,
+// restricts the run to those TCP connections.
+func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
+	spec := httpSpec(file, opt, reorder, streams)
 	truncated, err = dissect.Run(ctx, bin, spec, func(r *parse.Row) error {
 		pk, err := parse.ToPacket(r)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
@@ -71,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cli.Fail(stderr, prog, err.Error())
 		return cli.ExitUsage
 	}
-	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: parse.PairTuple}
+	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: parse.PairTuple, Jobs: runtime.NumCPU()}
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	res, err := httplat.Run(ctx, opt)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -66,6 +67,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fit := fs.Bool("fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
 	ci := fs.Float64("ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
 	hist := fs.String("histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
+	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
+	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
 	if help(args, stdout, fs, httpUsage) {
 		return cli.ExitOK
 	}
@@ -107,6 +110,13 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return usageErr(err.Error())
 	}
 	opt.Crosscheck = *crosscheck
+	if *jobs < 1 || *jobs > 256 {
+		return usageErr(fmt.Sprintf("invalid --jobs %d: give 1 to 256", *jobs))
+	}
+	opt.Jobs = *jobs
+	if !*quiet {
+		opt.Progress = progressBar(stderr)
+	}
 	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
 		return usageErr(err.Error())
 	}
@@ -170,6 +180,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	res, err := httplat.Run(ctx, opt)
+	finishProgress(stderr)
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		if ctx.Err() != nil {
 			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")

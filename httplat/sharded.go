@@ -1,0 +1,297 @@
+package httplat
+
+import (
+	"bufio"
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"os"
+	"sync"
+
+	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/shard"
+)
+
+// errFallback says the sharded run could not be trusted or done; the file
+// is dissected by one tshark instead, which is always correct.
+var errFallback = errors.New("flow sharding not possible")
+
+// ShardPackets bounds, roughly, how many packets one tshark process holds:
+// the shard count is chosen from the file size assuming 100-byte packets
+// (fewer are usually bigger), so a process stays near 1M packets, ~0.65 GB.
+const ShardPackets = 1_000_000
+
+// shardBytes is the file size that makes one shard (a variable so tests
+// can force many shards, and so several passes over the file).
+var shardBytes int64 = ShardPackets * 100
+
+// record is one emitted exchange with the key that orders it as a single
+// tshark run would emit it: the original frame being processed, or, for
+// connections retired at the end, +Inf and the connection's tcp.stream.
+type record struct {
+	Frame  int64          `json:"f"`
+	Stream int64          `json:"s"`
+	Seq    int64          `json:"q"`
+	Mode   parse.Pairing  `json:"m"`
+	Ex     parse.Exchange `json:"e"`
+}
+
+type shardRun struct {
+	id      int
+	out     *shard.Out
+	pairers []*parse.Pairer
+	spill   *os.File
+	w       *bufio.Writer
+	enc     *json.Encoder
+	cur     int64 // original frame being processed; -1 while flushing
+	seq     int64
+	err     error
+}
+
+// runSharded dissects file with opt.Jobs tshark processes at a time, each
+// fed one flow shard through a pipe, and emits the exchanges in the order
+// a single run would. It returns the deferred (gap-stalled) requests per
+// mode in original numbering. errFallback (wrapped) means nothing was
+// emitted and the caller should dissect the file the ordinary way.
+func runSharded(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing,
+	emit func(parse.Pairing, *parse.Exchange) error, agg *aggregator, res *Result) ([]map[int64][]parse.Exchange, error) {
+	st, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	k := max(opt.Jobs, int(math.Ceil(float64(st.Size())/float64(shardBytes))))
+	runs := make([]*shardRun, k)
+	defer func() {
+		for _, r := range runs {
+			if r != nil && r.spill != nil {
+				r.spill.Close()
+				os.Remove(r.spill.Name())
+			}
+		}
+	}()
+	done := int64(0)
+	total := st.Size() * int64((k+opt.Jobs-1)/opt.Jobs)
+	for first := 0; first < k; first += opt.Jobs {
+		if err := runPass(ctx, bin, file, opt, modes, runs, first, min(first+opt.Jobs, k), k, res, func(n int64) {
+			if opt.Progress != nil {
+				opt.Progress(done+n, total)
+			}
+		}); err != nil {
+			return nil, err
+		}
+		done += st.Size()
+	}
+	// Everything dissected: emit in single-run order, merging the shards'
+	// spill files, each already in that order.
+	if err := merge(runs, emit); err != nil {
+		return nil, err
+	}
+	deferred := make([]map[int64][]parse.Exchange, len(modes))
+	for i := range modes {
+		deferred[i] = map[int64][]parse.Exchange{}
+	}
+	for _, r := range runs {
+		agg.counters(r.pairers[0])
+		for i, p := range r.pairers {
+			for local, exs := range p.Deferred {
+				fl, _ := r.out.Flow(local)
+				for _, e := range exs {
+					r.translate(&e)
+					deferred[i][fl.Global] = append(deferred[i][fl.Global], e)
+				}
+			}
+		}
+	}
+	return deferred, nil
+}
+
+func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, res *Result, progress func(int64)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	outs := map[int]*shard.Out{}
+	var wg sync.WaitGroup
+	pipes := map[int]*io.PipeWriter{}
+	for id := from; id < to; id++ {
+		pr, pw := io.Pipe()
+		r := &shardRun{id: id, out: &shard.Out{W: pw}}
+		spill, err := os.CreateTemp("", "pcapmeter-shard-*.jsonl")
+		if err != nil {
+			return err
+		}
+		r.spill, r.w = spill, bufio.NewWriterSize(spill, 256<<10)
+		r.enc = json.NewEncoder(r.w)
+		for _, m := range modes {
+			m := m
+			p := parse.NewPairer(m, func(e *parse.Exchange) error { return r.record(m, e) })
+			p.Defer = true
+			r.pairers = append(r.pairers, p)
+		}
+		runs[id], outs[id], pipes[id] = r, r.out, pw
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pr.Close()
+			r.err = r.dissect(ctx, bin, opt, pr)
+			if r.err != nil {
+				cancel()
+			}
+		}()
+	}
+	truncated, splitErr := shard.Split(ctx, file, k, outs, progress)
+	for _, pw := range pipes {
+		pw.CloseWithError(splitErr)
+	}
+	wg.Wait()
+	if errors.Is(splitErr, shard.ErrUnsupported) {
+		return fmt.Errorf("%w: %w", errFallback, splitErr)
+	}
+	for id := from; id < to; id++ {
+		if err := runs[id].err; err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if splitErr != nil {
+		return splitErr
+	}
+	if truncated && from == 0 {
+		markPartial(res, file)
+	}
+	return ctx.Err()
+}
+
+// errMismatch: tshark numbered a shard's connections differently from the
+// splitter's model of its numbering, so global tcp.stream values would be
+// wrong.
+var errMismatch = errors.New("tcp.stream numbering differs from the splitter's")
+
+func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin io.Reader) error {
+	spec := httpSpec("-", opt, true, nil)
+	_, err := dissect.RunInput(ctx, bin, spec, stdin, func(row *parse.Row) error {
+		pk, err := parse.ToPacket(row)
+		if err != nil {
+			return &parse.FormatError{Line: -1, Msg: err.Error()}
+		}
+		if pk.HasStream {
+			fl, ok := r.out.Flow(pk.Stream)
+			src, dst := netip.AddrPortFrom(pk.Src, pk.SrcPort), netip.AddrPortFrom(pk.Dst, pk.DstPort)
+			if !ok || !((fl.A == src && fl.B == dst) || (fl.A == dst && fl.B == src)) {
+				return fmt.Errorf("%w: %w (shard %d, stream %d)", errFallback, errMismatch, r.id, pk.Stream)
+			}
+		}
+		orig, ok := r.out.Frame(pk.Frame)
+		if !ok {
+			return fmt.Errorf("shard %d: frame %d was never sent", r.id, pk.Frame)
+		}
+		r.cur = orig
+		for _, p := range r.pairers {
+			if err := p.Add(&pk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.cur = -1
+	for _, p := range r.pairers {
+		if err := p.Flush(); err != nil {
+			return err
+		}
+	}
+	return r.w.Flush()
+}
+
+// translate rewrites an exchange's shard-local frame and stream numbers to
+// the original file's.
+func (r *shardRun) translate(e *parse.Exchange) {
+	m := func(f *int64) {
+		if *f > 0 {
+			*f, _ = r.out.Frame(*f)
+		}
+	}
+	m(&e.Req.Frame)
+	m(&e.Resp.Frame)
+	m(&e.ReqFirstFrame)
+	m(&e.RespFirstFrame)
+	if fl, ok := r.out.Flow(e.Stream); ok {
+		e.Stream = fl.Global
+	}
+}
+
+func (r *shardRun) record(m parse.Pairing, e *parse.Exchange) error {
+	ex := *e
+	r.translate(&ex)
+	rec := record{Frame: r.cur, Stream: ex.Stream, Seq: r.seq, Mode: m, Ex: ex}
+	if r.cur < 0 {
+		rec.Frame = math.MaxInt64
+	}
+	r.seq++
+	return r.enc.Encode(&rec)
+}
+
+type head struct {
+	rec record
+	dec *json.Decoder
+}
+
+type recHeap []*head
+
+func (h recHeap) Len() int { return len(h) }
+func (h recHeap) Less(i, j int) bool {
+	a, b := h[i].rec, h[j].rec
+	if a.Frame != b.Frame {
+		return a.Frame < b.Frame
+	}
+	if a.Frame == math.MaxInt64 && a.Stream != b.Stream {
+		return a.Stream < b.Stream
+	}
+	return a.Seq < b.Seq
+}
+func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)   { *h = append(*h, x.(*head)) }
+func (h *recHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func merge(runs []*shardRun, emit func(parse.Pairing, *parse.Exchange) error) error {
+	h := &recHeap{}
+	for _, r := range runs {
+		if _, err := r.spill.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bufio.NewReaderSize(r.spill, 256<<10))
+		var rec record
+		if err := dec.Decode(&rec); err == nil {
+			heap.Push(h, &head{rec, dec})
+		} else if err != io.EOF {
+			return err
+		}
+	}
+	for h.Len() > 0 {
+		top := (*h)[0]
+		ex := top.rec.Ex
+		if err := emit(top.rec.Mode, &ex); err != nil {
+			return err
+		}
+		var next record
+		if err := top.dec.Decode(&next); err == io.EOF {
+			heap.Pop(h)
+		} else if err != nil {
+			return err
+		} else {
+			top.rec = next
+			heap.Fix(h, 0)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package httplat
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/synth"
+)
+
+type outcome struct {
+	exs   []parse.Exchange
+	res   *Result
+	warns string
+}
+
+func runJobs(t *testing.T, opt Options, jobs int) outcome {
+	t.Helper()
+	testutil.Tshark(t)
+	var o outcome
+	opt.Jobs = jobs
+	opt.OnExchange = func(_ string, e *parse.Exchange) error {
+		o.exs = append(o.exs, *e)
+		return nil
+	}
+	res, err := Run(context.Background(), opt)
+	if err != nil && err != ErrNoHTTP {
+		t.Fatalf("jobs %d: %v", jobs, err)
+	}
+	o.res, o.warns = res, strings.Join(res.Warnings, "; ")
+	return o
+}
+
+// same checks that two runs agree on every exchange (in order) and every
+// reported number.
+func same(t *testing.T, name string, a, b outcome) {
+	t.Helper()
+	if !slices.Equal(a.exs, b.exs) {
+		t.Errorf("%s: exchanges differ (%d vs %d)", name, len(a.exs), len(b.exs))
+		for i := range min(len(a.exs), len(b.exs)) {
+			if a.exs[i] != b.exs[i] {
+				t.Errorf("first difference at %d:\n%+v\n%+v", i, a.exs[i], b.exs[i])
+				break
+			}
+		}
+	}
+	if a.res.Total != b.res.Total || a.res.UDPIgnored != b.res.UDPIgnored || a.res.Estimated != b.res.Estimated ||
+		a.res.Partial != b.res.Partial || len(a.res.Servers) != len(b.res.Servers) {
+		t.Errorf("%s: totals %+v vs %+v", name, a.res.Total, b.res.Total)
+		return
+	}
+	for i := range a.res.Servers {
+		sa, sb := a.res.Servers[i], b.res.Servers[i]
+		if sa.Server != sb.Server || sa.Counts != sb.Counts {
+			t.Errorf("%s: server %v %+v vs %v %+v", name, sa.Server, sa.Counts, sb.Server, sb.Counts)
+		}
+		for _, d := range Definitions {
+			la, lb := sa.Latency[d], sb.Latency[d]
+			if la.Mean != lb.Mean || la.KL != lb.KL || !slices.Equal(la.Percentiles, lb.Percentiles) {
+				t.Errorf("%s: %v %s latency differs", name, sa.Server, d)
+			}
+		}
+	}
+}
+
+// TestShardedIdentical: splitting by connection changes nothing, on the
+// project's captures and the public ones whose link types the splitter
+// reads; those it cannot split fall back, say so, and agree too.
+func TestShardedIdentical(t *testing.T) {
+	files := []string{
+		testutil.Testdata("http", "keepalive-v4.pcapng"), testutil.Testdata("http", "synth-loss-reorder.pcapng"),
+		testutil.Testdata("http", "synth-gaps-v6.pcap"), testutil.Testdata("http", "synth-pipelined-loss.pcapng"),
+	}
+	for _, rel := range []string{"http/zeek_1000-requests-one-dropped-response.pcap", "http/ndpi_1kxun.pcap",
+		"http/suricata_browsing-mixed-tls-subjectaltname.pcap", "odd/ndpi_quickplay_sll-http.pcap",
+		"odd/zeek_http-qinq-0.pcap", "odd/suricata_http-mime-truncated.pcap", "tcp/zeek_iso-download_loopback.pcap.gz",
+		"odd/zeek_vxlan-encapsulated-http.pcap", "odd/zeek_nflog-http.pcap"} {
+		files = append(files, testutil.Shared(t, rel))
+	}
+	for _, f := range files {
+		opt := Options{Files: []string{f}, Crosscheck: true}
+		one, many := runJobs(t, opt, 1), runJobs(t, opt, 3)
+		same(t, filepath.Base(f), one, many)
+		fellBack := strings.Contains(many.warns, "dissected by one tshark")
+		wantFallback := strings.Contains(f, "vxlan") || strings.Contains(f, "nflog")
+		if fellBack != wantFallback {
+			t.Errorf("%s: fallback %v, want %v (%s)", filepath.Base(f), fellBack, wantFallback, many.warns)
+		}
+		if one.res.Crosscheck.Agree != many.res.Crosscheck.Agree {
+			t.Errorf("%s: crosscheck differs", filepath.Base(f))
+		}
+	}
+}
+
+// TestShardedManyPasses forces more shards than processes, so the file is
+// read in several passes, and checks progress covers every pass.
+func TestShardedManyPasses(t *testing.T) {
+	cfg := synth.Default()
+	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.Loss, cfg.GapEvery = 41, 24, 6, 0.02, 5
+	path := filepath.Join(t.TempDir(), "many.pcapng")
+	f, _ := os.Create(path)
+	if _, err := synth.Generate(cfg, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	st, _ := os.Stat(path)
+	old := shardBytes
+	shardBytes = st.Size()/7 + 1 // 7 shards, 2 at a time: 4 passes
+	defer func() { shardBytes = old }()
+	var seen []int64
+	opt := Options{Files: []string{path}, Progress: func(done, total int64) { seen = append(seen, done) }}
+	one, many := runJobs(t, opt, 1), runJobs(t, opt, 2)
+	same(t, "many passes", one, many)
+	if len(seen) == 0 || seen[len(seen)-1] < 4*st.Size() {
+		t.Errorf("progress reported %v for 4 passes over %d bytes", seen, st.Size())
+	}
+	if strings.Contains(many.warns, "dissected by one tshark") {
+		t.Errorf("fell back: %s", many.warns)
+	}
+}

@@ -1,0 +1,151 @@
+package shard
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+func tcpPacket(t *testing.T, src, dst string, sp, dp uint16, syn, ack, fin bool, seq uint32) []byte {
+	t.Helper()
+	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
+	buf := gopacket.NewSerializeBuffer()
+	tcp := &layers.TCP{SrcPort: layers.TCPPort(sp), DstPort: layers.TCPPort(dp), SYN: syn, ACK: ack, FIN: fin, Seq: seq, Window: 100}
+	eth := &layers.Ethernet{SrcMAC: make([]byte, 6), DstMAC: make([]byte, 6)}
+	var ip gopacket.SerializableLayer
+	if s.Is4() {
+		eth.EthernetType = layers.EthernetTypeIPv4
+		v4 := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: s.AsSlice(), DstIP: d.AsSlice()}
+		tcp.SetNetworkLayerForChecksum(v4)
+		ip = v4
+	} else {
+		eth.EthernetType = layers.EthernetTypeIPv6
+		v6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: s.AsSlice(), DstIP: d.AsSlice()}
+		tcp.SetNetworkLayerForChecksum(v6)
+		ip = v6
+	}
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{ComputeChecksums: true, FixLengths: true}, eth, ip, tcp); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestParseTCPLinkTypes(t *testing.T) {
+	eth := tcpPacket(t, "10.0.0.1", "10.0.0.2", 1234, 80, true, false, false, 7)
+	ip := eth[14:]
+	vlan := append(append(append([]byte{}, eth[:12]...), 0x81, 0x00, 0, 5), eth[12:]...)
+	null := append([]byte{2, 0, 0, 0}, ip...)
+	sll := append(make([]byte, 14), 0x08, 0x00)
+	sll = append(sll, ip...)
+	sll2 := append([]byte{0x08, 0x00}, make([]byte, 18)...)
+	sll2 = append(sll2, ip...)
+	cases := []struct {
+		name string
+		link layers.LinkType
+		b    []byte
+	}{
+		{"ethernet", layers.LinkTypeEthernet, eth}, {"vlan", layers.LinkTypeEthernet, vlan}, {"null", layers.LinkTypeNull, null},
+		{"raw", layers.LinkTypeRaw, ip}, {"sll", layers.LinkTypeLinuxSLL, sll}, {"sll2", layers.LinkType(276), sll2},
+	}
+	for _, c := range cases {
+		p, err := parseTCP(c.link, c.b)
+		if err != nil || !p.ok || p.src.String() != "10.0.0.1:1234" || p.dst.String() != "10.0.0.2:80" || p.flags&0x02 == 0 || p.seq != 7 {
+			t.Errorf("%s: %+v %v", c.name, p, err)
+		}
+	}
+	v6 := tcpPacket(t, "2001:db8::1", "2001:db8::2", 5, 443, false, true, false, 1)
+	if p, err := parseTCP(layers.LinkTypeEthernet, v6); err != nil || p.dst.String() != "[2001:db8::2]:443" {
+		t.Errorf("ipv6: %+v %v", p, err)
+	}
+	// A fragment of a TCP segment cannot be placed.
+	frag := append([]byte{}, eth...)
+	binary.BigEndian.PutUint16(frag[14+6:], 0x2000)
+	if _, err := parseTCP(layers.LinkTypeEthernet, frag); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("fragment: %v", err)
+	}
+	if _, err := parseTCP(layers.LinkType(239), eth); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("NFLOG: %v", err)
+	}
+	if p, err := parseTCP(layers.LinkTypeEthernet, eth[:20]); err != nil || p.ok {
+		t.Errorf("short packet: %+v %v", p, err)
+	}
+}
+
+// TestSplitNumbering: both directions stay together, frames map back, and
+// streams are numbered by first appearance, a SYN with a new sequence
+// number on a closed connection's ports starting a new one.
+func TestSplitNumbering(t *testing.T) {
+	var buf bytes.Buffer
+	w := pcapgo.NewWriterNanos(&buf)
+	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	pk := [][]byte{
+		tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, true, false, false, 100), // 1: A SYN
+		tcpPacket(t, "10.0.0.2", "10.0.0.9", 2000, 80, true, false, false, 200), // 2: B SYN
+		tcpPacket(t, "10.0.0.9", "10.0.0.1", 80, 1000, true, true, false, 500),  // 3: A SYN/ACK
+		tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, false, true, true, 101),  // 4: A FIN
+		tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, true, false, false, 900), // 5: A reused: new stream
+		tcpPacket(t, "10.0.0.2", "10.0.0.9", 2000, 80, true, false, false, 200), // 6: B SYN again (retransmitted)
+	}
+	for i, b := range pk {
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0), CaptureLength: len(b), Length: len(b)}, b)
+	}
+	path := filepath.Join(t.TempDir(), "x.pcap")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	outs := map[int]*Out{0: {W: &bytes.Buffer{}}}
+	if _, err := Split(context.Background(), path, 1, outs, nil); err != nil {
+		t.Fatal(err)
+	}
+	o := outs[0]
+	for i := int64(1); i <= 6; i++ {
+		if f, ok := o.Frame(i); !ok || f != i {
+			t.Errorf("frame %d → %d", i, f)
+		}
+	}
+	want := []int64{0, 1, 2}
+	for j, g := range want {
+		fl, ok := o.Flow(int64(j))
+		if !ok || fl.Global != g {
+			t.Errorf("stream %d: %+v", j, fl)
+		}
+	}
+	if _, ok := o.Flow(3); ok {
+		t.Error("a retransmitted SYN made a new stream")
+	}
+	// Two shards: each connection wholly in one.
+	outs = map[int]*Out{0: {W: &bytes.Buffer{}}, 1: {W: &bytes.Buffer{}}}
+	Split(context.Background(), path, 2, outs, nil)
+	n := 0
+	for _, o := range outs {
+		n += len(o.frames)
+		// Connection A's packets (1, 3, 4, 5) are all here or none.
+		a := 0
+		for _, f := range o.frames {
+			if f == 1 || f == 3 || f == 4 || f == 5 {
+				a++
+			}
+		}
+		if a != 0 && a != 4 {
+			t.Errorf("connection A split across shards: %v", o.frames)
+		}
+	}
+	if n != 6 {
+		t.Errorf("%d packets in the shards, want 6", n)
+	}
+	// Truncated file: the packets before the cut, and a flag.
+	os.WriteFile(path, buf.Bytes()[:buf.Len()-10], 0o644)
+	outs = map[int]*Out{0: {W: &bytes.Buffer{}}}
+	trunc, err := Split(context.Background(), path, 1, outs, nil)
+	if err != nil || !trunc || len(outs[0].frames) != 5 {
+		t.Errorf("truncated: %v %v %d", trunc, err, len(outs[0].frames))
+	}
+}
