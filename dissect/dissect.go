@@ -27,7 +27,12 @@ func Run[T any](ctx context.Context, bin string, spec tshark.Spec, fn func(*T) e
 // RunInput is Run with tshark reading the capture from stdin (spec.Input
 // "-"), as the flow shards are fed.
 func RunInput[T any](ctx context.Context, bin string, spec tshark.Spec, stdin io.Reader, fn func(*T) error) (truncated bool, err error) {
-	return run(ctx, bin, spec, stdin, func(dec *parse.Decoder) error { return parse.StreamRows(dec, fn) })
+	return run(ctx, bin, spec, stdin, func(dec *parse.Decoder) error { return parse.StreamRowsFast(dec, fn) })
+}
+
+// RunFast is Run with parse.StreamRowsFast, for the row-heavy HTTP path.
+func RunFast[T any](ctx context.Context, bin string, spec tshark.Spec, fn func(*T) error) (truncated bool, err error) {
+	return run(ctx, bin, spec, nil, func(dec *parse.Decoder) error { return parse.StreamRowsFast(dec, fn) })
 }
 
 // RunRaw is Run for a column set known only at run time: fn gets each

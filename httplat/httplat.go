@@ -436,7 +436,7 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 // restricts the run to those TCP connections.
 func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
 	spec := httpSpec(file, opt, reorder, streams)
-	truncated, err = dissect.Run(ctx, bin, spec, func(r *parse.Row) error {
+	truncated, err = dissect.RunFast(ctx, bin, spec, func(r *parse.Row) error {
 		pk, err := parse.ToPacket(r)
 		if err != nil {
 			return &parse.FormatError{Line: -1, Msg: err.Error()}
@@ -515,10 +515,11 @@ func (a *aggregator) counters(p *parse.Pairer) {
 	a.udp += c.UDPMessages
 	a.est += c.Estimated
 	a.ambiguous += c.Ambiguous
+	// Attributed whether or not the server's exchanges were reported yet
+	// (a connection stalled by a capture gap reports them in a second
+	// pass); servers with no exchange at all are left out in finish.
 	for ap, n := range p.RetransByServer {
-		if s, ok := a.servers[ap]; ok {
-			s.Counts.RetransSegments += n
-		}
+		a.server(ap).Counts.RetransSegments += n
 	}
 	for ap, n := range p.ConnsByServer {
 		a.server(ap).Counts.Connections += n
@@ -527,6 +528,40 @@ func (a *aggregator) counters(p *parse.Pairer) {
 		a.server(ap).Counts.Interim += n
 	}
 	a.dups += c.DuplicateMessages
+}
+
+// canonicalOrder sorts a server's samples by request time (then by each
+// definition's value), so that every figure computed from them, down to
+// the last bit of a floating-point sum, is the same however the exchanges
+// arrived (one tshark, or flow shards finishing in any order).
+func (s *ServerResult) canonicalOrder() {
+	idx := make([]int, len(s.Times))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		i, j := idx[a], idx[b]
+		if s.Times[i] != s.Times[j] {
+			return s.Times[i] < s.Times[j]
+		}
+		for _, d := range Definitions {
+			if x, y := s.Samples[d][i], s.Samples[d][j]; x != y {
+				return x < y
+			}
+		}
+		return false
+	})
+	permute := func(xs []float64) []float64 {
+		out := make([]float64, len(xs))
+		for k, i := range idx {
+			out[k] = xs[i]
+		}
+		return out
+	}
+	s.Times = permute(s.Times)
+	for _, d := range Definitions {
+		s.Samples[d] = permute(s.Samples[d])
+	}
 }
 
 func (a *aggregator) finish(res *Result, opt Options) {
@@ -542,6 +577,7 @@ func (a *aggregator) finish(res *Result, opt Options) {
 		if (opt.Server.IsValid() && s.Server.Addr() != opt.Server) || (opt.Port != 0 && s.Server.Port() != opt.Port) {
 			continue
 		}
+		s.canonicalOrder()
 		s.Latency = map[Definition]Latency{}
 		for _, d := range Definitions {
 			sum, _ := stats.Summarize(s.Samples[d], opt.Percentiles)

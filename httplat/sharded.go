@@ -22,14 +22,14 @@ import (
 // is dissected by one tshark instead, which is always correct.
 var errFallback = errors.New("flow sharding not possible")
 
-// ShardPackets bounds, roughly, how many packets one tshark process holds:
-// the shard count is chosen from the file size assuming 100-byte packets
-// (fewer are usually bigger), so a process stays near 1M packets, ~0.65 GB.
+// ShardPackets bounds, roughly, how many packets one tshark process holds
+// (~0.65 GB at tshark's ~0.65 kB per packet): the shard count is the
+// estimated packet count (shard.EstimatePackets) over this.
 const ShardPackets = 1_000_000
 
-// shardBytes is the file size that makes one shard (a variable so tests
-// can force many shards, and so several passes over the file).
-var shardBytes int64 = ShardPackets * 100
+// shardPackets is ShardPackets, a variable so that tests can force many
+// shards, and so several passes over the file.
+var shardPackets int64 = ShardPackets
 
 // record is one emitted exchange with the key that orders it as a single
 // tshark run would emit it: the original frame being processed, or, for
@@ -52,6 +52,9 @@ type shardRun struct {
 	cur     int64 // original frame being processed; -1 while flushing
 	seq     int64
 	err     error
+	// direct, when set, takes exchanges at once (under a lock): nothing
+	// downstream depends on their order, so nothing is spilled.
+	direct func(parse.Pairing, *parse.Exchange) error
 }
 
 // runSharded dissects file with opt.Jobs tshark processes at a time, each
@@ -65,8 +68,23 @@ func runSharded(ctx context.Context, bin, file string, opt Options, modes []pars
 	if err != nil {
 		return nil, err
 	}
-	k := max(opt.Jobs, int(math.Ceil(float64(st.Size())/float64(shardBytes))))
+	est, err := shard.EstimatePackets(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errFallback, err)
+	}
+	k := max(opt.Jobs, int(math.Ceil(float64(est)/float64(shardPackets))))
 	runs := make([]*shardRun, k)
+	// Only a per-exchange sink (CSV) sees the order of exchanges; the
+	// aggregate figures put samples in a canonical order themselves.
+	var direct func(parse.Pairing, *parse.Exchange) error
+	if opt.OnExchange == nil {
+		var mu sync.Mutex
+		direct = func(m parse.Pairing, e *parse.Exchange) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return emit(m, e)
+		}
+	}
 	defer func() {
 		for _, r := range runs {
 			if r != nil && r.spill != nil {
@@ -78,7 +96,7 @@ func runSharded(ctx context.Context, bin, file string, opt Options, modes []pars
 	done := int64(0)
 	total := st.Size() * int64((k+opt.Jobs-1)/opt.Jobs)
 	for first := 0; first < k; first += opt.Jobs {
-		if err := runPass(ctx, bin, file, opt, modes, runs, first, min(first+opt.Jobs, k), k, res, func(n int64) {
+		if err := runPass(ctx, bin, file, opt, modes, runs, first, min(first+opt.Jobs, k), k, res, direct, func(n int64) {
 			if opt.Progress != nil {
 				opt.Progress(done+n, total)
 			}
@@ -111,7 +129,8 @@ func runSharded(ctx context.Context, bin, file string, opt Options, modes []pars
 	return deferred, nil
 }
 
-func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, res *Result, progress func(int64)) error {
+func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, res *Result,
+	direct func(parse.Pairing, *parse.Exchange) error, progress func(int64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	outs := map[int]*shard.Out{}
@@ -119,13 +138,15 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 	pipes := map[int]*io.PipeWriter{}
 	for id := from; id < to; id++ {
 		pr, pw := io.Pipe()
-		r := &shardRun{id: id, out: &shard.Out{W: pw}}
-		spill, err := os.CreateTemp("", "pcapmeter-shard-*.jsonl")
-		if err != nil {
-			return err
+		r := &shardRun{id: id, out: &shard.Out{W: pw}, direct: direct}
+		if direct == nil {
+			spill, err := os.CreateTemp("", "pcapmeter-shard-*.jsonl")
+			if err != nil {
+				return err
+			}
+			r.spill, r.w = spill, bufio.NewWriterSize(spill, 256<<10)
+			r.enc = json.NewEncoder(r.w)
 		}
-		r.spill, r.w = spill, bufio.NewWriterSize(spill, 256<<10)
-		r.enc = json.NewEncoder(r.w)
 		for _, m := range modes {
 			m := m
 			p := parse.NewPairer(m, func(e *parse.Exchange) error { return r.record(m, e) })
@@ -205,6 +226,9 @@ func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin i
 			return err
 		}
 	}
+	if r.w == nil {
+		return nil
+	}
 	return r.w.Flush()
 }
 
@@ -228,6 +252,9 @@ func (r *shardRun) translate(e *parse.Exchange) {
 func (r *shardRun) record(m parse.Pairing, e *parse.Exchange) error {
 	ex := *e
 	r.translate(&ex)
+	if r.direct != nil {
+		return r.direct(m, &ex)
+	}
 	rec := record{Frame: r.cur, Stream: ex.Stream, Seq: r.seq, Mode: m, Ex: ex}
 	if r.cur < 0 {
 		rec.Frame = math.MaxInt64
@@ -266,6 +293,9 @@ func (h *recHeap) Pop() any {
 func merge(runs []*shardRun, emit func(parse.Pairing, *parse.Exchange) error) error {
 	h := &recHeap{}
 	for _, r := range runs {
+		if r.spill == nil {
+			continue
+		}
 		if _, err := r.spill.Seek(0, io.SeekStart); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/shard"
 	"github.com/pcapmeter/pcapmeter/synth"
 )
 
@@ -109,9 +110,10 @@ func TestShardedManyPasses(t *testing.T) {
 	}
 	f.Close()
 	st, _ := os.Stat(path)
-	old := shardBytes
-	shardBytes = st.Size()/7 + 1 // 7 shards, 2 at a time: 4 passes
-	defer func() { shardBytes = old }()
+	est, _ := shard.EstimatePackets(path)
+	old := shardPackets
+	shardPackets = est/7 + 1 // 7 shards, 2 at a time: 4 passes
+	defer func() { shardPackets = old }()
 	var seen []int64
 	opt := Options{Files: []string{path}, Progress: func(done, total int64) { seen = append(seen, done) }}
 	one, many := runJobs(t, opt, 1), runJobs(t, opt, 2)

@@ -63,3 +63,26 @@ func BenchmarkPair(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(pk))/b.Elapsed().Seconds(), "packets/s")
 }
+
+func BenchmarkDecodeFast(b *testing.B) {
+	one, err := os.ReadFile("testdata/synth-loss-reorder.columns.tsv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := bytes.Repeat(one, 20)
+	rows := bytes.Count(in, []byte("\n"))
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dec := NewDecoder(bytes.NewReader(in), HTTPFields, false)
+		n := 0
+		if err := StreamRowsFast(dec, func(r *Row) error {
+			_, err := ToPacket(r)
+			n++
+			return err
+		}); err != nil || n != rows {
+			b.Fatal(err, n, rows)
+		}
+	}
+	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -49,7 +49,34 @@ type Out struct {
 	flows  []Flow  // shard-local stream j
 	pw     *pcapgo.Writer
 	bw     *bufio.Writer
-	err    error
+	q      *queue
+}
+
+// queue hands copies of written bytes to a shard's own writer goroutine.
+type queue struct {
+	ch  chan []byte
+	mu  sync.Mutex
+	err error
+}
+
+func (q *queue) Write(p []byte) (int, error) {
+	if err := q.getErr(); err != nil {
+		return 0, err
+	}
+	q.ch <- append([]byte(nil), p...)
+	return len(p), nil
+}
+
+func (q *queue) setErr(err error) {
+	q.mu.Lock()
+	q.err = err
+	q.mu.Unlock()
+}
+
+func (q *queue) getErr() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.err
 }
 
 // Frame returns the original frame number of shard frame n (1-based).
@@ -110,13 +137,42 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	if err != nil {
 		return false, err
 	}
+	// Each shard's bytes go through a queue and a goroutine of their
+	// own: one producer writing straight into several pipes would wait on
+	// whichever tshark is momentarily slowest while the others starve,
+	// which serialises them. The queues (8 MiB each) absorb that.
+	var wg sync.WaitGroup
 	for _, o := range outs {
-		o.bw = bufio.NewWriterSize(o.W, 256<<10)
+		q := &queue{ch: make(chan []byte, 32)}
+		wg.Add(1)
+		go func(o *Out) {
+			defer wg.Done()
+			for b := range q.ch {
+				if q.getErr() == nil {
+					if _, err := o.W.Write(b); err != nil {
+						q.setErr(err)
+					}
+				}
+			}
+		}(o)
+		o.q = q
+		o.bw = bufio.NewWriterSize(q, 256<<10)
 		o.pw = pcapgo.NewWriterNanos(o.bw)
 		if err := o.pw.WriteFileHeader(snap, link); err != nil {
 			return false, err
 		}
 	}
+	defer func() {
+		for _, o := range outs {
+			close(o.q.ch)
+		}
+		wg.Wait()
+		for _, o := range outs {
+			if qerr := o.q.getErr(); qerr != nil && err == nil {
+				err = qerr
+			}
+		}
+	}()
 	flows := map[tuple]*flowState{}
 	var nflows int64
 	var frame int64
@@ -198,6 +254,48 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 	}
 	return truncated, nil
+}
+
+// EstimatePackets guesses how many packets path holds from the size of its
+// first packets and the file's size (compressed files count 3× their size).
+// It reads at most a few thousand packets.
+func EstimatePackets(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := st.Size()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return 0, err
+		}
+		r, size = zr, size*3
+	}
+	next, _, _, err := open(bufio.NewReaderSize(r, 1<<20))
+	if err != nil {
+		return 0, err
+	}
+	var n, bytes int64
+	for n < 5000 {
+		data, _, err := next()
+		if err != nil {
+			break
+		}
+		n++
+		bytes += int64(len(data)) + 32 // record header and padding
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return size * n / bytes, nil
 }
 
 func (fs *flowState) register(outs map[int]*Out, p pkt) {

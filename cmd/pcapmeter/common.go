@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -54,4 +56,13 @@ func writeReport(path string, stdout io.Writer, fn func(io.Writer) error) error 
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	return nil
+}
+
+// printStats reports the run's cost: wall time, this process's peak
+// resident memory and the largest of its (waited-for) tshark processes'.
+func printStats(w io.Writer, wall time.Duration) {
+	var self, kids syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	fmt.Fprintf(w, "stats: wall %.3f s, pcapmeter peak RSS %d kB, largest tshark peak RSS %d kB\n", wall.Seconds(), self.Maxrss, kids.Maxrss)
 }

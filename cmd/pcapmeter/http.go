@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -69,6 +71,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	hist := fs.String("histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
 	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
+	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
+	statsFlag := fs.Bool("stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
 	if help(args, stdout, fs, httpUsage) {
 		return cli.ExitOK
 	}
@@ -179,8 +183,18 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	if *cpuprofile != "" {
+		if f, err := os.Create(*cpuprofile); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
+	started := time.Now()
 	res, err := httplat.Run(ctx, opt)
 	finishProgress(stderr)
+	if *statsFlag {
+		printStats(stderr, time.Since(started))
+	}
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		if ctx.Err() != nil {
 			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")

@@ -1,0 +1,140 @@
+// Command bench measures pcapmeter against tshark on a large generated
+// capture and prints one table from a single run (make bench):
+//
+//   - bare tshark printing the same fields (-T fields) to /dev/null,
+//   - the dissection floor (tshark -q -Y http, no output),
+//   - pcapmeter http --jobs 1 and --jobs 2,
+//   - the classic scapy approach (rdpcap + HTTP layer) on a 100k-packet
+//     prefix, when Debian's python3-scapy is installed.
+//
+// Captures are generated with pcapsynth into .cache/ (not committed) and
+// reused. Rates are packets per second of wall time; peak RSS of tshark is
+// its own, of pcapmeter its own (with its largest tshark beside it).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+type row struct {
+	name       string
+	packets    int64
+	wall       time.Duration
+	rss, child int64 // kB
+	note       string
+}
+
+func main() {
+	conns := flag.Int("conns", 7500, "connections in the generated capture (×20 exchanges; 7500 ≈ 1M packets)")
+	bin := flag.String("bin", "bin", "folder with pcapmeter and pcapsynth")
+	flag.Parse()
+	if err := os.MkdirAll(".cache", 0o755); err != nil {
+		log.Fatal(err)
+	}
+	capPath := filepath.Join(".cache", fmt.Sprintf("bench-%dconns.pcapng", *conns))
+	if _, err := os.Stat(capPath); err != nil {
+		run(exec.Command(filepath.Join(*bin, "pcapsynth"), "-o", capPath, "-conns", strconv.Itoa(*conns), "-per-conn", "20", "-body-max", "3000", "-no-truth"))
+	}
+	pkts := count(capPath)
+	fmt.Printf("capture: %s, %d packets\n\n", capPath, pkts)
+
+	var rows []row
+	args, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: parse.HTTPFields, Mode: tshark.Fields, DisplayFilter: parse.HTTPDisplayFilter,
+		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
+	rows = append(rows, measure("bare tshark -T fields (same fields)", pkts, exec.Command("tshark", args...)))
+	rows = append(rows, measure("dissection floor: tshark -q -Y http", pkts, exec.Command("tshark", "-n", "-q", "-r", capPath, "-Y", "http")))
+	for _, j := range []string{"1", "2"} {
+		rows = append(rows, measure("pcapmeter http --jobs "+j, pkts, exec.Command(filepath.Join(*bin, "pcapmeter"), "http", capPath, "--jobs", j, "--stats", "-q", "-f", "json")))
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import scapy").Run(); err == nil {
+		prefix := filepath.Join(".cache", "bench-prefix-100k.pcap")
+		if _, err := os.Stat(prefix); err != nil {
+			run(exec.Command("editcap", "-F", "pcap", "-r", capPath, prefix, "1-100000"))
+		}
+		rows = append(rows, measure("scapy rdpcap + HTTP layer (100k prefix)", 100000, exec.Command("/usr/bin/python3", "-c", scapyScript, prefix)))
+	} else {
+		rows = append(rows, row{name: "scapy (python3-scapy not installed)", note: "skipped"})
+	}
+	base := rows[0]
+	fmt.Printf("%-42s %10s %12s %9s %12s %14s\n", "what", "wall s", "packets/s", "× bare", "peak RSS MB", "its tshark MB")
+	for _, r := range rows {
+		if r.note == "skipped" {
+			fmt.Printf("%-42s %10s\n", r.name, "skipped")
+			continue
+		}
+		rate := float64(r.packets) / r.wall.Seconds()
+		ratio := r.wall.Seconds() / base.wall.Seconds() * float64(base.packets) / float64(r.packets)
+		child := "-"
+		if r.child > 0 {
+			child = fmt.Sprintf("%.0f", float64(r.child)/1024)
+		}
+		fmt.Printf("%-42s %10.2f %12.0f %9.2f %12.0f %14s\n", r.name, r.wall.Seconds(), rate, ratio, float64(r.rss)/1024, child)
+	}
+	fmt.Println("\n× bare: wall time per packet relative to bare tshark -T fields (lower is faster)")
+}
+
+func run(c *exec.Cmd) {
+	c.Stderr = os.Stderr
+	if err := c.Run(); err != nil {
+		log.Fatalf("%v: %v", c.Args, err)
+	}
+}
+
+func count(path string) int64 {
+	out, err := exec.Command("capinfos", "-c", "-M", "-T", "-r", path).Output()
+	if err != nil {
+		log.Fatal(err)
+	}
+	f := strings.Fields(string(out))
+	n, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
+	return n
+}
+
+var statsRE = regexp.MustCompile(`pcapmeter peak RSS (\d+) kB, largest tshark peak RSS (\d+) kB`)
+
+func measure(name string, pkts int64, c *exec.Cmd) row {
+	var stderr bytes.Buffer
+	c.Stdout, c.Stderr = nil, &stderr
+	start := time.Now()
+	if err := c.Run(); err != nil {
+		log.Fatalf("%s: %v\n%s", name, err, stderr.String())
+	}
+	r := row{name: name, packets: pkts, wall: time.Since(start)}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rss = ru.Maxrss
+	}
+	sc := bufio.NewScanner(&stderr)
+	for sc.Scan() {
+		if m := statsRE.FindStringSubmatch(sc.Text()); m != nil {
+			r.rss, _ = strconv.ParseInt(m[1], 10, 64)
+			r.child, _ = strconv.ParseInt(m[2], 10, 64)
+		}
+	}
+	return r
+}
+
+const scapyScript = `
+import sys
+from scapy.all import rdpcap, load_layer
+load_layer("http")
+from scapy.layers.http import HTTPRequest, HTTPResponse
+pk = rdpcap(sys.argv[1])
+req = sum(1 for p in pk if p.haslayer(HTTPRequest))
+resp = sum(1 for p in pk if p.haslayer(HTTPResponse))
+print(req, resp)
+`
