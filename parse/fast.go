@@ -1,7 +1,9 @@
 package parse
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 )
 
@@ -57,7 +59,7 @@ func StreamRowsFast[T any](dec *Decoder, fn func(*T) error) error {
 	for {
 		cols, err := dec.GetCSVRow()
 		if err != nil {
-			if err.Error() == "EOF" {
+			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			return err
