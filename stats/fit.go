@@ -133,16 +133,7 @@ func KLModel(xs []float64, cdf func(float64) float64, opt KLOptions) (float64, e
 	if !(max > 0) {
 		return 0, nil
 	}
-	counts := Histogram(xs, opt.Buckets, max)
-	width := max / float64(opt.Buckets)
-	n := float64(len(xs))
-	var kl float64
-	for i, c := range counts {
-		if c == 0 {
-			continue
-		}
-		p := float64(c) / n
-		lo := float64(i) * width
+	return klBuckets(xs, max, opt, func(i int, lo, width float64) float64 {
 		q := 1 - cdf(lo)
 		if i < opt.Buckets-1 {
 			q = cdf(lo+width) - cdf(lo)
@@ -150,9 +141,8 @@ func KLModel(xs []float64, cdf func(float64) float64, opt KLOptions) (float64, e
 		if i == 0 {
 			q += cdf(0) // mass at or below zero belongs to the first bucket
 		}
-		kl += p * math.Log(p/math.Max(q, 1e-300))
-	}
-	return kl / math.Log(opt.Base), nil
+		return math.Log(math.Max(q, 1e-300))
+	}), nil
 }
 
 // FitLogNormal returns the maximum-likelihood μ and σ (σ with the n

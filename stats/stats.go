@@ -152,27 +152,31 @@ func KLExponential(xs []float64, opt KLOptions) (float64, error) {
 	if !(max > 0) || !(mean > 0) {
 		return 0, nil
 	}
-	counts := Histogram(xs, opt.Buckets, max)
 	rate := 1 / mean
+	return klBuckets(xs, max, opt, func(i int, lo, width float64) float64 {
+		if i == opt.Buckets-1 {
+			return -rate * lo // survival function: open last bucket
+		}
+		return -rate*lo + math.Log1p(-math.Exp(-rate*width))
+	}), nil
+}
+
+// klBuckets sums P_i·log(P_i/Q_i) over the non-empty equal buckets of xs
+// from 0 to max, with logQ giving each bucket's model log-probability, and
+// converts to opt.Base.
+func klBuckets(xs []float64, max float64, opt KLOptions, logQ func(i int, lo, width float64) float64) float64 {
+	counts := Histogram(xs, opt.Buckets, max)
 	width := max / float64(opt.Buckets)
 	n := float64(len(xs))
-	lnBase := math.Log(opt.Base)
 	var kl float64
 	for i, c := range counts {
 		if c == 0 {
 			continue
 		}
 		p := float64(c) / n
-		lo := float64(i) * width
-		var logQ float64
-		if i == opt.Buckets-1 {
-			logQ = -rate * lo // survival function: open last bucket
-		} else {
-			logQ = -rate*lo + math.Log1p(-math.Exp(-rate*width))
-		}
-		kl += p * (math.Log(p) - logQ)
+		kl += p * (math.Log(p) - logQ(i, float64(i)*width, width))
 	}
-	return kl / lnBase, nil
+	return kl / math.Log(opt.Base)
 }
 
 // Histogram counts xs into k equal buckets covering [0, max]; values at or

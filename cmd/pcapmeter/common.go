@@ -9,7 +9,36 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 )
+
+// newFlags makes a subcommand's flag set. pflag would print its complaint
+// and the whole usage on a bad flag; parseFlags prints one line instead.
+func newFlags(prog string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags handles --help (usage on stdout, exit 0) and bad flags (one
+// line on stderr, exit 2); done is true when the caller should return code.
+func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer, usage string) (code int, done bool) {
+	if help(args, stdout, fs, usage) {
+		return cli.ExitOK, true
+	}
+	if err := fs.Parse(args); err != nil {
+		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
+		return cli.ExitUsage, true
+	}
+	return 0, false
+}
+
+// usageError prints msg with a pointer to the subcommand's help; exit 2.
+func usageError(stderr io.Writer, prog, msg string) int {
+	cli.Fail(stderr, prog, msg+"; see `"+prog+" --help`")
+	return cli.ExitUsage
+}
 
 // help prints usage to stdout and reports true when -h/--help is among
 // args: asked-for help goes to stdout, so it pages and greps.

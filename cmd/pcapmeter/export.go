@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/pcapmeter/pcapmeter/capfile"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/dissect"
@@ -45,26 +43,16 @@ var packetList = []struct{ title, field string }{
 
 func runExport(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter export"
-	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	// pflag would print its complaint and the whole usage; one line is kinder.
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	output := fs.StringP("output", "o", "", "write the CSV to `FILE` instead of stdout")
 	fields := fs.StringSlice("fields", nil, "tshark `FIELDS` to export instead of the packet list, comma separated")
 	filter := fs.String("filter", "", "tshark display `FILTER` selecting the packets (e.g. 'http || dns')")
 	timeFmt := fs.String("time", "relative", "Time column: relative (seconds since the first packet), epoch (Unix seconds) or iso (ISO 8601, UTC)")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	if help(args, stdout, fs, exportUsage) {
-		return cli.ExitOK
+	if code, done := parseFlags(fs, args, stdout, stderr, exportUsage); done {
+		return code
 	}
-	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
-		return cli.ExitUsage
-	}
-	usageErr := func(msg string) int {
-		cli.Fail(stderr, prog, msg+"; see `pcapmeter export --help`")
-		return cli.ExitUsage
-	}
+	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
 	if fs.NArg() != 1 {
 		return usageErr("give exactly one capture file")
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/pcapmeter/pcapmeter/chart"
@@ -49,9 +48,7 @@ Flags:
 
 func runHTTP(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter http"
-	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	// pflag would print its complaint and the whole usage; one line is kinder.
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	server := fs.String("server", "", "only this server `IP` (IPv4 or IPv6)")
 	port := fs.String("port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
 	format := fs.StringP("format", "f", "text", "output `format`: text, json or csv (one row per exchange)")
@@ -73,17 +70,10 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
 	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
 	statsFlag := fs.Bool("stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
-	if help(args, stdout, fs, httpUsage) {
-		return cli.ExitOK
+	if code, done := parseFlags(fs, args, stdout, stderr, httpUsage); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
-		return cli.ExitUsage
-	}
-	usageErr := func(msg string) int {
-		cli.Fail(stderr, prog, msg+"; see `pcapmeter http --help`")
-		return cli.ExitUsage
-	}
+	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
 	opt := httplat.Options{Files: fs.Args(), Tshark: *tsharkPath}
 	if len(opt.Files) == 0 {
 		return usageErr("no capture file given")

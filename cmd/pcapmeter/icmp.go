@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/icmpnode"
@@ -35,27 +33,17 @@ Flags:
 
 func runICMP(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter icmp"
-	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	// pflag would print its complaint and the whole usage; one line is kinder.
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	nodes := fs.StringSlice("node", nil, "the capturing node's `IP`; once for all files or once per file, in order")
 	names := fs.StringSlice("name", nil, "node `NAME`s in file order (default: from the file name, Node1.pcap -> \"Node 1\")")
 	format := fs.StringP("format", "f", "text", "output `format`: text, json, csv or nssa (the NSSA-220 NodeStats layout)")
 	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
 	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank RTT percentiles, comma separated")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	if help(args, stdout, fs, icmpUsage) {
-		return cli.ExitOK
+	if code, done := parseFlags(fs, args, stdout, stderr, icmpUsage); done {
+		return code
 	}
-	fs.Usage = func() { fmt.Fprint(stderr, icmpUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
-		return cli.ExitUsage
-	}
-	usageErr := func(msg string) int {
-		cli.Fail(stderr, prog, msg+"; see `pcapmeter icmp --help`")
-		return cli.ExitUsage
-	}
+	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
 	opt := icmpnode.Options{Files: fs.Args(), Tshark: *tsharkPath, Names: *names}
 	if len(opt.Files) == 0 {
 		return usageErr("no capture file given")

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/pflag"
-
 	"github.com/pcapmeter/pcapmeter/chart"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
@@ -33,26 +31,16 @@ Flags:
 
 func runSummary(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter summary"
-	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	// pflag would print its complaint and the whole usage; one line is kinder.
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	format := fs.StringP("format", "f", "text", "output `format`: text or json")
 	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
 	top := fs.Int("top", 10, "how many protocols and conversations to list")
 	plotFile := fs.String("plot", "", "draw the CDFs of packet size and inter-arrival time to `FILE`.svg or .png")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	if help(args, stdout, fs, summaryUsage) {
-		return cli.ExitOK
+	if code, done := parseFlags(fs, args, stdout, stderr, summaryUsage); done {
+		return code
 	}
-	fs.Usage = func() { fmt.Fprint(stderr, summaryUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
-		return cli.ExitUsage
-	}
-	usageErr := func(msg string) int {
-		cli.Fail(stderr, prog, msg+"; see `pcapmeter summary --help`")
-		return cli.ExitUsage
-	}
+	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
 	if fs.NArg() != 1 {
 		return usageErr("give exactly one capture file")
 	}

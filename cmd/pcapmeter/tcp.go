@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/spf13/pflag"
-
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/tcpconn"
@@ -35,9 +33,7 @@ Flags:
 
 func runTCP(args []string, stdout, stderr io.Writer) int {
 	const prog = "pcapmeter tcp"
-	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
-	// pflag would print its complaint and the whole usage; one line is kinder.
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	server := fs.String("server", "", "only connections of this server `IP`")
 	port := fs.String("port", "", "only connections on this `PORT`")
 	stream := fs.String("stream", "", "only tshark's tcp.stream `N`")
@@ -46,17 +42,10 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
 	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank percentiles of the summary")
 	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	if help(args, stdout, fs, tcpUsage) {
-		return cli.ExitOK
+	if code, done := parseFlags(fs, args, stdout, stderr, tcpUsage); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		cli.Fail(stderr, prog, err.Error()+"; see `"+prog+" --help`")
-		return cli.ExitUsage
-	}
-	usageErr := func(msg string) int {
-		cli.Fail(stderr, prog, msg+"; see `pcapmeter tcp --help`")
-		return cli.ExitUsage
-	}
+	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
 	if fs.NArg() != 1 {
 		return usageErr("give exactly one capture file")
 	}
