@@ -52,6 +52,9 @@ type shardRun struct {
 	cur     int64 // original frame being processed; -1 while flushing
 	seq     int64
 	err     error
+	// deferred holds, per mode, the translated gap-stalled requests by
+	// global tcp.stream once the shard's pass is over.
+	deferred []map[int64][]parse.Exchange
 	// direct, when set, takes exchanges at once (under a lock): nothing
 	// downstream depends on their order, so nothing is spilled.
 	direct func(parse.Pairing, *parse.Exchange) error
@@ -116,17 +119,32 @@ func runSharded(ctx context.Context, bin, file string, opt Options, modes []pars
 	}
 	for _, r := range runs {
 		agg.counters(r.pairers[0])
-		for i, p := range r.pairers {
-			for local, exs := range p.Deferred {
-				fl, _ := r.out.Flow(local)
-				for _, e := range exs {
-					r.translate(&e)
-					deferred[i][fl.Global] = append(deferred[i][fl.Global], e)
-				}
+		for i, d := range r.deferred {
+			for g, exs := range d {
+				deferred[i][g] = append(deferred[i][g], exs...)
 			}
 		}
 	}
 	return deferred, nil
+}
+
+// finishPass translates a finished shard's gap-stalled requests to the
+// original numbering and lets go of its frame map, which is what bounds
+// pcapmeter's memory to the shards of one pass.
+func (r *shardRun) finishPass() {
+	r.deferred = make([]map[int64][]parse.Exchange, len(r.pairers))
+	for i, p := range r.pairers {
+		r.deferred[i] = map[int64][]parse.Exchange{}
+		for local, exs := range p.Deferred {
+			fl, _ := r.out.Flow(local)
+			for _, e := range exs {
+				r.translate(&e)
+				r.deferred[i][fl.Global] = append(r.deferred[i][fl.Global], e)
+			}
+		}
+		p.Deferred = nil
+	}
+	r.out.Release()
 }
 
 func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, res *Result,
@@ -183,7 +201,13 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 	if truncated && from == 0 {
 		markPartial(res, file)
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for id := from; id < to; id++ {
+		runs[id].finishPass()
+	}
+	return nil
 }
 
 // errMismatch: tshark numbered a shard's connections differently from the

@@ -89,6 +89,14 @@ func (o *Out) Frame(n int64) (int64, bool) {
 	return o.frames[n-1], true
 }
 
+// Release drops the frame map once the shard is dissected and every
+// number in it translated; Frame answers false afterwards.
+func (o *Out) Release() {
+	o.mu.Lock()
+	o.frames = nil
+	o.mu.Unlock()
+}
+
 // Flow returns the connection tshark numbers j within the shard.
 func (o *Out) Flow(j int64) (Flow, bool) {
 	o.mu.Lock()
