@@ -79,15 +79,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return usageErr("no capture file given")
 	}
 	var err error
-	if *server != "" {
-		if opt.Server, err = cli.ParseIP(*server); err != nil {
-			return usageErr(err.Error())
-		}
-	}
-	if *port != "" {
-		if opt.Port, err = cli.ParsePort(*port); err != nil {
-			return usageErr(err.Error())
-		}
+	if opt.Server, opt.Port, err = cli.ParseServer(*server, *port); err != nil {
+		return usageErr(err.Error())
 	}
 	for _, p := range *httpPorts {
 		n, err := cli.ParsePort(p)

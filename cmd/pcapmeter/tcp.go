@@ -51,15 +51,8 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	}
 	opt := tcpconn.Options{File: fs.Arg(0), Gaps: *gaps, Tshark: *tsharkPath}
 	var err error
-	if *server != "" {
-		if opt.Server, err = cli.ParseIP(*server); err != nil {
-			return usageErr(err.Error())
-		}
-	}
-	if *port != "" {
-		if opt.Port, err = cli.ParsePort(*port); err != nil {
-			return usageErr(err.Error())
-		}
+	if opt.Server, opt.Port, err = cli.ParseServer(*server, *port); err != nil {
+		return usageErr(err.Error())
 	}
 	if *stream != "" {
 		n, err := strconv.ParseUint(*stream, 10, 31)

@@ -50,6 +50,25 @@ func ParsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
+// ParseServer validates the optional --server and --port pair ("" means
+// not given: zero values).
+func ParseServer(ip, port string) (netip.Addr, uint16, error) {
+	var a netip.Addr
+	var p uint16
+	var err error
+	if ip != "" {
+		if a, err = ParseIP(ip); err != nil {
+			return a, 0, err
+		}
+	}
+	if port != "" {
+		if p, err = ParsePort(port); err != nil {
+			return a, 0, err
+		}
+	}
+	return a, p, nil
+}
+
 // ParsePercentiles reads a comma-separated percentile list ("25,50,99.9").
 func ParsePercentiles(s string) ([]float64, error) {
 	var out []float64
