@@ -37,6 +37,7 @@ Examples:
   pcapmeter http trace.pcapng --server 10.0.0.5 --port 8080
   pcapmeter http trace.pcapng --format json
   pcapmeter http trace.pcapng --format csv -o exchanges.csv
+  pcapmeter http trace.pcapng --format jsonl        # one JSON object per exchange
   pcapmeter http trace.pcapng --latency ttlb --percentiles 50,90,99,99.9
   pcapmeter http trace.pcapng --crosscheck        # compare with tshark's own pairing
   pcapmeter http trace.pcapng --port 6000         # any port, decoded as HTTP
@@ -51,7 +52,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags(prog)
 	server := fs.String("server", "", "only this server `IP` (IPv4 or IPv6)")
 	port := fs.String("port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
-	format := fs.StringP("format", "f", "text", "output `format`: text, json or csv (one row per exchange)")
+	format := fs.StringP("format", "f", "text", "output `format`: text, json (summary), csv or jsonl (one row / object per exchange)")
 	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
 	latency := fs.String("latency", "ttfb", "headline latency `definition`: ttfb, ttlb or server")
 	pairing := fs.String("pairing", "tuple", "pairing `method`: tuple (FIFO per connection) or tshark (tshark's http.request_in links)")
@@ -124,9 +125,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return usageErr(fmt.Sprintf("invalid --tshark-output %q: give columns or fields", *tsharkMode))
 	}
 	switch *format {
-	case "text", "json", "csv":
+	case "text", "json", "csv", "jsonl":
 	default:
-		return usageErr(fmt.Sprintf("invalid --format %q: give text, json or csv", *format))
+		return usageErr(fmt.Sprintf("invalid --format %q: give text, json, csv or jsonl", *format))
 	}
 	switch *hist {
 	case "log", "linear", "off":
@@ -162,6 +163,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 			return cli.ExitError
 		}
 		opt.OnExchange = csvw.Write
+	}
+	if *format == "jsonl" {
+		opt.OnExchange = report.NewJSONL(bw).Write
 	}
 
 	ctx, stop := cli.SignalContext()

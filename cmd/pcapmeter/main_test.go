@@ -62,6 +62,7 @@ func TestGoldenReports(t *testing.T) {
 		{"keepalive.text", []string{"http", td("keepalive-v4.pcapng")}},
 		{"pipelined.json", []string{"http", td("pipelined-v6-port6000.pcapng"), "--port", "6000", "--crosscheck", "--format", "json"}},
 		{"gaps.csv", []string{"http", td("synth-gaps-v6.pcap"), "--format", "csv"}},
+		{"gaps.jsonl", []string{"http", td("synth-gaps-v6.pcap"), "--format", "jsonl"}},
 		{"pipelined-loss-ttlb.text", []string{"http", td("synth-pipelined-loss.pcapng"), "--latency", "ttlb", "--percentiles", "50,90,99.9", "--kl-base", "e", "--pairing", "tshark", "--histogram", "linear"}},
 		{"keepalive-fit-ci.text", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "95", "--histogram", "off"}},
 		{"keepalive-fit-ci.json", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "90", "--format", "json"}},

@@ -38,6 +38,20 @@ func main() {
 	pcap := flag.Bool("pcap", false, "write pcap (ns timestamps) instead of pcapng")
 	noTruth := flag.Bool("no-truth", false, "do not write the truth file")
 	icmpNode := flag.String("icmp-node", "", "write ICMP echo traffic seen at this node `IP` instead of HTTP (peers at 0, 1 and 3 routers; uses -seed, -per-conn pings each way, -loss)")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), `pcapsynth: write a deterministic synthetic capture and its truth (FILE.truth.json)
+
+Examples:
+  pcapsynth -o small.pcapng                                   # 4 connections x 25 exchanges
+  pcapsynth -o lossy.pcapng -loss 0.05 -reorder 0.05 -pipeline 3
+  pcapsynth -o gaps.pcap -pcap -ipv6 -gap-every 4             # responses missing from the capture
+  pcapsynth -o big.pcapng -conns 7500 -per-conn 20 -no-truth  # ~590k packets, for benchmarks
+  pcapsynth -o pings.pcap -icmp-node 192.168.100.1 -per-conn 12 -loss 0.1
+
+Flags:
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if *icmpNode != "" && *out != "" {
 		writeICMP(*out, *icmpNode, cfg, !*noTruth)

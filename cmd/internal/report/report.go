@@ -395,3 +395,70 @@ func (c *CSV) Flush() error {
 	c.w.Flush()
 	return c.w.Error()
 }
+
+// JSONL streams exchanges as JSON Lines (one object per exchange, same
+// content as the CSV). Absolute times are strings of Unix seconds with 9
+// decimals, because a JSON number (float64) cannot hold nanoseconds at
+// today's epoch; latencies are numbers in seconds; absent values are null.
+type JSONL struct {
+	enc *json.Encoder
+}
+
+// NewJSONL returns a JSON Lines writer.
+func NewJSONL(w io.Writer) *JSONL {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSONL{enc: enc}
+}
+
+type jsonMsg struct {
+	Frame      int64  `json:"frame"`
+	Index      int    `json:"index"`
+	FirstFrame int64  `json:"first_frame"`
+	FirstTime  string `json:"first_time"`
+	LastTime   string `json:"last_time,omitempty"`
+}
+
+type jsonExchange struct {
+	File       string   `json:"file"`
+	Kind       string   `json:"kind"`
+	TCPStream  int64    `json:"tcp_stream"`
+	Client     string   `json:"client"`
+	Server     string   `json:"server"`
+	Method     string   `json:"method,omitempty"`
+	Host       string   `json:"host,omitempty"`
+	URI        string   `json:"uri,omitempty"`
+	Status     *int     `json:"status"`
+	Interim    int      `json:"interim_responses"`
+	Request    *jsonMsg `json:"request"`
+	Response   *jsonMsg `json:"response"`
+	TTFB       *float64 `json:"ttfb"`
+	TTLB       *float64 `json:"ttlb"`
+	ServerTime *float64 `json:"server_time"`
+	Estimated  bool     `json:"times_estimated"`
+	Note       string   `json:"note,omitempty"`
+}
+
+// Write adds one exchange.
+func (j *JSONL) Write(file string, e *parse.Exchange) error {
+	out := jsonExchange{File: file, Kind: string(e.Kind), TCPStream: e.Stream, Client: addrPort(e.Client), Server: addrPort(e.Server),
+		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e)}
+	if e.Kind != parse.Unmatched {
+		st := e.Status
+		out.Status = &st
+	}
+	if e.Kind != parse.Orphan {
+		out.Request = &jsonMsg{Frame: e.Req.Frame, Index: e.Req.Index, FirstFrame: e.ReqFirstFrame, FirstTime: e.ReqFirst.String(), LastTime: e.ReqLast.String()}
+	}
+	switch {
+	case e.Kind != parse.Unmatched:
+		out.Response = &jsonMsg{Frame: e.Resp.Frame, Index: e.Resp.Index, FirstFrame: e.RespFirstFrame, FirstTime: e.RespFirst.String(), LastTime: e.RespLast.String()}
+	case e.ResponseIncomplete:
+		out.Response = &jsonMsg{FirstFrame: e.RespFirstFrame, FirstTime: e.RespFirst.String()}
+	}
+	if e.Kind == parse.Matched {
+		a, b, c := e.TTFB(), e.TTLB(), e.ServerTime()
+		out.TTFB, out.TTLB, out.ServerTime = &a, &b, &c
+	}
+	return j.enc.Encode(&out)
+}

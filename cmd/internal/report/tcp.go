@@ -37,6 +37,15 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 			ms(c.HasFirstByte, c.FirstByte), ms(c.HasFirstByte, c.LastByte),
 			fmt.Sprintf("%d/%d", c.PacketsC2S, c.PacketsS2C), fmt.Sprintf("%d/%d", c.BytesC2S, c.BytesS2C), gp,
 			c.Retransmissions, c.LostSegments, c.OutOfOrder, c.DuplicateAcks, c.ZeroWindows, c.Ended, c.HTTPRequests)
+		// The rest of the connection's metrics, so the text carries every
+		// one the JSON and CSV do.
+		irtt := "-"
+		if c.TsharkIRTT > 0 {
+			irtt = ms(true, c.TsharkIRTT)
+		}
+		fmt.Fprintf(w, "       %s .. %s; SYN->SYN/ACK %s ms, SYN/ACK->ACK %s ms, tshark iRTT %s ms; MSS c %d s %d; fast retx %d; roles from %s\n",
+			c.Start, c.End, ms(c.SynToSynAck > 0 || c.HasHandshake, c.SynToSynAck), ms(c.HasHandshake, c.SynAckToAck), irtt,
+			c.ClientMSS, c.ServerMSS, c.FastRetransmissions, c.Roles)
 		if gaps && len(c.Gaps) > 0 {
 			fmt.Fprintf(w, "       gaps of the server's data (MSS %d from the %s):\n", c.GapMSS, c.GapMSSSource)
 			for _, g := range c.Gaps {
