@@ -37,6 +37,8 @@ test: deps check
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./capfile
 	$(GO) test -run '^$$' -fuzz '^FuzzRow$$' -fuzztime $(FUZZTIME) ./parse
+	$(GO) test -run '^$$' -fuzz '^FuzzOtherRows$$' -fuzztime $(FUZZTIME) ./parse
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTCP$$' -fuzztime $(FUZZTIME) ./shard
 	$(GO) test -run '^$$' -fuzz '^FuzzParseVersion$$' -fuzztime $(FUZZTIME) ./tshark
 	$(GO) test -run '^$$' -fuzz '^FuzzServerSelection$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePercentiles$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli

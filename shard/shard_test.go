@@ -149,3 +149,17 @@ func TestSplitNumbering(t *testing.T) {
 		t.Errorf("truncated: %v %v %d", trunc, err, len(outs[0].frames))
 	}
 }
+
+// FuzzParseTCP: any bytes under any supported link type are classified
+// without panicking, and what is called TCP has addresses and ports.
+func FuzzParseTCP(f *testing.F) {
+	f.Add(uint16(1), []byte{})
+	f.Add(uint16(0), []byte{2, 0, 0, 0, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 80, 1, 0})
+	f.Add(uint16(101), []byte{0x60, 0, 0, 0, 0, 20, 0, 64})
+	f.Fuzz(func(t *testing.T, link uint16, b []byte) {
+		p, err := parseTCP(layers.LinkType(link), b)
+		if err == nil && p.ok && (!p.src.IsValid() || !p.dst.IsValid()) {
+			t.Fatalf("TCP without addresses: %+v", p)
+		}
+	})
+}
