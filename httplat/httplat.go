@@ -535,33 +535,32 @@ func (a *aggregator) counters(p *parse.Pairer) {
 // the last bit of a floating-point sum, is the same however the exchanges
 // arrived (one tshark, or flow shards finishing in any order).
 func (s *ServerResult) canonicalOrder() {
-	idx := make([]int, len(s.Times))
-	for i := range idx {
-		idx[i] = i
+	// Rows equal in every field are interchangeable, so an unstable sort
+	// gives the same slices whatever the arrival order.
+	sort.Sort(canon{t: s.Times, a: s.Samples[TTFB], b: s.Samples[TTLB], c: s.Samples[Server]})
+}
+
+// canon sorts a server's parallel sample slices in place (no copies: they
+// are the biggest thing pcapmeter holds).
+type canon struct{ t, a, b, c []float64 }
+
+func (c canon) Len() int { return len(c.t) }
+func (c canon) Less(i, j int) bool {
+	switch {
+	case c.t[i] != c.t[j]:
+		return c.t[i] < c.t[j]
+	case c.a[i] != c.a[j]:
+		return c.a[i] < c.a[j]
+	case c.b[i] != c.b[j]:
+		return c.b[i] < c.b[j]
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		i, j := idx[a], idx[b]
-		if s.Times[i] != s.Times[j] {
-			return s.Times[i] < s.Times[j]
-		}
-		for _, d := range Definitions {
-			if x, y := s.Samples[d][i], s.Samples[d][j]; x != y {
-				return x < y
-			}
-		}
-		return false
-	})
-	permute := func(xs []float64) []float64 {
-		out := make([]float64, len(xs))
-		for k, i := range idx {
-			out[k] = xs[i]
-		}
-		return out
-	}
-	s.Times = permute(s.Times)
-	for _, d := range Definitions {
-		s.Samples[d] = permute(s.Samples[d])
-	}
+	return c.c[i] < c.c[j]
+}
+func (c canon) Swap(i, j int) {
+	c.t[i], c.t[j] = c.t[j], c.t[i]
+	c.a[i], c.a[j] = c.a[j], c.a[i]
+	c.b[i], c.b[j] = c.b[j], c.b[i]
+	c.c[i], c.c[j] = c.c[j], c.c[i]
 }
 
 func (a *aggregator) finish(res *Result, opt Options) {

