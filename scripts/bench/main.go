@@ -40,7 +40,7 @@ type row struct {
 }
 
 func main() {
-	conns := flag.Int("conns", 7500, "connections in the generated capture (×20 exchanges; 7500 ≈ 1M packets)")
+	conns := flag.Int("conns", 13000, "connections in the generated capture (×20 exchanges; 13000 ≈ 1.02M packets)")
 	bin := flag.String("bin", "bin", "folder with pcapmeter and pcapsynth")
 	flag.Parse()
 	if err := os.MkdirAll(".cache", 0o755); err != nil {
