@@ -230,11 +230,8 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			return nil, err
 		}
 	}
-	bin, err := tshark.Locate(opt.Tshark)
+	bin, _, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := tshark.Check(ctx, bin); err != nil {
 		return nil, err
 	}
 	var out []*Node

@@ -189,11 +189,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil {
 		return nil, err
 	}
-	bin, err := tshark.Locate(opt.Tshark)
+	bin, _, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := tshark.Check(ctx, bin); err != nil {
 		return nil, err
 	}
 	filter := parse.TCPDisplayFilter

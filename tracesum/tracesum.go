@@ -106,11 +106,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	s := &Summary{File: opt.File, Capture: info, LinkType: LinkTypeName(info.LinkType)}
-	bin, err := tshark.Locate(opt.Tshark)
+	bin, _, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := tshark.Check(ctx, bin); err != nil {
 		return nil, err
 	}
 	protos := map[string]*Share{}

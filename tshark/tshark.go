@@ -130,6 +130,17 @@ func Check(ctx context.Context, path string) (Version, error) {
 	return v, nil
 }
 
+// Find locates tshark (explicit, else $TSHARK, else PATH) and checks its
+// version: what every analysis does before its first run.
+func Find(ctx context.Context, explicit string) (string, Version, error) {
+	path, err := Locate(explicit)
+	if err != nil {
+		return "", Version{}, err
+	}
+	v, err := Check(ctx, path)
+	return path, v, err
+}
+
 // Env is the environment tshark runs in: the caller's, with a fixed C
 // locale so that numbers never use a decimal comma.
 func Env() []string {

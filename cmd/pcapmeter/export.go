@@ -89,10 +89,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		cli.Fail(stderr, prog, cli.Describe(err))
 		return cli.ExitError
 	}
-	bin, err := tshark.Locate(*tsharkPath)
-	if err == nil {
-		_, err = tshark.Check(context.Background(), bin)
-	}
+	bin, _, err := tshark.Find(context.Background(), *tsharkPath)
 	if err != nil {
 		cli.Fail(stderr, prog, cli.Describe(err))
 		return cli.ExitError

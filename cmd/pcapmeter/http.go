@@ -193,21 +193,11 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	res.Definition = def
 	params := report.Params{KLBase: base, KLUnit: unit, KLBuckets: *klBuckets, Histogram: *hist}
 	if err == nil {
-		httplat.Enrich(res, def, *fit || *plotFile != "", *ci, opt.Percentiles, opt.KL)
-		if !*fit {
-			for _, s := range res.Servers {
-				s.FitError = ""
-			}
-		}
+		httplat.Enrich(res, def, *fit, *ci, opt.Percentiles, opt.KL)
 		if *plotFile != "" {
-			if perr := drawLatency(*plotFile, res, def); perr != nil {
+			if perr := drawLatency(*plotFile, res, def, opt.KL); perr != nil {
 				cli.Fail(stderr, prog, fmt.Sprintf("drawing %s: %v", *plotFile, perr))
 				return cli.ExitError
-			}
-			if !*fit {
-				for _, s := range res.Servers {
-					s.Fit = nil
-				}
 			}
 		}
 	}
@@ -253,7 +243,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 // drawLatency draws the latency page: one row per server (the busiest
 // chart.MaxRows), with the exponential model of the KL figure and the best
 // fitted model over the histogram.
-func drawLatency(path string, res *httplat.Result, def httplat.Definition) error {
+func drawLatency(path string, res *httplat.Result, def httplat.Definition, kl stats.KLOptions) error {
 	var sets []chart.LatencySet
 	for _, s := range res.Servers {
 		xs := s.Samples[def]
@@ -275,8 +265,12 @@ func drawLatency(path string, res *httplat.Result, def httplat.Definition) error
 			exp := distuv.Exponential{Rate: 1 / mean}
 			set.Densities = append(set.Densities, chart.Density{Name: "exponential (rate 1/mean)", PDF: exp.Prob})
 		}
-		if len(s.Fit) > 0 && s.Fit[0].Name != "exponential" {
-			best := s.Fit[0]
+		fits := s.Fit
+		if fits == nil { // --plot without --fit: fit for the picture only
+			fits, _ = stats.Fit(xs, kl)
+		}
+		if len(fits) > 0 && fits[0].Name != "exponential" {
+			best := fits[0]
 			set.Densities = append(set.Densities, chart.Density{Name: "best fit: " + best.Name, PDF: best.PDF})
 		}
 		sets = append(sets, set)
