@@ -93,5 +93,9 @@ func printStats(w io.Writer, wall time.Duration) {
 	var self, kids syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
-	fmt.Fprintf(w, "stats: wall %.3f s, pcapmeter peak RSS %d kB, largest tshark peak RSS %d kB\n", wall.Seconds(), self.Maxrss, kids.Maxrss)
+	cpu := func(r syscall.Rusage) float64 {
+		return float64(r.Utime.Nano()+r.Stime.Nano()) / 1e9
+	}
+	fmt.Fprintf(w, "stats: wall %.3f s, pcapmeter peak RSS %d kB, largest tshark peak RSS %d kB, CPU pcapmeter %.2f s, tshark %.2f s\n",
+		wall.Seconds(), self.Maxrss, kids.Maxrss, cpu(self), cpu(kids))
 }
