@@ -14,10 +14,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pcapmeter/pcapmeter/capfile"
 	"github.com/pcapmeter/pcapmeter/dissect"
 	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/shard"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -250,16 +252,19 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Crosscheck {
 		cc = &crossState{tuple: map[key]parse.MsgRef{}, tshark: map[key]parse.MsgRef{}, status: map[key]int{}}
 	}
-	for _, f := range res.Files {
-		if err := runFile(ctx, path, f.Path, opt, agg, cc, res); err != nil {
-			if cerr := checkErr(); cerr != nil {
-				return nil, cerr
-			}
-			return nil, err
+	reps, err := runFiles(ctx, path, res.Files, opt, agg, cc)
+	if err != nil {
+		if cerr := checkErr(); cerr != nil {
+			return nil, cerr
 		}
+		return nil, err
 	}
 	if err := checkErr(); err != nil {
 		return nil, err
+	}
+	for _, r := range reps {
+		res.Partial = res.Partial || r.partial
+		res.Warnings = append(res.Warnings, r.warnings...)
 	}
 	agg.finish(res, opt)
 	if cc != nil {
@@ -271,12 +276,23 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, nil
 }
 
-func markPartial(res *Result, file string) {
-	res.Partial = true
-	res.Warnings = append(res.Warnings, fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file))
+// fileReport is what one file's run has to add to the result, kept apart
+// so that files dissected at the same time report in the order given.
+type fileReport struct {
+	partial  bool
+	warnings []string
 }
 
-func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator, cc *crossState, res *Result) error {
+func (r *fileReport) markPartial(file string) {
+	r.partial = true
+	r.warn("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file)
+}
+
+func (r *fileReport) warn(format string, a ...any) {
+	r.warnings = append(r.warnings, fmt.Sprintf(format, a...))
+}
+
+func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator, cc *crossState, rep *fileReport) error {
 	modes := []parse.Pairing{opt.Pairing}
 	if cc != nil {
 		other := parse.PairTshark
@@ -304,14 +320,17 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	// deferred[i] holds, per mode, the withheld requests of connections a
 	// capture gap stalled, by tcp.stream.
 	var deferred []map[int64][]parse.Exchange
-	if opt.Jobs > 1 {
-		d, err := runSharded(ctx, bin, file, opt, modes, emit, agg, res)
+	est, estErr := shard.EstimatePackets(file)
+	// Split when asked to run in parallel, and also when one tshark would
+	// hold too many packets: that bounds its memory whatever --jobs says.
+	if opt.Jobs > 1 || (estErr == nil && est > shardPackets) {
+		d, err := runSharded(ctx, bin, file, opt, est, estErr, modes, emit, agg, rep)
 		if err != nil && !errors.Is(err, errFallback) {
 			return err
 		}
 		if err != nil {
 			why := strings.TrimPrefix(err.Error(), errFallback.Error()+": ")
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: dissected by one tshark, not split by connection (%s)", file, why))
+			rep.warn("%s: dissected by one tshark, not split by connection (%s)", file, why)
 		}
 		deferred = d
 	}
@@ -321,12 +340,21 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 			pass1[i] = parse.NewPairer(m, func(e *parse.Exchange) error { return emit(m, e) })
 			pass1[i].Defer = true
 		}
-		truncated, err := dissectFile(ctx, bin, file, opt, true, nil, pass1)
+		var onFrame func(int64)
+		if opt.Progress != nil && estErr == nil && est > 0 {
+			// Without the splitter counting bytes, tshark's frame numbers
+			// over the estimated packet count tell how far it has come.
+			size := fileSize(file)
+			onFrame = func(frame int64) {
+				opt.Progress(min(size, size*frame/est), size)
+			}
+		}
+		truncated, err := dissectFile(ctx, bin, file, opt, true, nil, pass1, onFrame)
 		if err != nil {
 			return err
 		}
 		if truncated {
-			markPartial(res, file)
+			rep.markPartial(file)
 		}
 		agg.counters(pass1[0])
 		for _, p := range pass1 {
@@ -377,7 +405,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 			return emit(m, e)
 		})
 	}
-	if _, err := dissectFile(ctx, bin, file, opt, false, sorted, pass2); err != nil {
+	if _, err := dissectFile(ctx, bin, file, opt, false, sorted, pass2, nil); err != nil {
 		return err
 	}
 	for i, m := range modes {
@@ -397,7 +425,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 			}
 		}
 	}
-	res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d connection(s) have a gap the capture never fills; they were re-read without out-of-order reassembly", file, len(sorted)))
+	rep.warn("%s: %d connection(s) have a gap the capture never fills; they were re-read without out-of-order reassembly", file, len(sorted))
 	return nil
 }
 
@@ -433,13 +461,18 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 // dissectFile runs tshark once over file and feeds every row to the pairers,
 // then flushes them. It reports whether the capture was cut short.
 // reorder turns tshark's out-of-order reassembly on; streams, if not nil,
-// restricts the run to those TCP connections.
-func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer) (truncated bool, err error) {
+// restricts the run to those TCP connections. onFrame, if set, is told
+// the frame number of every 1024th row.
+func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer, onFrame func(int64)) (truncated bool, err error) {
 	spec := httpSpec(file, opt, reorder, streams)
+	rows := 0
 	truncated, err = dissect.RunFast(ctx, bin, spec, func(r *parse.Row) error {
 		pk, err := parse.ToPacket(r)
 		if err != nil {
 			return &parse.FormatError{Line: -1, Msg: err.Error()}
+		}
+		if rows++; onFrame != nil && rows&0x3ff == 0 {
+			onFrame(pk.Frame)
 		}
 		for _, p := range pairers {
 			if err := p.Add(&pk); err != nil {
@@ -459,7 +492,10 @@ func dissectFile(ctx context.Context, bin, file string, opt Options, reorder boo
 	return truncated, nil
 }
 
+// aggregator gathers every file's exchanges; files and shards dissected at
+// the same time add to it concurrently, hence the lock.
 type aggregator struct {
+	mu        sync.Mutex
 	servers   map[netip.AddrPort]*ServerResult
 	udp       int
 	est       int
@@ -481,6 +517,8 @@ func (a *aggregator) server(ap netip.AddrPort) *ServerResult {
 }
 
 func (a *aggregator) add(e *parse.Exchange) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	s := a.server(e.Server)
 	switch e.Kind {
 	case parse.Matched:
@@ -511,6 +549,8 @@ func (a *aggregator) add(e *parse.Exchange) {
 }
 
 func (a *aggregator) counters(p *parse.Pairer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	c := p.Counters()
 	a.udp += c.UDPMessages
 	a.est += c.Estimated
@@ -632,6 +672,7 @@ type key struct {
 }
 
 type crossState struct {
+	mu            sync.Mutex
 	tuple, tshark map[key]parse.MsgRef
 	status        map[key]int
 }
@@ -640,6 +681,8 @@ func (c *crossState) add(file string, mode parse.Pairing, e *parse.Exchange) {
 	if e.Kind == parse.Orphan {
 		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	k := key{file, e.Req}
 	var resp parse.MsgRef
 	if e.Kind == parse.Matched {

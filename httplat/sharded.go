@@ -65,15 +65,15 @@ type shardRun struct {
 // a single run would. It returns the deferred (gap-stalled) requests per
 // mode in original numbering. errFallback (wrapped) means nothing was
 // emitted and the caller should dissect the file the ordinary way.
-func runSharded(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing,
-	emit func(parse.Pairing, *parse.Exchange) error, agg *aggregator, res *Result) ([]map[int64][]parse.Exchange, error) {
+// est and estErr are shard.EstimatePackets of file.
+func runSharded(ctx context.Context, bin, file string, opt Options, est int64, estErr error, modes []parse.Pairing,
+	emit func(parse.Pairing, *parse.Exchange) error, agg *aggregator, rep *fileReport) ([]map[int64][]parse.Exchange, error) {
 	st, err := os.Stat(file)
 	if err != nil {
 		return nil, err
 	}
-	est, err := shard.EstimatePackets(file)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errFallback, err)
+	if estErr != nil {
+		return nil, fmt.Errorf("%w: %w", errFallback, estErr)
 	}
 	k := max(opt.Jobs, int(math.Ceil(float64(est)/float64(shardPackets))))
 	runs := make([]*shardRun, k)
@@ -99,7 +99,7 @@ func runSharded(ctx context.Context, bin, file string, opt Options, modes []pars
 	done := int64(0)
 	total := st.Size() * int64((k+opt.Jobs-1)/opt.Jobs)
 	for first := 0; first < k; first += opt.Jobs {
-		if err := runPass(ctx, bin, file, opt, modes, runs, first, min(first+opt.Jobs, k), k, res, direct, func(n int64) {
+		if err := runPass(ctx, bin, file, opt, modes, runs, first, min(first+opt.Jobs, k), k, rep, direct, func(n int64) {
 			if opt.Progress != nil {
 				opt.Progress(done+n, total)
 			}
@@ -147,7 +147,7 @@ func (r *shardRun) finishPass() {
 	r.out.Release()
 }
 
-func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, res *Result,
+func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, rep *fileReport,
 	direct func(parse.Pairing, *parse.Exchange) error, progress func(int64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -199,7 +199,7 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		return splitErr
 	}
 	if truncated && from == 0 {
-		markPartial(res, file)
+		rep.markPartial(file)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

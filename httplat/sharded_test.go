@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,17 +112,74 @@ func TestShardedManyPasses(t *testing.T) {
 	f.Close()
 	st, _ := os.Stat(path)
 	est, _ := shard.EstimatePackets(path)
-	old := shardPackets
-	shardPackets = est/7 + 1 // 7 shards, 2 at a time: 4 passes
-	defer func() { shardPackets = old }()
 	var seen []int64
-	opt := Options{Files: []string{path}, Progress: func(done, total int64) { seen = append(seen, done) }}
-	one, many := runJobs(t, opt, 1), runJobs(t, opt, 2)
-	same(t, "many passes", one, many)
-	if len(seen) == 0 || seen[len(seen)-1] < 4*st.Size() {
-		t.Errorf("progress reported %v for 4 passes over %d bytes", seen, st.Size())
+	opt := Options{Files: []string{path}, Progress: func(done, total int64) { seen = append(seen, total) }}
+	whole := runJobs(t, opt, 1) // small enough for one tshark
+	if len(seen) == 0 || seen[len(seen)-1] != st.Size() {
+		t.Fatalf("one tshark: progress totals %v, want %d (one pass)", seen, st.Size())
 	}
-	if strings.Contains(many.warns, "dissected by one tshark") {
-		t.Errorf("fell back: %s", many.warns)
+	old := shardPackets
+	shardPackets = est/7 + 1 // 7 shards
+	defer func() { shardPackets = old }()
+	for _, c := range []struct{ jobs, passes int }{{1, 7}, {2, 4}} {
+		seen = nil
+		got := runJobs(t, opt, c.jobs)
+		name := fmt.Sprintf("7 shards, --jobs %d", c.jobs)
+		same(t, name, whole, got)
+		// Even --jobs 1 splits a file too big for one tshark: the
+		// progress total counts one read of the file per pass.
+		if len(seen) == 0 || seen[len(seen)-1] != int64(c.passes)*st.Size() {
+			t.Errorf("%s: progress totals %v, want %d passes over %d bytes", name, seen, c.passes, st.Size())
+		}
+		if strings.Contains(got.warns, "dissected by one tshark") {
+			t.Errorf("%s: fell back: %s", name, got.warns)
+		}
+	}
+}
+
+// TestManyFiles: files given together are measured side by side (up to
+// --jobs at a time) with the same report, the same exchanges in the order
+// the files were given, and warnings in that order, as one at a time.
+func TestManyFiles(t *testing.T) {
+	files := []string{
+		testutil.Testdata("http", "synth-pipelined-loss.pcapng"), testutil.Testdata("http", "keepalive-v4.pcapng"),
+		testutil.Testdata("http", "synth-gaps-v6.pcap"), testutil.Testdata("http", "pipelined-v6-port6000.pcapng"),
+		testutil.Testdata("http", "synth-loss-reorder.pcapng"),
+	}
+	type fileEx struct {
+		file string
+		ex   parse.Exchange
+	}
+	run := func(jobs int) ([]fileEx, *Result) {
+		testutil.Tshark(t)
+		var got []fileEx
+		opt := Options{Files: files, HTTPPorts: []uint16{6000}, Jobs: jobs, Crosscheck: true,
+			OnExchange: func(f string, e *parse.Exchange) error {
+				got = append(got, fileEx{f, *e})
+				return nil
+			}}
+		res, err := Run(context.Background(), opt)
+		if err != nil {
+			t.Fatalf("jobs %d: %v", jobs, err)
+		}
+		return got, res
+	}
+	seqEx, seq := run(1)
+	if len(seqEx) == 0 || len(seq.Warnings) == 0 {
+		t.Fatalf("reference run: %d exchanges, warnings %q", len(seqEx), seq.Warnings)
+	}
+	for _, jobs := range []int{2, 3, 8} {
+		parEx, par := run(jobs)
+		name := fmt.Sprintf("%d files, --jobs %d", len(files), jobs)
+		same(t, name, outcome{res: seq}, outcome{res: par})
+		if !slices.Equal(seqEx, parEx) {
+			t.Errorf("%s: exchanges differ or arrive in another order (%d vs %d)", name, len(seqEx), len(parEx))
+		}
+		if !slices.Equal(seq.Warnings, par.Warnings) {
+			t.Errorf("%s: warnings\n%q\nvs\n%q", name, seq.Warnings, par.Warnings)
+		}
+		if a, b := seq.Crosscheck, par.Crosscheck; a.Requests != b.Requests || a.Agree != b.Agree || !slices.Equal(a.Disagreements, b.Disagreements) {
+			t.Errorf("%s: crosscheck differs", name)
+		}
 	}
 }

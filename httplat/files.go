@@ -1,0 +1,268 @@
+package httplat
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/pcapmeter/pcapmeter/parse"
+)
+
+// runFiles measures every file, several at a time when opt.Jobs allows:
+// ring-buffer sets are many files of moderate size, where running whole
+// files side by side beats splitting each one. With F files and N jobs,
+// min(N, F) files run at once with N/min(N, F) tshark processes each, so
+// no more than N run in all. Figures do not depend on the order files
+// finish in (the aggregator orders samples canonically); the per-exchange
+// sink (CSV, JSON lines) still sees the files in the order given.
+func runFiles(ctx context.Context, bin string, files []FileInfo, opt Options, agg *aggregator, cc *crossState) ([]fileReport, error) {
+	reps := make([]fileReport, len(files))
+	workers := 1
+	if opt.Jobs > 1 {
+		workers = min(opt.Jobs, len(files))
+	}
+	fopt := opt
+	fopt.Jobs = max(1, opt.Jobs/workers)
+	var prog *progressSum
+	if opt.Progress != nil {
+		prog = newProgressSum(files, opt.Progress)
+	}
+	if workers == 1 {
+		for i, f := range files {
+			if prog != nil {
+				fopt.Progress = prog.file(i)
+			}
+			if err := runFile(ctx, bin, f.Path, fopt, agg, cc, &reps[i]); err != nil {
+				return nil, err
+			}
+			if prog != nil {
+				prog.finish(i)
+			}
+		}
+		return reps, nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var sink *orderedSink
+	if opt.OnExchange != nil {
+		sink = newOrderedSink(files, opt.OnExchange)
+		defer sink.close()
+	}
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				o := fopt
+				if sink != nil {
+					o.OnExchange = sink.writer(i)
+				}
+				if prog != nil {
+					o.Progress = prog.file(i)
+				}
+				err := runFile(ctx, bin, files[i].Path, o, agg, cc, &reps[i])
+				if err == nil && sink != nil {
+					err = sink.finish(i)
+				}
+				if err != nil {
+					errs[i] = err
+					cancel()
+				} else if prog != nil {
+					prog.finish(i)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	// The first file's own failure explains the others' cancellation.
+	var first error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		first = ctx.Err()
+	}
+	if first != nil {
+		return nil, first
+	}
+	return reps, nil
+}
+
+// orderedSink passes exchanges of files that run at the same time to one
+// per-exchange sink in the order the files were given: the file at the
+// head writes through; the others spill to a temporary file (nothing
+// grows in memory), replayed when the files before them are done.
+type orderedSink struct {
+	mu    sync.Mutex
+	out   func(string, *parse.Exchange) error
+	files []FileInfo
+	head  int
+	done  []bool
+	spill []*spillFile
+}
+
+type spillFile struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+func newOrderedSink(files []FileInfo, out func(string, *parse.Exchange) error) *orderedSink {
+	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spillFile, len(files))}
+}
+
+func (s *orderedSink) writer(i int) func(string, *parse.Exchange) error {
+	return func(file string, e *parse.Exchange) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if i == s.head {
+			return s.out(file, e)
+		}
+		sp := s.spill[i]
+		if sp == nil {
+			f, err := os.CreateTemp("", "pcapmeter-file-*.jsonl")
+			if err != nil {
+				return fmt.Errorf("holding %s's exchanges until the files before it are done: %w", file, err)
+			}
+			w := bufio.NewWriterSize(f, 256<<10)
+			sp = &spillFile{f: f, w: w, enc: json.NewEncoder(w)}
+			s.spill[i] = sp
+		}
+		return sp.enc.Encode(e)
+	}
+}
+
+// finish marks file i done and moves the head past every finished file,
+// replaying what the new head spilled before it became the head.
+func (s *orderedSink) finish(i int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done[i] = true
+	for s.head < len(s.files) && s.done[s.head] {
+		s.head++
+		if s.head < len(s.files) {
+			if err := s.replay(s.head); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *orderedSink) replay(i int) error {
+	sp := s.spill[i]
+	if sp == nil {
+		return nil
+	}
+	s.spill[i] = nil
+	defer func() {
+		sp.f.Close()
+		os.Remove(sp.f.Name())
+	}()
+	if err := sp.w.Flush(); err != nil {
+		return err
+	}
+	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bufio.NewReaderSize(sp.f, 256<<10))
+	for {
+		var e parse.Exchange
+		if err := dec.Decode(&e); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("replaying %s's exchanges: %w", s.files[i].Path, err)
+		}
+		if err := s.out(s.files[i].Path, &e); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *orderedSink) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, sp := range s.spill {
+		if sp != nil {
+			sp.f.Close()
+			os.Remove(sp.f.Name())
+			s.spill[i] = nil
+		}
+	}
+}
+
+// progressSum turns per-file progress into one figure over all files:
+// each file counts its size until it reports a total of its own (a split
+// file reads its bytes once per pass).
+type progressSum struct {
+	mu          sync.Mutex
+	report      func(done, total int64)
+	done, total []int64
+}
+
+func newProgressSum(files []FileInfo, report func(done, total int64)) *progressSum {
+	p := &progressSum{report: report, done: make([]int64, len(files)), total: make([]int64, len(files))}
+	for i, f := range files {
+		p.total[i] = fileSize(f.Path)
+	}
+	return p
+}
+
+func (p *progressSum) file(i int) func(done, total int64) {
+	return func(done, total int64) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.done[i], p.total[i] = done, total
+		p.send()
+	}
+}
+
+func (p *progressSum) finish(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[i] = p.total[i]
+	p.send()
+}
+
+func (p *progressSum) send() {
+	var d, t int64
+	for i := range p.done {
+		d += p.done[i]
+		t += p.total[i]
+	}
+	p.report(d, t)
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
