@@ -75,11 +75,14 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	opt := httplat.Options{Files: fs.Args(), Tshark: *tsharkPath}
+	files, err := cli.ExpandFiles(fs.Args())
+	if err != nil {
+		return usageErr(err.Error())
+	}
+	opt := httplat.Options{Files: files, Tshark: *tsharkPath}
 	if len(opt.Files) == 0 {
 		return usageErr("no capture file given")
 	}
-	var err error
 	if opt.Server, opt.Port, err = cli.ParseServer(*server, *port); err != nil {
 		return usageErr(err.Error())
 	}

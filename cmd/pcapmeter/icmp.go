@@ -44,7 +44,11 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	opt := icmpnode.Options{Files: fs.Args(), Tshark: *tsharkPath, Names: *names}
+	files, err := cli.ExpandFiles(fs.Args())
+	if err != nil {
+		return usageErr(err.Error())
+	}
+	opt := icmpnode.Options{Files: files, Tshark: *tsharkPath, Names: *names}
 	if len(opt.Files) == 0 {
 		return usageErr("no capture file given")
 	}
@@ -61,7 +65,6 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 	if len(opt.Names) > len(opt.Files) {
 		return usageErr(fmt.Sprintf("%d --name values for %d files", len(opt.Names), len(opt.Files)))
 	}
-	var err error
 	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
 		return usageErr(err.Error())
 	}

@@ -66,6 +66,8 @@ func TestGoldenReports(t *testing.T) {
 		{"pipelined-loss-ttlb.text", []string{"http", td("synth-pipelined-loss.pcapng"), "--latency", "ttlb", "--percentiles", "50,90,99.9", "--kl-base", "e", "--pairing", "tshark", "--histogram", "linear"}},
 		{"keepalive-fit-ci.text", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "95", "--histogram", "off"}},
 		{"keepalive-fit-ci.json", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "90", "--format", "json"}},
+		// A quoted glob: three captures side by side, merged into one report.
+		{"synth-glob.text", []string{"http", td("synth-*[gp]"), "--histogram", "off", "--jobs", "3"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,6 +120,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"http", ok, "--percentiles", "0,50"}, "", 2, "invalid percentile"},
 		{[]string{"http", ok, "--latency", "rtt"}, "", 2, "unknown latency"},
 		{[]string{"http", filepath.Join(dir, "nope.pcap")}, "", 1, "no such file"},
+		{[]string{"http", filepath.Join(dir, "ring_*.pcapng")}, "", 2, "no file matches"},
 		{[]string{"http", notcap}, "", 1, "not a pcap or pcapng capture"},
 		{[]string{"http", empty}, "", 1, "holds no packets"},
 		{[]string{"http", ok, "--server", "10.9.9.9"}, "", 1, "no HTTP request or response to or from 10.9.9.9"},

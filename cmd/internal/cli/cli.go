@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -85,6 +86,31 @@ func ParsePercentiles(s string) ([]float64, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("empty percentile list")
+	}
+	return out, nil
+}
+
+// ExpandFiles expands the capture arguments: a name that exists is kept
+// as given, and one that does not but holds a wildcard (*, ?, [) is a glob
+// expanded in name order (dumpcap's ring-buffer files sort by index that
+// way). Shells expand globs already; this covers quoted patterns and
+// shells that do not, and a pattern that matches nothing is an error
+// rather than a file called "*.pcap".
+func ExpandFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if _, err := os.Lstat(a); err == nil || !strings.ContainsAny(a, "*?[") {
+			out = append(out, a)
+			continue
+		}
+		m, err := filepath.Glob(a)
+		if err != nil {
+			return nil, fmt.Errorf("invalid file pattern %q: %v", a, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("no file matches %q", a)
+		}
+		out = append(out, m...)
 	}
 	return out, nil
 }

@@ -145,6 +145,14 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 		fmt.Fprintf(w, "; %d retransmitted copies of messages ignored", r.DuplicatesIgnored)
 	}
 	fmt.Fprintln(w)
+	if len(r.Files) > 1 {
+		// Several captures merged: say which, so a glob's expansion can be checked.
+		names := make([]string, len(r.Files))
+		for i, f := range r.Files {
+			names[i] = f.Path
+		}
+		fmt.Fprintf(w, "captures: %d merged: %s\n", len(r.Files), strings.Join(names, ", "))
+	}
 	if r.Crosscheck != nil {
 		CrosscheckText(w, r.Crosscheck)
 	}
