@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/pcapmeter/pcapmeter/synth"
 )
 
 func tcpPacket(t *testing.T, src, dst string, sp, dp uint16, syn, ack, fin bool, seq uint32) []byte {
@@ -162,4 +165,33 @@ func FuzzParseTCP(f *testing.F) {
 			t.Fatalf("TCP without addresses: %+v", p)
 		}
 	})
+}
+
+// BenchmarkSplit reads a generated capture as one pass of a 6-shard split
+// whose pass holds shards 0 and 1: every packet is read and classified,
+// a third of them written. It is the Go side's cost per pass.
+func BenchmarkSplit(b *testing.B) {
+	cfg := synth.Default()
+	cfg.Conns, cfg.PerConn, cfg.BodyMax = 2000, 20, 3000
+	path := filepath.Join(b.TempDir(), "bench.pcapng")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := synth.Generate(cfg, f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	var pkts int
+	for i := 0; i < b.N; i++ {
+		outs := map[int]*Out{0: {W: io.Discard}, 1: {W: io.Discard}}
+		if _, err := Split(context.Background(), path, 6, outs, nil); err != nil {
+			b.Fatal(err)
+		}
+		pkts = len(outs[0].frames) + len(outs[1].frames)
+	}
+	b.ReportMetric(float64(pkts), "written-packets")
 }
