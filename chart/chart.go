@@ -32,11 +32,14 @@ type Density struct {
 
 // LatencySet is one server's latencies for the latency page.
 type LatencySet struct {
-	Title     string    // e.g. "10.0.0.5:80, ttfb (request first byte -> response first byte)"
-	Unit      string    // "s"
-	Samples   []float64 // latencies
-	Times     []float64 // when each request began, seconds since the capture's first request
-	Densities []Density // first: the exponential model; then the best fit
+	Title   string    // e.g. "10.0.0.5:80, ttfb (request first byte -> response first byte)"
+	Unit    string    // "s"
+	Samples []float64 // latencies, in any order
+	Times   []float64 // when each request began, seconds since the capture's first request
+	// TimeSamples are the latencies parallel to Times (Samples may be
+	// sorted); empty means Samples is parallel to Times.
+	TimeSamples []float64
+	Densities   []Density // first: the exponential model; then the best fit
 }
 
 // MaxRows bounds a latency page: the busiest servers only.
@@ -257,12 +260,16 @@ func overTime(s LatencySet) *plot.Plot {
 	p.Title.Text = "Latency over capture time\n" + s.Title
 	p.X.Label.Text = "request time since first request (s)"
 	p.Y.Label.Text = "latency (" + s.Unit + ")"
-	n := min(len(s.Samples), len(s.Times))
+	ys := s.TimeSamples
+	if len(ys) == 0 {
+		ys = s.Samples
+	}
+	n := min(len(ys), len(s.Times))
 	if n > 0 {
 		step := max(1, n/5000)
 		var pts plotter.XYs
 		for i := 0; i < n; i += step {
-			pts = append(pts, plotter.XY{X: s.Times[i], Y: s.Samples[i]})
+			pts = append(pts, plotter.XY{X: s.Times[i], Y: ys[i]})
 		}
 		sc, _ := plotter.NewScatter(pts)
 		sc.GlyphStyle.Radius = vg.Points(1.2)

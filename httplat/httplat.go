@@ -95,6 +95,9 @@ type Options struct {
 	// OnExchange, if set, sees every exchange (of the selected pairing)
 	// as soon as it is complete; it is how CSV output streams.
 	OnExchange func(file string, e *parse.Exchange) error
+	// TimeSeries, if set, keeps each server's latencies under this
+	// definition in request-time order (ServerResult.Times, TimeSamples).
+	TimeSeries Definition
 }
 
 // Counts are the per-server (or whole-trace) tallies.
@@ -122,12 +125,18 @@ type ServerResult struct {
 	Counts Counts
 	// Latency holds a summary and the KL divergence per definition.
 	Latency map[Definition]Latency
-	// Samples holds the raw latencies per definition (seconds), in the
-	// order the exchanges completed; plots and fits use them.
+	// Samples holds the raw latencies per definition (seconds), sorted
+	// ascending: a canonical order, so that every figure computed from them
+	// (down to the last bit of a floating-point sum, and the seeded
+	// bootstrap) is the same however the exchanges arrived (one tshark, or
+	// flow shards and files finishing in any order). Histograms, fits and
+	// CDFs use them.
 	Samples map[Definition][]float64
-	// Times holds, parallel to Samples, when each matched request began
-	// (Unix seconds).
-	Times []float64
+	// Times and TimeSamples, kept only when Options.TimeSeries names a
+	// definition (for the latency-over-time plot), hold when each matched
+	// request began (Unix seconds) and its latency under that definition,
+	// ordered by time. They cost 16 bytes per exchange, hence opt-in.
+	Times, TimeSamples []float64
 	// Fit and CI are filled by Enrich when asked for (--fit, --ci), for
 	// the headline definition.
 	Fit       []stats.Model
@@ -248,6 +257,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	defer checkErr()
 	agg := newAggregator()
+	agg.timeSeries = opt.TimeSeries
 	var cc *crossState
 	if opt.Crosscheck {
 		cc = &crossState{tuple: map[key]parse.MsgRef{}, tshark: map[key]parse.MsgRef{}, status: map[key]int{}}
@@ -495,12 +505,13 @@ func dissectFile(ctx context.Context, bin, file string, opt Options, reorder boo
 // aggregator gathers every file's exchanges; files and shards dissected at
 // the same time add to it concurrently, hence the lock.
 type aggregator struct {
-	mu        sync.Mutex
-	servers   map[netip.AddrPort]*ServerResult
-	udp       int
-	est       int
-	ambiguous int
-	dups      int
+	mu         sync.Mutex
+	timeSeries Definition
+	servers    map[netip.AddrPort]*ServerResult
+	udp        int
+	est        int
+	ambiguous  int
+	dups       int
 }
 
 func newAggregator() *aggregator {
@@ -528,7 +539,10 @@ func (a *aggregator) add(e *parse.Exchange) {
 		for _, d := range Definitions {
 			s.Samples[d] = append(s.Samples[d], d.Value(e))
 		}
-		s.Times = append(s.Times, e.ReqFirst.Seconds())
+		if a.timeSeries != "" {
+			s.Times = append(s.Times, e.ReqFirst.Seconds())
+			s.TimeSamples = append(s.TimeSamples, a.timeSeries.Value(e))
+		}
 	case parse.Unmatched:
 		s.Counts.Requests++
 		s.Counts.UnmatchedRequests++
@@ -570,37 +584,32 @@ func (a *aggregator) counters(p *parse.Pairer) {
 	a.dups += c.DuplicateMessages
 }
 
-// canonicalOrder sorts a server's samples by request time (then by each
-// definition's value), so that every figure computed from them, down to
-// the last bit of a floating-point sum, is the same however the exchanges
-// arrived (one tshark, or flow shards finishing in any order).
+// canonicalOrder puts a server's samples in an order that does not
+// depend on how the exchanges arrived: each definition's values sorted, in
+// place (no copies: they are the biggest thing pcapmeter holds, which is
+// also why the definitions are not kept row by row).
 func (s *ServerResult) canonicalOrder() {
-	// Rows equal in every field are interchangeable, so an unstable sort
-	// gives the same slices whatever the arrival order.
-	sort.Sort(canon{t: s.Times, a: s.Samples[TTFB], b: s.Samples[TTLB], c: s.Samples[Server]})
-}
-
-// canon sorts a server's parallel sample slices in place (no copies: they
-// are the biggest thing pcapmeter holds).
-type canon struct{ t, a, b, c []float64 }
-
-func (c canon) Len() int { return len(c.t) }
-func (c canon) Less(i, j int) bool {
-	switch {
-	case c.t[i] != c.t[j]:
-		return c.t[i] < c.t[j]
-	case c.a[i] != c.a[j]:
-		return c.a[i] < c.a[j]
-	case c.b[i] != c.b[j]:
-		return c.b[i] < c.b[j]
+	for _, d := range Definitions {
+		slices.Sort(s.Samples[d])
 	}
-	return c.c[i] < c.c[j]
+	// Pairs equal in both fields are interchangeable, so an unstable sort
+	// gives the same slices whatever the arrival order.
+	sort.Sort(timeOrder{t: s.Times, v: s.TimeSamples})
 }
-func (c canon) Swap(i, j int) {
+
+// timeOrder sorts the time series by request time, then latency.
+type timeOrder struct{ t, v []float64 }
+
+func (c timeOrder) Len() int { return len(c.t) }
+func (c timeOrder) Less(i, j int) bool {
+	if c.t[i] != c.t[j] {
+		return c.t[i] < c.t[j]
+	}
+	return c.v[i] < c.v[j]
+}
+func (c timeOrder) Swap(i, j int) {
 	c.t[i], c.t[j] = c.t[j], c.t[i]
-	c.a[i], c.a[j] = c.a[j], c.a[i]
-	c.b[i], c.b[j] = c.b[j], c.b[i]
-	c.c[i], c.c[j] = c.c[j], c.c[i]
+	c.v[i], c.v[j] = c.v[j], c.v[i]
 }
 
 func (a *aggregator) finish(res *Result, opt Options) {

@@ -70,6 +70,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
 	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
+	memprofile := fs.String("memprofile", "", "write a Go heap profile, taken when the dissection ends, to `FILE` (for developers)")
 	statsFlag := fs.Bool("stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
 	if code, done := parseFlags(fs, args, stdout, stderr, httpUsage); done {
 		return code
@@ -144,6 +145,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		if _, err := chart.Format(*plotFile); err != nil {
 			return usageErr(err.Error())
 		}
+		opt.TimeSeries = def
 	}
 
 	out := stdout
@@ -182,6 +184,12 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	res, err := httplat.Run(ctx, opt)
 	finishProgress(stderr)
+	if *memprofile != "" {
+		if f, err := os.Create(*memprofile); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if *statsFlag {
 		printStats(stderr, time.Since(started))
 	}
@@ -250,19 +258,16 @@ func drawLatency(path string, res *httplat.Result, def httplat.Definition, kl st
 	var sets []chart.LatencySet
 	for _, s := range res.Servers {
 		xs := s.Samples[def]
-		if len(xs) == 0 {
+		if len(xs) == 0 || len(s.Times) != len(xs) {
 			continue
 		}
-		t0 := s.Times[0]
-		for _, t := range s.Times {
-			t0 = min(t0, t)
-		}
+		// Times are sorted: the first is the earliest request.
 		times := make([]float64, len(s.Times))
 		for i, t := range s.Times {
-			times[i] = t - t0
+			times[i] = t - s.Times[0]
 		}
 		set := chart.LatencySet{
-			Title: fmt.Sprintf("%s, %s (%s)", s.Server, def, def.Describe()), Unit: "s", Samples: xs, Times: times,
+			Title: fmt.Sprintf("%s, %s (%s)", s.Server, def, def.Describe()), Unit: "s", Samples: xs, Times: times, TimeSamples: s.TimeSamples,
 		}
 		if mean := s.Latency[def].Mean; mean > 0 {
 			exp := distuv.Exponential{Rate: 1 / mean}
