@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -414,5 +416,66 @@ func TestTsharkFaults(t *testing.T) {
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("hang took %v to cancel", time.Since(start))
+	}
+}
+
+// TestTsharkFaultsParallel: a tshark that crashes, fails, prints garbage or
+// hangs while pcapmeter is feeding it a shard (more than the pipe and the
+// splitter's queue hold), or while several files run side by side, ends
+// the run with the fault's error; nothing blocks and every process is
+// reaped.
+func TestTsharkFaultsParallel(t *testing.T) {
+	exe, _ := os.Executable()
+	cfg := synth.Default()
+	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.BodyMax = 7, 400, 20, 3000
+	big := filepath.Join(t.TempDir(), "big.pcapng")
+	f, _ := os.Create(big)
+	if _, err := synth.Generate(cfg, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if st, _ := os.Stat(big); st.Size() < 12<<20 {
+		t.Fatalf("generated capture is only %d bytes; the test needs shards bigger than the queues", st.Size())
+	}
+	small := testutil.Testdata("http", "synth-gaps-v6.pcap")
+	pidDir := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		files []string
+	}{{"one big file split in 2", []string{big}}, {"3 files side by side", []string{small, big, small}}} {
+		for _, mode := range []string{faketshark.Crash, faketshark.Fail, faketshark.Garbage, faketshark.Hang} {
+			t.Setenv(faketshark.Env, mode)
+			t.Setenv(faketshark.PIDFile, filepath.Join(pidDir, "pid"))
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			start := time.Now()
+			_, err := Run(ctx, Options{Files: c.files, Tshark: exe, Jobs: 2})
+			cancel()
+			var ee *tshark.ExitError
+			var fe *parse.FormatError
+			ok := false
+			switch mode {
+			case faketshark.Crash:
+				ok = errors.As(err, &ee) && ee.Signal != ""
+			case faketshark.Fail:
+				ok = errors.As(err, &ee) && strings.Contains(err.Error(), "boom")
+			case faketshark.Garbage:
+				ok = errors.As(err, &fe)
+			case faketshark.Hang:
+				ok = errors.Is(err, context.DeadlineExceeded)
+			}
+			if !ok {
+				t.Errorf("%s, %s: %v", c.name, mode, err)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("%s, %s: took %v to end", c.name, mode, d)
+			}
+			if b, err := os.ReadFile(filepath.Join(pidDir, "pid")); err == nil {
+				var pid int
+				fmt.Sscan(string(b), &pid)
+				if pid > 0 && syscall.Kill(pid, 0) == nil {
+					t.Errorf("%s, %s: tshark %d still running", c.name, mode, pid)
+				}
+			}
+		}
 	}
 }

@@ -153,9 +153,24 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 	defer cancel()
 	outs := map[int]*shard.Out{}
 	var wg sync.WaitGroup
-	pipes := map[int]*io.PipeWriter{}
+	defer wg.Wait() // on an early return too: every tshark is reaped
+	// OS pipes, not io.Pipe: tshark reads the shard straight from the
+	// splitter's writes, with no goroutine copying every byte in between
+	// (os/exec's copy of a non-file stdin moves 32 KiB per syscall pair).
+	// The read end is closed once tshark has exited, so a tshark that dies
+	// early fails the splitter's next write instead of blocking it.
+	pipes := map[int]*os.File{}
+	defer func() {
+		for _, pw := range pipes {
+			pw.Close()
+		}
+	}()
 	for id := from; id < to; id++ {
-		pr, pw := io.Pipe()
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		pipes[id] = pw
 		r := &shardRun{id: id, out: &shard.Out{W: pw}, direct: direct}
 		if direct == nil {
 			spill, err := os.CreateTemp("", "pcapmeter-shard-*.jsonl")
@@ -171,7 +186,7 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 			p.Defer = true
 			r.pairers = append(r.pairers, p)
 		}
-		runs[id], outs[id], pipes[id] = r, r.out, pw
+		runs[id], outs[id] = r, r.out
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -183,8 +198,9 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		}()
 	}
 	truncated, splitErr := shard.Split(ctx, file, k, outs, progress)
-	for _, pw := range pipes {
-		pw.CloseWithError(splitErr)
+	for id, pw := range pipes {
+		pw.Close() // tshark sees the end of its shard
+		delete(pipes, id)
 	}
 	wg.Wait()
 	if errors.Is(splitErr, shard.ErrUnsupported) {
