@@ -57,7 +57,7 @@ func StreamRowsFast[T any](dec *Decoder, fn func(*T) error) error {
 		fields[c] = v.Field(i)
 	}
 	for {
-		cols, err := dec.GetCSVRow()
+		cols, err := dec.nextReuse()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
