@@ -3,6 +3,8 @@
 //
 //   - bare tshark printing the same fields (-T fields) to /dev/null,
 //   - the dissection floor (tshark -q -Y http, no output),
+//   - tshark as pcapmeter runs it, alone and two copies at once (the
+//     machine's parallel ceiling),
 //   - pcapmeter http --jobs 1 and --jobs 2,
 //   - the classic scapy approach (rdpcap + HTTP layer) on a 100k-packet
 //     prefix, when Debian's python3-scapy is installed.
@@ -58,9 +60,19 @@ func main() {
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
 	rows = append(rows, measure("bare tshark -T fields (same fields)", pkts, exec.Command("tshark", args...)))
 	rows = append(rows, measure("dissection floor: tshark -q -Y http", pkts, exec.Command("tshark", "-n", "-q", "-r", capPath, "-Y", "http")))
+	// The machine's own parallel ceiling: pcapmeter's tshark command (custom
+	// columns) alone, then two copies at once, each on the whole file.
+	// Two independent processes cannot scale better than this, so it is
+	// the bound for --jobs 2 over --jobs 1.
+	cols, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: parse.HTTPFields, Mode: tshark.Columns, DisplayFilter: parse.HTTPDisplayFilter,
+		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
+	alone := measure("tshark as pcapmeter runs it (columns)", pkts, exec.Command("tshark", cols...))
+	pair := measure("  same, two copies at once (2× packets)", 2*pkts, exec.Command("tshark", cols...), exec.Command("tshark", cols...))
+	rows = append(rows, alone, pair)
 	for _, j := range []string{"1", "2"} {
 		rows = append(rows, measure("pcapmeter http --jobs "+j, pkts, exec.Command(filepath.Join(*bin, "pcapmeter"), "http", capPath, "--jobs", j, "--stats", "-q", "-f", "json")))
 	}
+	j1, j2 := rows[len(rows)-2], rows[len(rows)-1]
 	if err := exec.Command("/usr/bin/python3", "-c", "import scapy").Run(); err == nil {
 		prefix := filepath.Join(".cache", "bench-prefix-100k.pcap")
 		if _, err := os.Stat(prefix); err != nil {
@@ -86,6 +98,8 @@ func main() {
 		fmt.Printf("%-42s %10.2f %12.0f %9.2f %12.0f %14s\n", r.name, r.wall.Seconds(), rate, ratio, float64(r.rss)/1024, child)
 	}
 	fmt.Println("\n× bare: wall time per packet relative to bare tshark -T fields (lower is faster)")
+	fmt.Printf("--jobs 2 is %.2f× faster than --jobs 1; this machine's ceiling for two tsharks at once is %.2f× (two copies vs one)\n",
+		j1.wall.Seconds()/j2.wall.Seconds(), 2*alone.wall.Seconds()/pair.wall.Seconds())
 }
 
 func run(c *exec.Cmd) {
@@ -107,18 +121,28 @@ func count(path string) int64 {
 
 var statsRE = regexp.MustCompile(`pcapmeter peak RSS (\d+) kB, largest tshark peak RSS (\d+) kB`)
 
-func measure(name string, pkts int64, c *exec.Cmd) row {
-	var stderr bytes.Buffer
-	c.Stdout, c.Stderr = nil, &stderr
+// measure runs cmds side by side; the row's wall time is until the last
+// ends, its RSS the largest.
+func measure(name string, pkts int64, cmds ...*exec.Cmd) row {
+	stderrs := make([]bytes.Buffer, len(cmds))
 	start := time.Now()
-	if err := c.Run(); err != nil {
-		log.Fatalf("%s: %v\n%s", name, err, stderr.String())
+	for i, c := range cmds {
+		c.Stdout, c.Stderr = nil, &stderrs[i]
+		if err := c.Start(); err != nil {
+			log.Fatalf("%s: %v", name, err)
+		}
 	}
-	r := row{name: name, packets: pkts, wall: time.Since(start)}
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rss = ru.Maxrss
+	r := row{name: name, packets: pkts}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			log.Fatalf("%s: %v\n%s", name, err, stderrs[i].String())
+		}
+		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.rss = max(r.rss, ru.Maxrss)
+		}
 	}
-	sc := bufio.NewScanner(&stderr)
+	r.wall = time.Since(start)
+	sc := bufio.NewScanner(&stderrs[0])
 	for sc.Scan() {
 		if m := statsRE.FindStringSubmatch(sc.Text()); m != nil {
 			r.rss, _ = strconv.ParseInt(m[1], 10, 64)
