@@ -171,6 +171,7 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 			return err
 		}
 		pipes[id] = pw
+		growPipe(pw)
 		r := &shardRun{id: id, out: &shard.Out{W: pw}, direct: direct}
 		if direct == nil {
 			spill, err := os.CreateTemp("", "pcapmeter-shard-*.jsonl")
