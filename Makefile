@@ -57,7 +57,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./parse ./stats
 
 bench-big: build
-	$(GO) run ./scripts/bench -conns 64000
+	$(GO) run ./scripts/bench -conns 64000 -reps 1
 
 # Compares tshark's output modes on a generated capture (not committed).
 bench-modes: build

@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"flag"
 	"fmt"
 	"log"
@@ -24,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +46,7 @@ type row struct {
 func main() {
 	conns := flag.Int("conns", 13000, "connections in the generated capture (×20 exchanges; 13000 ≈ 1.02M packets)")
 	bin := flag.String("bin", "bin", "folder with pcapmeter and pcapsynth")
+	nreps := flag.Int("reps", 3, "interleaved runs of the rows whose ratios are targets (medians reported)")
 	flag.Parse()
 	if err := os.MkdirAll(".cache", 0o755); err != nil {
 		log.Fatal(err)
@@ -66,13 +69,24 @@ func main() {
 	// the bound for --jobs 2 over --jobs 1.
 	cols, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: parse.HTTPFields, Mode: tshark.Columns, DisplayFilter: parse.HTTPDisplayFilter,
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
-	alone := measure("tshark as pcapmeter runs it (columns)", pkts, exec.Command("tshark", cols...))
-	pair := measure("  same, two copies at once (2× packets)", 2*pkts, exec.Command("tshark", cols...), exec.Command("tshark", cols...))
-	rows = append(rows, alone, pair)
-	for _, j := range []string{"1", "2"} {
-		rows = append(rows, measure("pcapmeter http --jobs "+j, pkts, exec.Command(filepath.Join(*bin, "pcapmeter"), "http", capPath, "--jobs", j, "--stats", "-q", "-f", "json")))
+	//
+	// This machine's speed drifts by ±20 % over minutes (a shared VM), so
+	// these four rows, whose ratios are the targets, run interleaved -reps
+	// times and each reports its median.
+	pm := func(j string) *exec.Cmd {
+		return exec.Command(filepath.Join(*bin, "pcapmeter"), "http", capPath, "--jobs", j, "--stats", "-q", "-f", "json")
 	}
-	j1, j2 := rows[len(rows)-2], rows[len(rows)-1]
+	reps := make([][]row, 4)
+	for i := 0; i < *nreps; i++ {
+		reps[0] = append(reps[0], measure("tshark as pcapmeter runs it (columns)", pkts, exec.Command("tshark", cols...)))
+		reps[1] = append(reps[1], measure("  same, two copies at once (2× packets)", 2*pkts, exec.Command("tshark", cols...), exec.Command("tshark", cols...)))
+		reps[2] = append(reps[2], measure("pcapmeter http --jobs 1", pkts, pm("1")))
+		reps[3] = append(reps[3], measure("pcapmeter http --jobs 2", pkts, pm("2")))
+	}
+	for _, r := range reps {
+		rows = append(rows, median(r))
+	}
+	alone, pair, j1, j2 := rows[len(rows)-4], rows[len(rows)-3], rows[len(rows)-2], rows[len(rows)-1]
 	if err := exec.Command("/usr/bin/python3", "-c", "import scapy").Run(); err == nil {
 		prefix := filepath.Join(".cache", "bench-prefix-100k.pcap")
 		if _, err := os.Stat(prefix); err != nil {
@@ -97,7 +111,17 @@ func main() {
 		}
 		fmt.Printf("%-42s %10.2f %12.0f %9.2f %12.0f %14s\n", r.name, r.wall.Seconds(), rate, ratio, float64(r.rss)/1024, child)
 	}
-	fmt.Println("\n× bare: wall time per packet relative to bare tshark -T fields (lower is faster)")
+	fmt.Printf("\n× bare: wall time per packet relative to bare tshark -T fields (lower is faster)\n")
+	if *nreps > 1 {
+		fmt.Printf("the four rows from \"tshark as pcapmeter runs it\" are medians of %d interleaved runs; the others are one run\n", *nreps)
+		for _, r := range reps {
+			fmt.Printf("  %-40s", strings.TrimSpace(r[0].name))
+			for _, x := range r {
+				fmt.Printf(" %7.2f", x.wall.Seconds())
+			}
+			fmt.Println(" s")
+		}
+	}
 	fmt.Printf("--jobs 2 is %.2f× faster than --jobs 1; this machine's ceiling for two tsharks at once is %.2f× (two copies vs one)\n",
 		j1.wall.Seconds()/j2.wall.Seconds(), 2*alone.wall.Seconds()/pair.wall.Seconds())
 }
@@ -162,3 +186,11 @@ req = sum(1 for p in pk if p.haslayer(HTTPRequest))
 resp = sum(1 for p in pk if p.haslayer(HTTPResponse))
 print(req, resp)
 `
+
+// median returns the run with the median wall time (the lower middle one
+// for an even count).
+func median(rs []row) row {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b row) int { return cmp.Compare(a.wall, b.wall) })
+	return sorted[(len(sorted)-1)/2]
+}
