@@ -77,6 +77,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	}
 	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
 	files, err := cli.ExpandFiles(fs.Args())
+	if err == nil {
+		err = cli.CheckUnique(files)
+	}
 	if err != nil {
 		return usageErr(err.Error())
 	}

@@ -121,6 +121,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"http", ok, "--latency", "rtt"}, "", 2, "unknown latency"},
 		{[]string{"http", filepath.Join(dir, "nope.pcap")}, "", 1, "no such file"},
 		{[]string{"http", filepath.Join(dir, "ring_*.pcapng")}, "", 2, "no file matches"},
+		{[]string{"http", ok, td("keepalive-v4.pcapng")}, "", 2, "given twice"},
 		{[]string{"http", notcap}, "", 1, "not a pcap or pcapng capture"},
 		{[]string{"http", empty}, "", 1, "holds no packets"},
 		{[]string{"http", ok, "--server", "10.9.9.9"}, "", 1, "no HTTP request or response to or from 10.9.9.9"},

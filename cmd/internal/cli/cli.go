@@ -115,6 +115,20 @@ func ExpandFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
+// CheckUnique refuses a capture named twice, where merging would count
+// every exchange twice (pcapmeter icmp may read one capture for two nodes).
+func CheckUnique(files []string) error {
+	seen := map[string]bool{}
+	for _, f := range files {
+		c := filepath.Clean(f)
+		if seen[c] {
+			return fmt.Errorf("%s is given twice (check overlapping patterns)", f)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
 // ParseKLBase reads --kl-base: "2" (bits) or "e" (nats).
 func ParseKLBase(s string) (float64, string, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {

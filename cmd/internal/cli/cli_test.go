@@ -127,3 +127,14 @@ func TestExpandFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckUnique(t *testing.T) {
+	if err := CheckUnique([]string{"a/x.pcap", "b/x.pcap", "x.pcap"}); err != nil {
+		t.Errorf("distinct files refused: %v", err)
+	}
+	for _, files := range [][]string{{"x.pcap", "./x.pcap"}, {"d/ring_1.pcap", "d/ring_2.pcap", "d//ring_1.pcap"}} {
+		if err := CheckUnique(files); err == nil || !strings.Contains(err.Error(), "given twice") {
+			t.Errorf("%q: %v", files, err)
+		}
+	}
+}
