@@ -125,6 +125,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"http", notcap}, "", 1, "not a pcap or pcapng capture"},
 		{[]string{"http", empty}, "", 1, "holds no packets"},
 		{[]string{"http", ok, "--server", "10.9.9.9"}, "", 1, "no HTTP request or response to or from 10.9.9.9"},
+		{[]string{"http", filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")}, "", 1, "name it with --http-port PORT"},
 		{[]string{"http", ok}, "/no/such/tshark", 1, "tshark not found"},
 		{[]string{"http", cut}, "", 3, "partial result"},
 	}

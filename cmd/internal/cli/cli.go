@@ -181,7 +181,7 @@ func Describe(err error) string {
 
 // NoHTTPHint explains an empty result for a selection.
 func NoHTTPHint(opt httplat.Options) string {
-	sel := "in the capture"
+	var sel string
 	switch {
 	case opt.Server.IsValid() && opt.Port != 0:
 		sel = fmt.Sprintf("to or from %s", netip.AddrPortFrom(opt.Server, opt.Port))
@@ -189,6 +189,8 @@ func NoHTTPHint(opt httplat.Options) string {
 		sel = fmt.Sprintf("to or from %s", opt.Server)
 	case opt.Port != 0:
 		sel = fmt.Sprintf("on port %d", opt.Port)
+	default:
+		return "no HTTP/1.x request or response in the capture; if HTTP runs on a port tshark does not dissect as HTTP, name it with --http-port PORT (HTTPS and HTTP/2 cannot be measured)"
 	}
 	return fmt.Sprintf("no HTTP request or response %s; check the server address and port (`pcapmeter http FILE` lists every server found)", sel)
 }
