@@ -118,6 +118,19 @@ type Counts struct {
 	Connections     int `json:"connections"`
 }
 
+func (c *Counts) add(d Counts) {
+	c.Requests += d.Requests
+	c.Responses += d.Responses
+	c.Matched += d.Matched
+	c.UnmatchedRequests += d.UnmatchedRequests
+	c.OrphanResponses += d.OrphanResponses
+	c.LostInGaps += d.LostInGaps
+	c.Incomplete += d.Incomplete
+	c.Interim += d.Interim
+	c.RetransSegments += d.RetransSegments
+	c.Connections += d.Connections
+}
+
 // ServerResult is the latency report for one server.
 type ServerResult struct {
 	Server netip.AddrPort
@@ -311,6 +324,11 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 		}
 		modes = append(modes, other)
 	}
+	// target is where exchanges count; a split run counts into a scratch
+	// aggregator first, so that a split abandoned late (a packet the
+	// splitter cannot place, found at the end of the file) leaves nothing
+	// behind that the single-tshark run would count again.
+	target := agg
 	emit := func(mode parse.Pairing, e *parse.Exchange) error {
 		if cc != nil {
 			cc.add(file, mode, e)
@@ -318,7 +336,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 		if mode != opt.Pairing {
 			return nil
 		}
-		agg.add(e)
+		target.add(e)
 		if opt.OnExchange != nil {
 			return opt.OnExchange(file, e)
 		}
@@ -334,10 +352,16 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	// Split when asked to run in parallel, and also when one tshark would
 	// hold too many packets: that bounds its memory whatever --jobs says.
 	if opt.Jobs > 1 || (estErr == nil && est > shardPackets) {
-		d, err := runSharded(ctx, bin, file, opt, est, estErr, modes, emit, agg, rep)
+		target = newAggregator()
+		target.timeSeries = agg.timeSeries
+		d, err := runSharded(ctx, bin, file, opt, est, estErr, modes, emit, target, rep)
 		if err != nil && !errors.Is(err, errFallback) {
 			return err
 		}
+		if err == nil {
+			agg.merge(target)
+		}
+		target = agg
 		if err != nil {
 			why := strings.TrimPrefix(err.Error(), errFallback.Error()+": ")
 			rep.warn("%s: dissected by one tshark, not split by connection (%s)", file, why)
@@ -562,6 +586,38 @@ func (a *aggregator) add(e *parse.Exchange) {
 	}
 }
 
+// merge adds everything b gathered to a. b must not be used afterwards:
+// its sample slices may become a's.
+func (a *aggregator) merge(b *aggregator) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.udp += b.udp
+	a.est += b.est
+	a.ambiguous += b.ambiguous
+	a.dups += b.dups
+	for ap, bs := range b.servers {
+		s := a.server(ap)
+		s.Counts.add(bs.Counts)
+		for _, def := range Definitions {
+			s.Samples[def] = appendOrTake(s.Samples[def], bs.Samples[def])
+		}
+		s.Times = appendOrTake(s.Times, bs.Times)
+		s.TimeSamples = appendOrTake(s.TimeSamples, bs.TimeSamples)
+		for h, n := range bs.hostCount {
+			s.hostCount[h] += n
+		}
+	}
+}
+
+// appendOrTake appends b to a, or takes b whole when a is empty: the
+// samples of one big file are not copied.
+func appendOrTake(a, b []float64) []float64 {
+	if len(a) == 0 {
+		return b
+	}
+	return append(a, b...)
+}
+
 func (a *aggregator) counters(p *parse.Pairer) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -643,17 +699,7 @@ func (a *aggregator) finish(res *Result, opt Options) {
 			return s.Hosts[i] < s.Hosts[j]
 		})
 		res.Servers = append(res.Servers, s)
-		t := &res.Total
-		t.Requests += s.Counts.Requests
-		t.Responses += s.Counts.Responses
-		t.Matched += s.Counts.Matched
-		t.UnmatchedRequests += s.Counts.UnmatchedRequests
-		t.OrphanResponses += s.Counts.OrphanResponses
-		t.LostInGaps += s.Counts.LostInGaps
-		t.Incomplete += s.Counts.Incomplete
-		t.Interim += s.Counts.Interim
-		t.RetransSegments += s.Counts.RetransSegments
-		t.Connections += s.Counts.Connections
+		res.Total.add(s.Counts)
 	}
 	sort.Slice(res.Servers, func(i, j int) bool {
 		a, b := res.Servers[i], res.Servers[j]

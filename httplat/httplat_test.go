@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -476,6 +477,24 @@ func TestTsharkFaultsParallel(t *testing.T) {
 					t.Errorf("%s, %s: tshark %d still running", c.name, mode, pid)
 				}
 			}
+		}
+	}
+}
+
+// TestCountsAddEveryField: totals and merged files add every tally, also
+// one added to Counts later.
+func TestCountsAddEveryField(t *testing.T) {
+	var one, sum Counts
+	v := reflect.ValueOf(&one).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		v.Field(i).SetInt(int64(i + 1))
+	}
+	sum.add(one)
+	sum.add(one)
+	got := reflect.ValueOf(sum)
+	for i := 0; i < got.NumField(); i++ {
+		if got.Field(i).Int() != 2*int64(i+1) {
+			t.Errorf("%s not added", got.Type().Field(i).Name)
 		}
 	}
 }

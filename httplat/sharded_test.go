@@ -1,13 +1,19 @@
 package httplat
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 	"github.com/pcapmeter/pcapmeter/parse"
@@ -182,4 +188,69 @@ func TestManyFiles(t *testing.T) {
 			t.Errorf("%s: crosscheck differs", name)
 		}
 	}
+}
+
+// TestFallbackLate: a packet the splitter cannot place (a fragmented TCP
+// packet) at the very end of a capture is found only after the shards were
+// mostly dissected; the file is then dissected by one tshark, and what the
+// shards had already found must not be counted a second time.
+func TestFallbackLate(t *testing.T) {
+	testutil.Tshark(t)
+	cfg := synth.Default()
+	// Several MB: each shard gets many chunks before the bad packet.
+	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.BodyMax, cfg.PCAPNG = 43, 40, 20, 5000, false
+	var gen bytes.Buffer
+	if _, err := synth.Generate(cfg, &gen); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewReader(&gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "late-fragment.pcap")
+	f, _ := os.Create(path)
+	w := pcapgo.NewWriterNanos(f)
+	w.WriteFileHeader(65535, r.LinkType())
+	var last time.Time
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		w.WritePacket(ci, data)
+		last = ci.Timestamp
+	}
+	// Ethernet, then IPv4 with "more fragments" set, carrying TCP.
+	frag := make([]byte, 14+20+20)
+	binary.BigEndian.PutUint16(frag[12:], 0x0800)
+	ip := frag[14:]
+	ip[0], ip[8], ip[9] = 0x45, 64, 6
+	binary.BigEndian.PutUint16(ip[2:], 40)
+	binary.BigEndian.PutUint16(ip[6:], 0x2000)
+	copy(ip[12:], []byte{10, 9, 9, 1, 10, 9, 9, 2})
+	w.WritePacket(gopacket.CaptureInfo{Timestamp: last.Add(time.Second), CaptureLength: len(frag), Length: len(frag)}, frag)
+	f.Close()
+	if st, _ := os.Stat(path); st.Size() < 2<<20 {
+		t.Fatalf("capture of %d bytes is too small for the test", st.Size())
+	}
+
+	// Without a per-exchange sink the shards' exchanges go straight to
+	// the aggregate figures; with one they are spilled first.
+	one, err := Run(context.Background(), Options{Files: []string{path}, Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := cfg.Conns * cfg.PerConn; one.Total.Matched != want {
+		t.Fatalf("--jobs 1: %d matched, want %d", one.Total.Matched, want)
+	}
+	two, err := Run(context.Background(), Options{Files: []string{path}, Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "late fragment, aggregate only", outcome{res: one}, outcome{res: two})
+	if !strings.Contains(strings.Join(two.Warnings, "; "), "dissected by one tshark") {
+		t.Errorf("no fallback warning: %q", two.Warnings)
+	}
+	opt := Options{Files: []string{path}}
+	same(t, "late fragment, per exchange", runJobs(t, opt, 1), runJobs(t, opt, 2))
 }
