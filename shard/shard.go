@@ -214,7 +214,10 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 				truncated = true
 				break
 			}
-			return false, fmt.Errorf("reading %s: %w", path, err)
+			// Anything else this reader cannot follow (a second link type
+			// in a pcapng, a block it does not parse, damage) is for tshark
+			// to read or to report.
+			return false, fmt.Errorf("%w: reading %s: %v", ErrUnsupported, path, err)
 		}
 		frame++
 		if frame > math.MaxUint32 {

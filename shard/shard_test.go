@@ -195,3 +195,30 @@ func BenchmarkSplit(b *testing.B) {
 	}
 	b.ReportMetric(float64(pkts), "written-packets")
 }
+
+// TestSplitMixedLinkTypes: a pcapng whose interfaces have different link
+// types cannot be written as one pcap per shard; Split says so with
+// ErrUnsupported (the caller falls back to one tshark) instead of failing.
+func TestSplitMixedLinkTypes(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriterInterface(&buf, pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, SnapLength: 65535}, pcapgo.DefaultNgWriterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkTypeRaw, SnapLength: 65535})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eth := tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, true, false, false, 100)
+	ci := gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(eth), Length: len(eth)}
+	w.WritePacket(ci, eth)
+	ci.InterfaceIndex, ci.CaptureLength, ci.Length = raw, len(eth)-14, len(eth)-14
+	w.WritePacket(ci, eth[14:])
+	w.Flush()
+	path := filepath.Join(t.TempDir(), "mixed.pcapng")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	outs := map[int]*Out{0: {W: io.Discard}, 1: {W: io.Discard}}
+	if _, err := Split(context.Background(), path, 2, outs, nil); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("mixed link types: %v, want ErrUnsupported", err)
+	}
+}
