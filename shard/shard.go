@@ -7,7 +7,8 @@
 // translate tshark's shard-local numbers back to the original file: the
 // original frame number of every packet and the global tcp.stream index of
 // every connection (numbered as tshark numbers them: by first appearance,
-// with a new stream when a SYN reuses a finished connection's ports).
+// with a new stream when a SYN on known ports carries another initial
+// sequence number).
 package shard
 
 import (
@@ -54,6 +55,10 @@ type Out struct {
 	pw     *pcapgo.Writer
 	bw     *bufio.Writer
 	q      *queue
+	// traceStreams (tests only) records each TCP packet's global stream in
+	// streams, to compare with tshark's tcp.stream frame by frame.
+	traceStreams bool
+	streams      []int64
 }
 
 // queue hands copies of written bytes to a shard's own writer goroutine.
@@ -125,12 +130,27 @@ func (o *Out) Flow(j int64) (Flow, bool) {
 
 type tuple struct{ a, b netip.AddrPort } // a < b
 
+// flowState is one connection tuple. base holds, per direction (0: from
+// the tuple's a side), the sequence number tshark anchors that direction
+// at: the first segment's, or the ACK of a SYN/ACK minus one for the other
+// side. A SYN (without ACK) carrying another sequence number is a new
+// connection on the same ports for tshark, closed or not
+// (TestStreamNumberingMatchesTshark checks the cases against tshark).
 type flowState struct {
 	global  int64
 	shard   int
-	synSeq  uint32
-	hasSyn  bool
-	closing bool // FIN or RST seen
+	base    [2]uint32
+	baseSet [2]bool
+}
+
+// observe updates the anchors with a packet going in direction d.
+func (fs *flowState) observe(d int, p pkt) {
+	if !fs.baseSet[d] {
+		fs.base[d], fs.baseSet[d] = p.seq, true
+	}
+	if p.flags&0x12 == 0x12 && !fs.baseSet[1-d] { // SYN/ACK
+		fs.base[1-d], fs.baseSet[1-d] = p.ack-1, true
+	}
 }
 
 var seed = maphash.MakeSeed()
@@ -244,6 +264,10 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 			if t.b.Addr().Less(t.a.Addr()) || (t.a.Addr() == t.b.Addr() && t.b.Port() < t.a.Port()) {
 				t.a, t.b = t.b, t.a
 			}
+			d := 0
+			if p.src != t.a {
+				d = 1
+			}
 			fs = flows[t]
 			syn := p.flags&0x02 != 0 && p.flags&0x10 == 0
 			if fs == nil {
@@ -252,23 +276,22 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 				nflows++
 				flows[t] = fs
 				fs.register(outs, p)
-			} else if syn && fs.hasSyn && p.seq != fs.synSeq && fs.closing {
-				// Port reuse: tshark starts a new stream here.
-				fs.global, fs.hasSyn, fs.closing = nflows, false, false
+			} else if syn && fs.baseSet[d] && p.seq != fs.base[d] {
+				// Port reuse (or a capture that began mid-connection):
+				// tshark starts a new stream here.
+				fs.global, fs.baseSet = nflows, [2]bool{}
 				nflows++
 				fs.register(outs, p)
 			}
-			if syn && !fs.hasSyn {
-				fs.hasSyn, fs.synSeq = true, p.seq
-			}
-			if p.flags&0x05 != 0 {
-				fs.closing = true
-			}
+			fs.observe(d, p)
 			s = fs.shard
 		}
 		o := outs[s]
 		if o == nil {
 			continue
+		}
+		if o.traceStreams && fs != nil {
+			o.streams = append(o.streams, fs.global)
 		}
 		o.mu.Lock()
 		o.frames = append(o.frames, uint32(frame))
@@ -379,7 +402,7 @@ type pkt struct {
 	ok       bool // a plain TCP packet
 	src, dst netip.AddrPort
 	flags    uint8
-	seq      uint32
+	seq, ack uint32
 }
 
 // parseTCP finds the IP and TCP headers of a packet. Anything that is not
@@ -472,6 +495,7 @@ func parseTCP(link layers.LinkType, b []byte) (pkt, error) {
 		return pkt{}, nil
 	}
 	p.seq = binary.BigEndian.Uint32(tcp[4:])
+	p.ack = binary.BigEndian.Uint32(tcp[8:])
 	p.flags = tcp[13]
 	p.ok = true
 	return p, nil

@@ -8,7 +8,11 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
 	"github.com/pcapmeter/pcapmeter/synth"
 )
 
@@ -221,4 +226,78 @@ func TestSplitMixedLinkTypes(t *testing.T) {
 	if _, err := Split(context.Background(), path, 2, outs, nil); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("mixed link types: %v, want ErrUnsupported", err)
 	}
+}
+
+// TestStreamNumberingMatchesTshark: on crafted connection histories (port
+// reuse with and without a close, a capture starting mid-connection or at
+// the SYN/ACK, SYN retransmissions with the same or another ISN), the
+// splitter starts a new connection exactly where tshark starts a new
+// tcp.stream. A difference is caught at run time (the shard falls back to
+// one tshark) but costs the parallelism; this keeps the model honest.
+func TestStreamNumberingMatchesTshark(t *testing.T) {
+	bin := testutil.Tshark(t)
+	type p struct {
+		fromClient bool
+		flags      string // S, SA, A, FA, R
+		seq, ack   uint32
+	}
+	cases := map[string][]p{
+		"reuse after FIN":          {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "FA", 101, 501}, {true, "S", 900, 0}},
+		"reuse after RST":          {{true, "S", 100, 0}, {false, "R", 0, 101}, {true, "S", 700, 0}},
+		"reuse without a close":    {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "A", 101, 501}, {true, "S", 9000, 0}, {false, "SA", 7000, 9001}},
+		"SYN again, same ISN":      {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "FA", 101, 501}, {true, "S", 100, 0}},
+		"SYN again, other ISN":     {{true, "S", 100, 0}, {true, "S", 200, 0}, {false, "SA", 500, 201}},
+		"mid-connection, then SYN": {{true, "A", 5000, 100}, {false, "A", 100, 5000}, {true, "S", 9000, 0}},
+		"SYN/ACK first, then SYN":  {{false, "SA", 500, 101}, {true, "S", 300, 0}},
+		"SYN/ACK first, same ISN":  {{false, "SA", 500, 101}, {true, "S", 100, 0}, {true, "A", 101, 501}},
+		"plain connection":         {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "A", 101, 501}, {true, "FA", 101, 501}, {false, "FA", 501, 102}},
+	}
+	for name, pkts := range cases {
+		var buf bytes.Buffer
+		w := pcapgo.NewWriterNanos(&buf)
+		w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+		for i, x := range pkts {
+			src, dst, sp, dp := "10.0.0.1", "10.0.0.9", uint16(1000), uint16(80)
+			if !x.fromClient {
+				src, dst, sp, dp = dst, src, dp, sp
+			}
+			b := tcpFlags(t, src, dst, sp, dp, x.flags, x.seq, x.ack)
+			w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i+1), 0), CaptureLength: len(b), Length: len(b)}, b)
+		}
+		path := filepath.Join(t.TempDir(), "case.pcap")
+		os.WriteFile(path, buf.Bytes(), 0o644)
+		out, err := exec.Command(bin, "-n", "-r", path, "-T", "fields", "-e", "tcp.stream").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		for _, f := range strings.Fields(string(out)) {
+			n, _ := strconv.ParseInt(f, 10, 64)
+			want = append(want, n)
+		}
+		o := &Out{W: io.Discard, traceStreams: true}
+		if _, err := Split(context.Background(), path, 1, map[int]*Out{0: o}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := o.streams
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: splitter streams %v, tshark %v", name, got, want)
+		}
+	}
+}
+
+// tcpFlags builds an Ethernet/IPv4/TCP packet with flags given as letters.
+func tcpFlags(t *testing.T, src, dst string, sp, dp uint16, flags string, seq, ack uint32) []byte {
+	t.Helper()
+	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
+	tcp := &layers.TCP{SrcPort: layers.TCPPort(sp), DstPort: layers.TCPPort(dp), Seq: seq, Ack: ack, Window: 100,
+		SYN: strings.Contains(flags, "S"), ACK: strings.Contains(flags, "A"), FIN: strings.Contains(flags, "F"), RST: strings.Contains(flags, "R")}
+	v4 := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: s.AsSlice(), DstIP: d.AsSlice()}
+	tcp.SetNetworkLayerForChecksum(v4)
+	eth := &layers.Ethernet{SrcMAC: make([]byte, 6), DstMAC: make([]byte, 6), EthernetType: layers.EthernetTypeIPv4}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{ComputeChecksums: true, FixLengths: true}, eth, v4, tcp); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
