@@ -87,7 +87,8 @@ type Options struct {
 	Tshark      string // binary to run; found with tshark.Locate when empty
 	Mode        tshark.OutputMode
 	// Jobs > 1 splits each capture by TCP connection and dissects the
-	// shards with that many tshark processes at a time.
+	// shards with that many tshark processes at a time (or runs that many
+	// files side by side). Below 1 means 1.
 	Jobs int
 	// Progress, if set, is told how many bytes of the current file the
 	// flow splitter has read, of how many.
@@ -227,6 +228,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Pairing == "" {
 		opt.Pairing = parse.PairTuple
 	}
+	opt.Jobs = max(1, opt.Jobs)
 	if opt.Percentiles == nil {
 		opt.Percentiles = stats.DefaultPercentiles
 	}

@@ -127,7 +127,8 @@ func TestShardedManyPasses(t *testing.T) {
 	old := shardPackets
 	shardPackets = est/7 + 1 // 7 shards
 	defer func() { shardPackets = old }()
-	for _, c := range []struct{ jobs, passes int }{{1, 7}, {2, 4}} {
+	// Jobs 0 (an Options zero value) means 1.
+	for _, c := range []struct{ jobs, passes int }{{0, 7}, {1, 7}, {2, 4}} {
 		seen = nil
 		got := runJobs(t, opt, c.jobs)
 		name := fmt.Sprintf("7 shards, --jobs %d", c.jobs)
