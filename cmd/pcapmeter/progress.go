@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -27,7 +28,7 @@ func progressBar(stderr io.Writer) func(done, total int64) {
 		defer barMu.Unlock()
 		if bar == nil {
 			bar = progressbar.NewOptions64(total,
-				progressbar.OptionSetWriter(f),
+				progressbar.OptionSetWriter(&delayed{w: f, after: time.Now().Add(time.Second)}),
 				progressbar.OptionShowBytes(true),
 				progressbar.OptionSetDescription("reading capture"),
 				progressbar.OptionThrottle(100_000_000),
@@ -49,4 +50,19 @@ func finishProgress(io.Writer) {
 		bar.Clear()
 		bar = nil
 	}
+}
+
+// delayed drops what is written before after: a run that ends within a
+// second gets no bar flashing by, while the bar's clock (and so its rate
+// and time left) still starts with the run.
+type delayed struct {
+	w     io.Writer
+	after time.Time
+}
+
+func (d *delayed) Write(p []byte) (int, error) {
+	if time.Now().Before(d.after) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }
