@@ -61,8 +61,7 @@ func main() {
 	var rows []row
 	args, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: parse.HTTPFields, Mode: tshark.Fields, DisplayFilter: parse.HTTPDisplayFilter,
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
-	rows = append(rows, measure("bare tshark -T fields (same fields)", pkts, exec.Command("tshark", args...)))
-	rows = append(rows, measure("dissection floor: tshark -q -Y http", pkts, exec.Command("tshark", "-n", "-q", "-r", capPath, "-Y", "http")))
+	floor := measure("dissection floor: tshark -q -Y http", pkts, exec.Command("tshark", "-n", "-q", "-r", capPath, "-Y", "http"))
 	// The machine's own parallel ceiling: pcapmeter's tshark command (custom
 	// columns) alone, then two copies at once, each on the whole file.
 	// Two independent processes cannot scale better than this, so it is
@@ -71,19 +70,22 @@ func main() {
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
 	//
 	// This machine's speed drifts by ±20 % over minutes (a shared VM), so
-	// these four rows, whose ratios are the targets, run interleaved -reps
-	// times and each reports its median.
+	// the five rows whose ratios are the targets run interleaved -reps
+	// times; each reports its median, and the ratios are also given run by
+	// run (a run's rows are close in time).
 	pm := func(j string) *exec.Cmd {
 		return exec.Command(filepath.Join(*bin, "pcapmeter"), "http", capPath, "--jobs", j, "--stats", "-q", "-f", "json")
 	}
-	reps := make([][]row, 4)
+	reps := make([][]row, 5)
 	for i := 0; i < *nreps; i++ {
-		reps[0] = append(reps[0], measure("tshark as pcapmeter runs it (columns)", pkts, exec.Command("tshark", cols...)))
-		reps[1] = append(reps[1], measure("  same, two copies at once (2× packets)", 2*pkts, exec.Command("tshark", cols...), exec.Command("tshark", cols...)))
-		reps[2] = append(reps[2], measure("pcapmeter http --jobs 1", pkts, pm("1")))
-		reps[3] = append(reps[3], measure("pcapmeter http --jobs 2", pkts, pm("2")))
+		reps[0] = append(reps[0], measure("bare tshark -T fields (same fields)", pkts, exec.Command("tshark", args...)))
+		reps[1] = append(reps[1], measure("tshark as pcapmeter runs it (columns)", pkts, exec.Command("tshark", cols...)))
+		reps[2] = append(reps[2], measure("  same, two copies at once (2× packets)", 2*pkts, exec.Command("tshark", cols...), exec.Command("tshark", cols...)))
+		reps[3] = append(reps[3], measure("pcapmeter http --jobs 1", pkts, pm("1")))
+		reps[4] = append(reps[4], measure("pcapmeter http --jobs 2", pkts, pm("2")))
 	}
-	for _, r := range reps {
+	rows = append(rows, median(reps[0]), floor)
+	for _, r := range reps[1:] {
 		rows = append(rows, median(r))
 	}
 	alone, pair, j1, j2 := rows[len(rows)-4], rows[len(rows)-3], rows[len(rows)-2], rows[len(rows)-1]
@@ -96,7 +98,7 @@ func main() {
 	} else {
 		rows = append(rows, row{name: "scapy (python3-scapy not installed)", note: "skipped"})
 	}
-	base := rows[0]
+	base := rows[0] // the median bare run
 	fmt.Printf("%-42s %10s %12s %9s %12s %14s\n", "what", "wall s", "packets/s", "× bare", "peak RSS MB", "its tshark MB")
 	for _, r := range rows {
 		if r.note == "skipped" {
@@ -113,7 +115,7 @@ func main() {
 	}
 	fmt.Printf("\n× bare: wall time per packet relative to bare tshark -T fields (lower is faster)\n")
 	if *nreps > 1 {
-		fmt.Printf("the four rows from \"tshark as pcapmeter runs it\" are medians of %d interleaved runs; the others are one run\n", *nreps)
+		fmt.Printf("bare tshark, tshark as pcapmeter runs it (alone, two copies) and pcapmeter --jobs 1 and 2 are medians of %d interleaved runs; the floor and scapy are one run\n", *nreps)
 		for _, r := range reps {
 			fmt.Printf("  %-40s", strings.TrimSpace(r[0].name))
 			for _, x := range r {
@@ -121,6 +123,17 @@ func main() {
 			}
 			fmt.Println(" s")
 		}
+		per := func(name string, f func(i int) float64) {
+			fmt.Printf("  %-40s", name)
+			for i := range reps[0] {
+				fmt.Printf(" %7.2f", f(i))
+			}
+			fmt.Println()
+		}
+		w := func(k, i int) float64 { return reps[k][i].wall.Seconds() }
+		per("run by run: --jobs 1 / bare", func(i int) float64 { return w(3, i) / w(0, i) })
+		per("run by run: --jobs 1 / --jobs 2", func(i int) float64 { return w(3, i) / w(4, i) })
+		per("run by run: ceiling (2 × alone / two)", func(i int) float64 { return 2 * w(1, i) / w(2, i) })
 	}
 	fmt.Printf("--jobs 2 is %.2f× faster than --jobs 1; this machine's ceiling for two tsharks at once is %.2f× (two copies vs one)\n",
 		j1.wall.Seconds()/j2.wall.Seconds(), 2*alone.wall.Seconds()/pair.wall.Seconds())
