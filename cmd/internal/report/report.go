@@ -147,9 +147,15 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 	fmt.Fprintln(w)
 	if len(r.Files) > 1 {
 		// Several captures merged: say which, so a glob's expansion can be checked.
-		names := make([]string, len(r.Files))
+		// A ring buffer can be hundreds of files: name the first and last.
+		var names []string
 		for i, f := range r.Files {
-			names[i] = f.Path
+			if len(r.Files) > 6 && i == 3 {
+				names = append(names, fmt.Sprintf("… %d more …", len(r.Files)-5))
+			}
+			if len(r.Files) <= 6 || i < 3 || i >= len(r.Files)-2 {
+				names = append(names, f.Path)
+			}
 		}
 		fmt.Fprintf(w, "captures: %d merged: %s\n", len(r.Files), strings.Join(names, ", "))
 	}

@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/pcapmeter/pcapmeter/httplat"
 )
 
 func TestHistogram(t *testing.T) {
@@ -53,5 +56,35 @@ func TestHistogram(t *testing.T) {
 	Histogram(&b, []float64{-0.001, 0.01}, true)
 	if !strings.Contains(b.String(), "linear") {
 		t.Error("negative samples must fall back to linear buckets")
+	}
+}
+
+// TestMergedCaptures: the text report names merged captures, and shortens
+// a long ring-buffer list to its first and last files.
+func TestMergedCaptures(t *testing.T) {
+	for _, c := range []struct {
+		n          int
+		want, miss []string
+	}{
+		{1, nil, []string{"captures:"}},
+		{3, []string{"captures: 3 merged: ring_0.pcap, ring_1.pcap, ring_2.pcap\n"}, []string{"more"}},
+		{200, []string{"captures: 200 merged: ring_0.pcap, ring_1.pcap, ring_2.pcap, … 195 more …, ring_198.pcap, ring_199.pcap\n"}, []string{"ring_3.pcap"}},
+	} {
+		r := &httplat.Result{}
+		for i := 0; i < c.n; i++ {
+			r.Files = append(r.Files, httplat.FileInfo{Path: fmt.Sprintf("ring_%d.pcap", i)})
+		}
+		var b bytes.Buffer
+		Text(&b, r, Params{})
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%d files: no %q in\n%s", c.n, w, b.String())
+			}
+		}
+		for _, m := range c.miss {
+			if strings.Contains(b.String(), m) {
+				t.Errorf("%d files: %q in\n%s", c.n, m, b.String())
+			}
+		}
 	}
 }
