@@ -5,6 +5,9 @@ GO        ?= go
 BIN       := bin
 FUZZTIME  ?= 20000x
 DEMO_CAP  := testdata/http/keepalive-v4.pcapng
+# The suite runs under the race detector (shards, files side by side and
+# their aggregation are concurrent) wherever cgo can build it.
+RACE      := $(shell [ "$$($(GO) env CGO_ENABLED 2>/dev/null)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
 
 .PHONY: all deps build demo test check fuzz bench bench-go bench-big bench-modes testdata clean
 
@@ -31,7 +34,7 @@ check:
 # Fuzz first so that the suite's own result closes the output.
 test: deps check
 	@$(MAKE) --no-print-directory fuzz
-	$(GO) test -count=1 ./...
+	$(GO) test $(RACE) -count=1 ./...
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target per run).
 # A count, not a duration: with a duration Go 1.26's fuzz coordinator can
