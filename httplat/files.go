@@ -1,9 +1,7 @@
 package httplat
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -124,17 +122,11 @@ type orderedSink struct {
 	files []FileInfo
 	head  int
 	done  []bool
-	spill []*spillFile
-}
-
-type spillFile struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
+	spill []*spill[parse.Exchange]
 }
 
 func newOrderedSink(files []FileInfo, out func(string, *parse.Exchange) error) *orderedSink {
-	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spillFile, len(files))}
+	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spill[parse.Exchange], len(files))}
 }
 
 func (s *orderedSink) writer(i int) func(string, *parse.Exchange) error {
@@ -144,17 +136,14 @@ func (s *orderedSink) writer(i int) func(string, *parse.Exchange) error {
 		if i == s.head {
 			return s.out(file, e)
 		}
-		sp := s.spill[i]
-		if sp == nil {
-			f, err := os.CreateTemp("", "pcapmeter-file-*.jsonl")
+		if s.spill[i] == nil {
+			sp, err := newSpill[parse.Exchange]("pcapmeter-file-*.jsonl")
 			if err != nil {
 				return fmt.Errorf("holding %s's exchanges until the files before it are done: %w", file, err)
 			}
-			w := bufio.NewWriterSize(f, 256<<10)
-			sp = &spillFile{f: f, w: w, enc: json.NewEncoder(w)}
 			s.spill[i] = sp
 		}
-		return sp.enc.Encode(e)
+		return s.spill[i].add(e)
 	}
 }
 
@@ -181,17 +170,11 @@ func (s *orderedSink) replay(i int) error {
 		return nil
 	}
 	s.spill[i] = nil
-	defer func() {
-		sp.f.Close()
-		os.Remove(sp.f.Name())
-	}()
-	if err := sp.w.Flush(); err != nil {
+	defer sp.remove()
+	dec, err := sp.reader()
+	if err != nil {
 		return err
 	}
-	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bufio.NewReaderSize(sp.f, 256<<10))
 	for {
 		var e parse.Exchange
 		if err := dec.Decode(&e); err == io.EOF {
@@ -210,8 +193,7 @@ func (s *orderedSink) close() {
 	defer s.mu.Unlock()
 	for i, sp := range s.spill {
 		if sp != nil {
-			sp.f.Close()
-			os.Remove(sp.f.Name())
+			sp.remove()
 			s.spill[i] = nil
 		}
 	}

@@ -1,7 +1,6 @@
 package httplat
 
 import (
-	"bufio"
 	"container/heap"
 	"context"
 	"encoding/json"
@@ -46,9 +45,7 @@ type shardRun struct {
 	id      int
 	out     *shard.Out
 	pairers []*parse.Pairer
-	spill   *os.File
-	w       *bufio.Writer
-	enc     *json.Encoder
+	spill   *spill[record]
 	cur     int64 // original frame being processed; -1 while flushing
 	seq     int64
 	err     error
@@ -91,8 +88,7 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 	defer func() {
 		for _, r := range runs {
 			if r != nil && r.spill != nil {
-				r.spill.Close()
-				os.Remove(r.spill.Name())
+				r.spill.remove()
 			}
 		}
 	}()
@@ -174,12 +170,11 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		growPipe(pw)
 		r := &shardRun{id: id, out: &shard.Out{W: pw}, direct: direct}
 		if direct == nil {
-			spill, err := os.CreateTemp("", "pcapmeter-shard-*.jsonl")
+			sp, err := newSpill[record]("pcapmeter-shard-*.jsonl")
 			if err != nil {
 				return err
 			}
-			r.spill, r.w = spill, bufio.NewWriterSize(spill, 256<<10)
-			r.enc = json.NewEncoder(r.w)
+			r.spill = sp
 		}
 		for _, m := range modes {
 			m := m
@@ -267,10 +262,7 @@ func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin i
 			return err
 		}
 	}
-	if r.w == nil {
-		return nil
-	}
-	return r.w.Flush()
+	return nil
 }
 
 // translate rewrites an exchange's shard-local frame and stream numbers to
@@ -301,7 +293,7 @@ func (r *shardRun) record(m parse.Pairing, e *parse.Exchange) error {
 		rec.Frame = math.MaxInt64
 	}
 	r.seq++
-	return r.enc.Encode(&rec)
+	return r.spill.add(&rec)
 }
 
 type head struct {
@@ -337,10 +329,10 @@ func merge(runs []*shardRun, emit func(parse.Pairing, *parse.Exchange) error) er
 		if r.spill == nil {
 			continue
 		}
-		if _, err := r.spill.Seek(0, io.SeekStart); err != nil {
+		dec, err := r.spill.reader()
+		if err != nil {
 			return err
 		}
-		dec := json.NewDecoder(bufio.NewReaderSize(r.spill, 256<<10))
 		var rec record
 		if err := dec.Decode(&rec); err == nil {
 			heap.Push(h, &head{rec, dec})
