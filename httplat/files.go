@@ -30,21 +30,8 @@ func runFiles(ctx context.Context, bin string, files []FileInfo, opt Options, ag
 	if opt.Progress != nil {
 		prog = newProgressSum(files, opt.Progress)
 	}
-	if workers == 1 {
-		for i, f := range files {
-			if prog != nil {
-				fopt.Progress = prog.file(i)
-			}
-			if err := runFile(ctx, bin, f.Path, fopt, agg, cc, &reps[i]); err != nil {
-				return nil, err
-			}
-			if prog != nil {
-				prog.finish(i)
-			}
-		}
-		return reps, nil
-	}
-
+	// One worker is the plain sequential case: each file is the sink's
+	// head when it runs, so nothing spills.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var sink *orderedSink
