@@ -52,7 +52,7 @@ type shardRun struct {
 	// deferred holds, per mode, the translated gap-stalled requests by
 	// global tcp.stream once the shard's pass is over.
 	deferred []map[int64][]parse.Exchange
-	// direct, when set, takes exchanges at once (under a lock): nothing
+	// direct, when set, takes exchanges at once (from every shard): nothing
 	// downstream depends on their order, so nothing is spilled.
 	direct func(parse.Pairing, *parse.Exchange) error
 }
@@ -75,15 +75,11 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 	k := max(opt.Jobs, int(math.Ceil(float64(est)/float64(shardPackets))))
 	runs := make([]*shardRun, k)
 	// Only a per-exchange sink (CSV) sees the order of exchanges; the
-	// aggregate figures put samples in a canonical order themselves.
+	// aggregate figures put samples in a canonical order themselves, and
+	// the aggregator and crosscheck take concurrent adds.
 	var direct func(parse.Pairing, *parse.Exchange) error
 	if opt.OnExchange == nil {
-		var mu sync.Mutex
-		direct = func(m parse.Pairing, e *parse.Exchange) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return emit(m, e)
-		}
+		direct = emit
 	}
 	defer func() {
 		for _, r := range runs {
