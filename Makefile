@@ -42,10 +42,10 @@ test: deps check
 # while a worker is mid-call (golang/go#75804, fixed in Go 1.27); it failed
 # CI once with no crasher written. A count has no deadline to race.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./capfile
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/capfile
 	$(GO) test -run '^$$' -fuzz '^FuzzRow$$' -fuzztime $(FUZZTIME) ./parse
 	$(GO) test -run '^$$' -fuzz '^FuzzOtherRows$$' -fuzztime $(FUZZTIME) ./parse
-	$(GO) test -run '^$$' -fuzz '^FuzzParseTCP$$' -fuzztime $(FUZZTIME) ./shard
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTCP$$' -fuzztime $(FUZZTIME) ./internal/shard
 	$(GO) test -run '^$$' -fuzz '^FuzzParseVersion$$' -fuzztime $(FUZZTIME) ./tshark
 	$(GO) test -run '^$$' -fuzz '^FuzzServerSelection$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePercentiles$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli

@@ -8,9 +8,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/pcapmeter/pcapmeter/capfile"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
-	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )

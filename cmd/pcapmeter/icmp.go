@@ -8,7 +8,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
-	"github.com/pcapmeter/pcapmeter/icmpnode"
+	"github.com/pcapmeter/pcapmeter/internal/icmpnode"
 )
 
 const icmpUsage = `pcapmeter icmp: ICMP echo (ping) metrics per node

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pcapmeter/pcapmeter/chart"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
-	"github.com/pcapmeter/pcapmeter/tracesum"
+	"github.com/pcapmeter/pcapmeter/internal/chart"
+	"github.com/pcapmeter/pcapmeter/internal/tracesum"
 )
 
 const summaryUsage = `pcapmeter summary: what is in a capture, in one screen

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
-	"github.com/pcapmeter/pcapmeter/tcpconn"
+	"github.com/pcapmeter/pcapmeter/internal/tcpconn"
 )
 
 const tcpUsage = `pcapmeter tcp: TCP connection performance, one line per connection

@@ -14,7 +14,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pcapmeter/pcapmeter/synth"
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 )
 
 func main() {

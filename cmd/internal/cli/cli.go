@@ -16,8 +16,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pcapmeter/pcapmeter/capfile"
-	"github.com/pcapmeter/pcapmeter/httplat"
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )

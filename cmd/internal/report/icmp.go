@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pcapmeter/pcapmeter/icmpnode"
+	"github.com/pcapmeter/pcapmeter/internal/icmpnode"
 	"github.com/pcapmeter/pcapmeter/stats"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pcapmeter/pcapmeter/httplat"
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 )

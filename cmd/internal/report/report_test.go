@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/pcapmeter/pcapmeter/httplat"
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 )
 
 func TestHistogram(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pcapmeter/pcapmeter/tracesum"
+	"github.com/pcapmeter/pcapmeter/internal/tracesum"
 )
 
 // SummaryText prints the trace overview for people.

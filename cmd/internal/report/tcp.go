@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pcapmeter/pcapmeter/internal/tcpconn"
 	"github.com/pcapmeter/pcapmeter/stats"
-	"github.com/pcapmeter/pcapmeter/tcpconn"
 )
 
 func ms(ok bool, v float64) string {

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pcapmeter/pcapmeter/capfile"
-	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
-	"github.com/pcapmeter/pcapmeter/shard"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )

@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pcapmeter/pcapmeter/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/faketshark"
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
-	"github.com/pcapmeter/pcapmeter/synth"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 

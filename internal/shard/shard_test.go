@@ -20,8 +20,8 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
-	"github.com/pcapmeter/pcapmeter/synth"
 )
 
 func tcpPacket(t *testing.T, src, dst string, sp, dp uint16, syn, ack, fin bool, seq uint32) []byte {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
-	"github.com/pcapmeter/pcapmeter/synth"
 )
 
 func analyse(t *testing.T, opt Options) *Result {

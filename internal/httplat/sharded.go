@@ -12,9 +12,9 @@ import (
 	"os"
 	"sync"
 
-	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
-	"github.com/pcapmeter/pcapmeter/shard"
 )
 
 // errFallback says the sharded run could not be trusted or done; the file

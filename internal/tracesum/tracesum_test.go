@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
-	"github.com/pcapmeter/pcapmeter/synth"
 )
 
 func summarize(t *testing.T, file string) *Summary {

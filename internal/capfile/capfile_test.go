@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
 )
 
 func pcapHeader(magic uint32, linktype uint32) []byte {
@@ -95,10 +97,7 @@ func TestRead(t *testing.T) {
 
 // TestSniffSharedCaptures checks the classification of real files.
 func TestSniffSharedCaptures(t *testing.T) {
-	dir := "../../shared/captures"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared captures not present (%v)", err)
-	}
+	dir := testutil.Shared(t, "")
 	cases := map[string]error{
 		"http/zeek_pipelined-requests.pcap":      nil,
 		"http/sanders_http_espn.pcapng":          nil,

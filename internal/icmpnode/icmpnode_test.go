@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
-	"github.com/pcapmeter/pcapmeter/synth"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }

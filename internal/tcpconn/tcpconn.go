@@ -14,8 +14,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/pcapmeter/pcapmeter/capfile"
-	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"

@@ -15,10 +15,10 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 	"github.com/pcapmeter/pcapmeter/parse"
-	"github.com/pcapmeter/pcapmeter/shard"
-	"github.com/pcapmeter/pcapmeter/synth"
 )
 
 type outcome struct {

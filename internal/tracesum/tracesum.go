@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/pcapmeter/pcapmeter/capfile"
-	"github.com/pcapmeter/pcapmeter/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
