@@ -10,7 +10,7 @@ import (
 func fuzzRows[T comparable](t *testing.T, line string, columns []string, check func(*T)) {
 	var a, b []T
 	errA := StreamRows(NewDecoder(strings.NewReader(line), columns, false), func(r *T) error { a = append(a, *r); return nil })
-	errB := StreamRowsFast(NewDecoder(strings.NewReader(line), columns, false), func(r *T) error { b = append(b, *r); return nil })
+	errB := Decode(NewDecoder(strings.NewReader(line), columns, false), func(r *T) error { b = append(b, *r); return nil })
 	if (errA == nil) != (errB == nil) || len(a) != len(b) {
 		t.Fatalf("decoders disagree: %v %v", errA, errB)
 	}

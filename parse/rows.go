@@ -205,8 +205,9 @@ func trunc(s string) string {
 }
 
 // StreamRows decodes every row from dec into a T (a struct whose csv tags
-// name the columns) with gocsv and calls fn for each,
-// in order. It stops at the first error from fn or the decoder. Rows flow
+// name the columns) with gocsv and calls fn for each, in order. It is the
+// reference Decode is checked against (by the fuzz targets and
+// TestFastDecoderMatchesGocsv); analyses use Decode. It stops at the first error from fn or the decoder. Rows flow
 // through a small buffered channel, so at most a few dozen are in memory.
 func StreamRows[T any](dec *Decoder, fn func(*T) error) error {
 	ch := make(chan *T, 64)

@@ -230,7 +230,7 @@ func FuzzRow(f *testing.F) {
 		// The fast decoder must read every line exactly as gocsv does.
 		var viaGocsv, viaFast []Row
 		errG := StreamRows(NewDecoder(strings.NewReader(line), HTTPFields, false), func(r *Row) error { viaGocsv = append(viaGocsv, *r); return nil })
-		errF := StreamRowsFast(NewDecoder(strings.NewReader(line), HTTPFields, false), func(r *Row) error { viaFast = append(viaFast, *r); return nil })
+		errF := Decode(NewDecoder(strings.NewReader(line), HTTPFields, false), func(r *Row) error { viaFast = append(viaFast, *r); return nil })
 		if (errG == nil) != (errF == nil) || len(viaGocsv) != len(viaFast) {
 			t.Fatalf("gocsv: %d rows, %v; fast: %d rows, %v", len(viaGocsv), errG, len(viaFast), errF)
 		}
@@ -275,7 +275,7 @@ func TestFastDecoderMatchesGocsv(t *testing.T) {
 		if err := StreamRows(NewDecoder(strings.NewReader(string(in)), HTTPFields, false), func(r *Row) error { a = append(a, *r); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if err := StreamRowsFast(NewDecoder(strings.NewReader(string(in)), HTTPFields, false), func(r *Row) error { b = append(b, *r); return nil }); err != nil {
+		if err := Decode(NewDecoder(strings.NewReader(string(in)), HTTPFields, false), func(r *Row) error { b = append(b, *r); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(a) != len(b) || len(a) < 10 {
@@ -288,7 +288,7 @@ func TestFastDecoderMatchesGocsv(t *testing.T) {
 		}
 	}
 	// A header that does not fit the row type is refused.
-	if err := StreamRowsFast(NewDecoder(strings.NewReader("x\ty\n"), []string{"x", "y"}, false), func(*Row) error { return nil }); err == nil {
+	if err := Decode(NewDecoder(strings.NewReader("x\ty\n"), []string{"x", "y"}, false), func(*Row) error { return nil }); err == nil {
 		t.Error("unknown columns accepted")
 	}
 }

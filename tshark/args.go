@@ -2,6 +2,7 @@ package tshark
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -28,8 +29,11 @@ type DecodeAs struct {
 
 // Spec is everything needed to build one tshark command line.
 type Spec struct {
-	// Input is the capture path, or "-" to read a capture from stdin.
+	// Input is the capture path, or "-" to read a capture from Stdin.
 	Input string
+	// Stdin is what tshark reads when Input is "-" (a flow shard through
+	// a pipe, say). It is not part of the command line.
+	Stdin io.Reader
 	// Fields are tshark field names, in output order.
 	Fields []string
 	Mode   OutputMode
@@ -63,6 +67,9 @@ var PinnedPrefs = []string{
 func Args(spec Spec) ([]string, error) {
 	if spec.Input == "" {
 		return nil, fmt.Errorf("tshark args: no input")
+	}
+	if spec.Stdin != nil && spec.Input != "-" {
+		return nil, fmt.Errorf("tshark args: input %q with a stdin: stdin goes with input \"-\" only", spec.Input)
 	}
 	if len(spec.Fields) == 0 {
 		return nil, fmt.Errorf("tshark args: no fields")

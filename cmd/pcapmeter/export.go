@@ -110,7 +110,8 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 			return cw.Write(header)
 		}
 		timeCol := 1
-		truncated, err = dissect.RunRaw(ctx, bin, tshark.Spec{Input: file, Fields: spec, Mode: tshark.Fields, DisplayFilter: *filter}, func(row []string) error {
+		truncated, err = dissect.Run(ctx, bin, tshark.Spec{Input: file, Fields: spec, Mode: tshark.Fields, DisplayFilter: *filter}, dissect.Same[[]string], func(rowp *[]string) error {
+			row := *rowp
 			if err := writeHeader(); err != nil {
 				return err
 			}

@@ -1,11 +1,14 @@
 package dissect
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
@@ -17,8 +20,9 @@ func httpSpec(input string) tshark.Spec {
 	return tshark.Spec{Input: input, Fields: parse.HTTPFields, Mode: tshark.Columns, DisplayFilter: parse.HTTPDisplayFilter}
 }
 
-// TestEntryPointsAgree: gocsv decoding, the fast decoder, the capture fed
-// on stdin and the raw strings all see the same rows of a real capture.
+// TestEntryPointsAgree: the capture read from a file and fed on stdin, as
+// typed rows and as raw strings, gives the same rows, and gocsv (the
+// reference decoder) agrees with what Run decoded.
 func TestEntryPointsAgree(t *testing.T) {
 	bin := testutil.Tshark(t)
 	capture := testutil.Testdata("http", "synth-pipelined-loss.pcapng")
@@ -26,11 +30,8 @@ func TestEntryPointsAgree(t *testing.T) {
 	collect := func(rows *[]parse.Row) func(*parse.Row) error {
 		return func(r *parse.Row) error { *rows = append(*rows, *r); return nil }
 	}
-	var viaGocsv, viaFast, viaStdin []parse.Row
-	if _, err := Run(ctx, bin, httpSpec(capture), collect(&viaGocsv)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := RunFast(ctx, bin, httpSpec(capture), collect(&viaFast)); err != nil {
+	var viaFile, viaStdin []parse.Row
+	if _, err := Run(ctx, bin, httpSpec(capture), Same[parse.Row], collect(&viaFile)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(capture)
@@ -38,26 +39,51 @@ func TestEntryPointsAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := RunInput(ctx, bin, httpSpec("-"), f, collect(&viaStdin)); err != nil {
+	stdin := httpSpec("-")
+	stdin.Stdin = f
+	if _, err := Run(ctx, bin, stdin, Same[parse.Row], collect(&viaStdin)); err != nil {
 		t.Fatal(err)
 	}
 	var raw [][]string
-	if _, err := RunRaw(ctx, bin, httpSpec(capture), func(r []string) error { raw = append(raw, r); return nil }); err != nil {
+	if _, err := Run(ctx, bin, httpSpec(capture), Same[[]string], func(r *[]string) error { raw = append(raw, slices.Clone(*r)); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if len(viaGocsv) < 100 {
-		t.Fatalf("only %d rows", len(viaGocsv))
+	var text bytes.Buffer
+	for _, r := range raw {
+		text.WriteString(strings.Join(r, "\t") + "\n")
 	}
-	if !reflect.DeepEqual(viaGocsv, viaFast) || !reflect.DeepEqual(viaGocsv, viaStdin) {
-		t.Errorf("rows differ: gocsv %d, fast %d, stdin %d", len(viaGocsv), len(viaFast), len(viaStdin))
+	var viaGocsv []parse.Row
+	if err := parse.StreamRows(parse.NewDecoder(&text, parse.HTTPFields, false), collect(&viaGocsv)); err != nil {
+		t.Fatal(err)
 	}
-	if len(raw) != len(viaGocsv) {
-		t.Fatalf("raw: %d rows, want %d", len(raw), len(viaGocsv))
+	if len(viaFile) < 100 {
+		t.Fatalf("only %d rows", len(viaFile))
+	}
+	if !reflect.DeepEqual(viaFile, viaStdin) || !reflect.DeepEqual(viaFile, viaGocsv) {
+		t.Errorf("rows differ: file %d, stdin %d, gocsv %d", len(viaFile), len(viaStdin), len(viaGocsv))
 	}
 	for i, r := range raw {
-		if r[0] != viaGocsv[i].Frame || len(r) != len(parse.HTTPFields) {
-			t.Fatalf("raw row %d: %q, typed frame %q", i, r, viaGocsv[i].Frame)
+		if r[0] != viaFile[i].Frame || len(r) != len(parse.HTTPFields) {
+			t.Fatalf("raw row %d: %q, typed frame %q", i, r, viaFile[i].Frame)
 		}
+	}
+}
+
+// TestConversionErrorHasLine: a row the conversion rejects is reported
+// with its output line, not a made-up one.
+func TestConversionErrorHasLine(t *testing.T) {
+	bin := testutil.Tshark(t)
+	n := 0
+	_, err := Run(context.Background(), bin, httpSpec(testutil.Testdata("http", "synth-pipelined-loss.pcapng")),
+		func(r *parse.Row) (parse.Row, error) {
+			if n++; n == 5 {
+				return *r, errors.New("bad value")
+			}
+			return *r, nil
+		}, func(*parse.Row) error { return nil })
+	var fe *parse.FormatError
+	if !errors.As(err, &fe) || fe.Line != 5 {
+		t.Fatalf("err = %v, want a FormatError at line 5", err)
 	}
 }
 
@@ -75,7 +101,7 @@ func TestTruncatedAndStop(t *testing.T) {
 	ctx := context.Background()
 	n := 0
 	count := func(*parse.Row) error { n++; return nil }
-	trunc, err := RunFast(ctx, bin, httpSpec(cut), count)
+	trunc, err := Run(ctx, bin, httpSpec(cut), Same[parse.Row], count)
 	if err != nil || !trunc || n == 0 {
 		t.Errorf("file: truncated %v, err %v, %d rows", trunc, err, n)
 	}
@@ -83,13 +109,15 @@ func TestTruncatedAndStop(t *testing.T) {
 	n = 0
 	f, _ := os.Open(cut)
 	defer f.Close()
-	trunc, err = RunInput(ctx, bin, httpSpec("-"), f, count)
+	in := httpSpec("-")
+	in.Stdin = f
+	trunc, err = Run(ctx, bin, in, Same[parse.Row], count)
 	if err != nil || !trunc || n != fromFile {
 		t.Errorf("stdin: truncated %v, err %v, %d rows (file: %d)", trunc, err, n, fromFile)
 	}
 	stop := errors.New("enough")
 	n = 0
-	_, err = RunFast(ctx, bin, httpSpec(testutil.Testdata("http", "synth-loss-reorder.pcapng")), func(*parse.Row) error {
+	_, err = Run(ctx, bin, httpSpec(testutil.Testdata("http", "synth-loss-reorder.pcapng")), Same[parse.Row], func(*parse.Row) error {
 		if n++; n == 3 {
 			return stop
 		}

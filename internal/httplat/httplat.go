@@ -502,16 +502,12 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer, onFrame func(int64)) (truncated bool, err error) {
 	spec := httpSpec(file, opt, reorder, streams)
 	rows := 0
-	truncated, err = dissect.RunFast(ctx, bin, spec, func(r *parse.Row) error {
-		pk, err := parse.ToPacket(r)
-		if err != nil {
-			return &parse.FormatError{Line: -1, Msg: err.Error()}
-		}
+	truncated, err = dissect.Run(ctx, bin, spec, parse.ToPacket, func(pk *parse.Packet) error {
 		if rows++; onFrame != nil && rows&0x3ff == 0 {
 			onFrame(pk.Frame)
 		}
 		for _, p := range pairers {
-			if err := p.Add(&pk); err != nil {
+			if err := p.Add(pk); err != nil {
 				return err
 			}
 		}

@@ -225,11 +225,8 @@ var errMismatch = errors.New("tcp.stream numbering differs from the splitter's")
 
 func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin io.Reader) error {
 	spec := httpSpec("-", opt, true, nil)
-	_, err := dissect.RunInput(ctx, bin, spec, stdin, func(row *parse.Row) error {
-		pk, err := parse.ToPacket(row)
-		if err != nil {
-			return &parse.FormatError{Line: -1, Msg: err.Error()}
-		}
+	spec.Stdin = stdin
+	_, err := dissect.Run(ctx, bin, spec, parse.ToPacket, func(pk *parse.Packet) error {
 		if pk.HasStream {
 			fl, ok := r.out.Flow(pk.Stream)
 			src, dst := netip.AddrPortFrom(pk.Src, pk.SrcPort), netip.AddrPortFrom(pk.Dst, pk.DstPort)
@@ -243,7 +240,7 @@ func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin i
 		}
 		r.cur = orig
 		for _, p := range r.pairers {
-			if err := p.Add(&pk); err != nil {
+			if err := p.Add(pk); err != nil {
 				return err
 			}
 		}

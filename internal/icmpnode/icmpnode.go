@@ -273,19 +273,30 @@ func NameFromFile(path string) string {
 	return base
 }
 
+// echoRow is an echo, or a row whose outer ICMP message is not one (an
+// ICMP error quoting an echo request), which is counted, not used.
+type echoRow struct {
+	echo    parse.Echo
+	notEcho bool
+}
+
+func toEcho(r *parse.ICMPRow) (echoRow, error) {
+	e, err := parse.ToEcho(r)
+	if errors.Is(err, parse.ErrNotEcho) {
+		return echoRow{notEcho: true}, nil
+	}
+	return echoRow{echo: e}, err
+}
+
 func measureFile(ctx context.Context, bin, file string, node netip.Addr, name string, ps []float64) (*Node, error) {
 	c := &collector{pending: map[key]*pending{}, pairs: map[[2]netip.Addr]*pair{}, addrs: map[netip.Addr]*addrStat{}, swept: -1 << 62}
 	spec := tshark.Spec{Input: file, Fields: parse.ICMPFields, Mode: tshark.Fields, DisplayFilter: parse.ICMPDisplayFilter}
-	truncated, err := dissect.Run(ctx, bin, spec, func(r *parse.ICMPRow) error {
-		e, err := parse.ToEcho(r)
-		if errors.Is(err, parse.ErrNotEcho) {
+	truncated, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
+		if e.notEcho {
 			c.errors++
 			return nil
 		}
-		if err != nil {
-			return &parse.FormatError{Line: -1, Msg: err.Error()}
-		}
-		c.add(&e)
+		c.add(&e.echo)
 		return nil
 	})
 	if err != nil {

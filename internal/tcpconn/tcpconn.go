@@ -203,11 +203,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	conns := map[int64]*state{}
 	var order []int64
 	spec := tshark.Spec{Input: opt.File, Fields: parse.TCPFields, Mode: tshark.Columns, DisplayFilter: filter}
-	partial, err := dissect.Run(ctx, bin, spec, func(r *parse.TCPRow) error {
-		s, err := parse.ToSegment(r)
-		if err != nil {
-			return &parse.FormatError{Line: -1, Msg: err.Error()}
-		}
+	partial, err := dissect.Run(ctx, bin, spec, parse.ToSegment, func(s *parse.Segment) error {
 		st := conns[s.Stream]
 		if st == nil {
 			st = &state{synFrom: -1, httpFrom: -1}
@@ -218,7 +214,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 			conns[s.Stream] = st
 			order = append(order, s.Stream)
 		}
-		st.add(&s, opt.Gaps)
+		st.add(s, opt.Gaps)
 		return nil
 	})
 	if err != nil {

@@ -116,11 +116,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	streams := map[int64]bool{}
 	var prev parse.Time
 	spec := tshark.Spec{Input: opt.File, Fields: parse.SummaryFields, Mode: tshark.Columns}
-	s.Partial, err = dissect.Run(ctx, bin, spec, func(r *parse.SummaryRow) error {
-		f, err := parse.ToFrame(r)
-		if err != nil {
-			return &parse.FormatError{Line: -1, Msg: err.Error()}
-		}
+	s.Partial, err = dissect.Run(ctx, bin, spec, parse.ToFrame, func(f *parse.Frame) error {
 		if s.Packets == 0 {
 			s.First = f.Time
 		} else {
@@ -139,7 +135,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		p.Packets++
 		p.Bytes += int64(f.Len)
 		if f.Src != "" {
-			addConv(convs, &f)
+			addConv(convs, f)
 		}
 		if f.Stream >= 0 {
 			streams[f.Stream] = true
