@@ -14,132 +14,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
-
-// MinVersion is the oldest tshark pcapmeter accepts. 3.6 is the oldest
-// release still shipped by a supported mainstream distribution (Ubuntu
-// 22.04 LTS) and it has everything pcapmeter relies on: custom columns with
-// "-T tabs", http.request_in, tcp.segment on reassembled PDUs and "-d"
-// decode-as. The suite runs on 4.0 (Debian 12), whose HTTP behaviour is
-// documented in README.md; older versions are refused rather than trusted
-// with subtly different dissection.
-var MinVersion = Version{3, 6, 0}
-
-// InstallHint tells a user how to get tshark; it ends every "not found" and
-// "too old" error.
-const InstallHint = "install it with `sudo apt-get install tshark` (Debian/Ubuntu; or scripts/install-deps.sh), `dnf install wireshark-cli`, or `brew install wireshark`, or point --tshark / $TSHARK at the binary"
-
-// NotFoundError says that no tshark binary could be found or run.
-type NotFoundError struct {
-	Path string // what was looked for
-	Err  error
-}
-
-func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("tshark not found (%s: %v); %s", e.Path, e.Err, InstallHint)
-}
-
-func (e *NotFoundError) Unwrap() error { return e.Err }
-
-// Locate returns the tshark to run: explicit (a --tshark flag) if set,
-// else $TSHARK, else "tshark" on PATH.
-func Locate(explicit string) (string, error) {
-	name := explicit
-	if name == "" {
-		name = os.Getenv("TSHARK")
-	}
-	if name == "" {
-		name = "tshark"
-	}
-	path, err := exec.LookPath(name)
-	if err != nil {
-		return "", &NotFoundError{Path: name, Err: err}
-	}
-	return path, nil
-}
-
-// Version is a tshark release number.
-type Version struct{ Major, Minor, Patch int }
-
-func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
-
-// Less reports whether v is an older release than w.
-func (v Version) Less(w Version) bool {
-	if v.Major != w.Major {
-		return v.Major < w.Major
-	}
-	if v.Minor != w.Minor {
-		return v.Minor < w.Minor
-	}
-	return v.Patch < w.Patch
-}
-
-var versionRE = regexp.MustCompile(`(?m)^T[Ss]hark[^0-9\n]*?(\d+)\.(\d+)(?:\.(\d+))?`)
-
-// ParseVersion extracts the version from the output of `tshark --version`,
-// whose first line reads like "TShark (Wireshark) 4.0.17 (Git v4.0.17 ...)".
-func ParseVersion(out string) (Version, error) {
-	m := versionRE.FindStringSubmatch(out)
-	if m == nil {
-		first, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
-		return Version{}, fmt.Errorf("cannot read a tshark version from %q", first)
-	}
-	var v Version
-	v.Major, _ = strconv.Atoi(m[1])
-	v.Minor, _ = strconv.Atoi(m[2])
-	if m[3] != "" {
-		v.Patch, _ = strconv.Atoi(m[3])
-	}
-	return v, nil
-}
-
-// TooOldError says that the tshark found is older than MinVersion.
-type TooOldError struct {
-	Path string
-	Have Version
-}
-
-func (e *TooOldError) Error() string {
-	return fmt.Sprintf("%s is tshark %s but pcapmeter needs %s or newer; %s", e.Path, e.Have, MinVersion, InstallHint)
-}
-
-// Check runs `tshark --version` and verifies the version. Old releases exit
-// 1 on --version, so the exit status is ignored when the output parses.
-func Check(ctx context.Context, path string) (Version, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Env = Env()
-	out, err := cmd.Output()
-	v, perr := ParseVersion(string(out))
-	if perr != nil {
-		if err != nil {
-			return Version{}, &NotFoundError{Path: path, Err: err}
-		}
-		return Version{}, fmt.Errorf("%s does not look like tshark: %w", path, perr)
-	}
-	if v.Less(MinVersion) {
-		return v, &TooOldError{Path: path, Have: v}
-	}
-	return v, nil
-}
-
-// Find locates tshark (explicit, else $TSHARK, else PATH) and checks its
-// version: what every analysis does before its first run.
-func Find(ctx context.Context, explicit string) (string, Version, error) {
-	path, err := Locate(explicit)
-	if err != nil {
-		return "", Version{}, err
-	}
-	v, err := Check(ctx, path)
-	return path, v, err
-}
 
 // Env is the environment tshark runs in: the caller's, with a fixed C
 // locale so that numbers never use a decimal comma.
@@ -162,20 +41,29 @@ type Process struct {
 	Stdout io.Reader
 
 	cmd    *exec.Cmd
+	grp    *group
 	stderr *tailBuffer
 	once   sync.Once
 	err    error
 }
 
-// Start runs tshark at path with args. Cancelling ctx kills tshark; Wait
-// must be called in every case to reap it.
+// Start runs tshark at path with args. tshark gets a process group of its
+// own, killed as a whole when ctx is cancelled or when tshark exits, so that
+// nothing a wrapper script started outlives it; on Linux the kernel also
+// kills tshark if pcapmeter dies without cleaning up (SIGKILL, the OOM
+// killer). Wait must be called in every case to reap it.
 func Start(ctx context.Context, path string, args []string, stdin io.Reader) (*Process, error) {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = Env()
 	cmd.Stdin = stdin
+	cmd.SysProcAttr = sysProcAttr()
+	grp := newGroup()
 	// Kill, don't ask: tshark may sit in a blocking write to a pipe nobody
-	// reads any more.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
+	// reads any more. The whole group, so that a wrapper's children do not
+	// keep the output pipes open until WaitDelay.
+	cmd.Cancel = func() error { return grp.kill(cmd.Process) }
+	// A safety net only: a process that left the group (setsid) and holds
+	// a pipe open cannot make Wait hang longer than this.
 	cmd.WaitDelay = 5 * time.Second
 	stderr := &tailBuffer{max: 8 << 10}
 	cmd.Stderr = stderr
@@ -184,12 +72,20 @@ func Start(ctx context.Context, path string, args []string, stdin io.Reader) (*P
 		return nil, fmt.Errorf("tshark stdout: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+		if cannotRun(err) {
 			return nil, &NotFoundError{Path: path, Err: err}
 		}
 		return nil, fmt.Errorf("start tshark: %w", err)
 	}
-	return &Process{Stdout: stdout, cmd: cmd, stderr: stderr}, nil
+	grp.watch(cmd.Process)
+	return &Process{Stdout: stdout, cmd: cmd, grp: grp, stderr: stderr}, nil
+}
+
+// cannotRun reports whether a start error means that there is no runnable
+// program at the path (as opposed to, say, too many open files).
+func cannotRun(err error) bool {
+	return errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) ||
+		errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC)
 }
 
 // Stderr returns the bounded summary of what tshark wrote to stderr, minus
@@ -201,6 +97,9 @@ func (p *Process) Stderr() string { return cleanStderr(p.stderr.String()) }
 // read are valid); any other failure an *ExitError.
 func (p *Process) Wait() error {
 	p.once.Do(func() {
+		// Reap only after the group is dealt with: until then the unreaped
+		// leader keeps its pid, so the group kill cannot hit a stranger.
+		<-p.grp.done
 		err := p.cmd.Wait()
 		p.err = classify(err, p.Stderr())
 	})

@@ -3,6 +3,7 @@ package tshark
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -17,7 +18,29 @@ import (
 
 func TestMain(m *testing.M) {
 	faketshark.Main()
+	actAsParent()
 	os.Exit(m.Run())
+}
+
+// parentEnv makes the test binary act as a pcapmeter that starts a fake
+// tshark (in the mode the variable names) and then waits to be killed.
+const parentEnv = "PCAPMETER_TSHARK_TEST_PARENT"
+
+// actAsParent is called from TestMain; it returns when parentEnv is unset.
+func actAsParent() {
+	mode := os.Getenv(parentEnv)
+	if mode == "" {
+		return
+	}
+	os.Setenv(faketshark.Env, mode) // for the child only: Env() passes it on
+	p, err := Start(context.Background(), os.Args[0], []string{"-r", "x"}, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	io.Copy(io.Discard, p.Stdout)
+	p.Wait()
+	os.Exit(0)
 }
 
 func self(t *testing.T, mode string) string {
@@ -27,6 +50,9 @@ func self(t *testing.T, mode string) string {
 		t.Fatal(err)
 	}
 	t.Setenv(faketshark.Env, mode)
+	// A race-enabled binary sleeps 1 s at a successful exit (the race
+	// runtime's atexit_sleep_ms) unless told not to.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
 	return exe
 }
 

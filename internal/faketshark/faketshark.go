@@ -1,6 +1,8 @@
 // Package faketshark lets a test binary stand in for tshark, to inject the
 // faults the real one will not produce on demand: a crash, garbage output,
-// a hang, an ancient version. A test package calls Main from TestMain; when
+// a hang (also on --version), an ancient version, a process that ignores
+// SIGTERM, and a wrapper whose children would survive a kill of tshark
+// alone. A test package calls Main from TestMain; when
 // the binary is re-executed with PCAPMETER_FAKE_TSHARK set it behaves as
 // told and exits instead of running tests.
 package faketshark
@@ -8,6 +10,8 @@ package faketshark
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"os/signal"
 
 	"github.com/pcapmeter/pcapmeter/parse"
 	"strings"
@@ -19,7 +23,10 @@ import (
 const Env = "PCAPMETER_FAKE_TSHARK"
 
 // PIDFile, if set, names a file the fake writes its process id to, so a
-// test can check that the process was reaped.
+// test can check that the process was reaped. In the Spawn and Orphan modes
+// the file lists the fake and then its child, one per line (ReadPIDs). The
+// file appears complete or not at all (it is renamed into place), so a test
+// polling it never reads half a number.
 const PIDFile = "PCAPMETER_FAKE_TSHARK_PIDFILE"
 
 // Modes understood by Main.
@@ -31,6 +38,23 @@ const (
 	Truncated = "truncated" // rows, then the cut-short message, exit 2
 	Old       = "old"       // reports version 2.6.10
 	NotTshark = "nottshark" // --version prints something else
+	// HangVersion hangs on --version, as a tshark on a machine too loaded
+	// to start does, after starting a child as Spawn does (PIDFile lists
+	// both): a check that kills the fake alone leaves the child behind.
+	HangVersion = "hangversion"
+	// IgnoreTerm ignores SIGTERM, prints one row and hangs: only SIGKILL
+	// stops it.
+	IgnoreTerm = "ignoreterm"
+	// Spawn starts a child, as a wrapper script running tshark without
+	// exec does, prints one row and hangs. The child stays in the fake's
+	// process group, shares its stdout and stderr, and survives a kill of
+	// the fake alone, keeping the pipes open.
+	Spawn = "spawn"
+	// Orphan starts such a child, prints one row and exits 0, leaving the
+	// child behind.
+	Orphan = "orphan"
+	// sleeper is the child of Spawn and Orphan.
+	sleeper = "sleeper"
 )
 
 // Row is a well-formed row of pcapmeter's HTTP columns: a SYN.
@@ -40,12 +64,19 @@ var Row = "1\t1700000000.000000000\t10.0.0.1\t\t10.0.0.2\t\t40000\t80\t0\t0\t0\t
 // Main acts as tshark when Env is set, and returns otherwise.
 func Main() {
 	mode := os.Getenv(Env)
-	if mode == "" {
+	switch mode {
+	case "":
 		return
+	case sleeper:
+		time.Sleep(time.Hour)
+		os.Exit(0)
 	}
 	for _, a := range os.Args[1:] {
 		if a == "--version" {
 			switch mode {
+			case HangVersion:
+				spawn()
+				time.Sleep(time.Hour)
 			case Old:
 				fmt.Println("TShark (Wireshark) 2.6.10 (Git v2.6.10 packaged as 2.6.10-1)")
 				os.Exit(1)
@@ -58,8 +89,11 @@ func Main() {
 		}
 	}
 	fmt.Fprintln(os.Stderr, `Running as user "root" and group "root". This could be dangerous.`)
-	if f := os.Getenv(PIDFile); f != "" {
-		os.WriteFile(f, []byte(fmt.Sprint(os.Getpid())), 0o644)
+	switch mode {
+	case Spawn, Orphan:
+		spawn()
+	default:
+		writePIDs(os.Getpid())
 	}
 	switch mode {
 	case Crash:
@@ -74,14 +108,77 @@ func Main() {
 	case Garbage:
 		fmt.Println("<html><body>definitely not tshark rows</body></html>")
 		os.Exit(0)
-	case Hang:
+	case Hang, Spawn:
 		fmt.Print(Row)
 		os.Stdout.Sync()
 		time.Sleep(time.Hour)
+	case IgnoreTerm:
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Print(Row)
+		os.Stdout.Sync()
+		time.Sleep(time.Hour)
+	case Orphan:
+		fmt.Print(Row)
+		os.Exit(0)
 	case Truncated:
 		fmt.Print(Row)
 		fmt.Fprintln(os.Stderr, `tshark: The file "x" appears to have been cut short in the middle of a packet.`)
 		os.Exit(2)
 	}
 	os.Exit(0)
+}
+
+// spawn starts the sleeper child on the fake's own stdout and stderr, in the
+// fake's process group, and records both pids.
+func spawn() {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tshark: fake:", err)
+		os.Exit(1)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), Env+"="+sleeper)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "tshark: fake:", err)
+		os.Exit(1)
+	}
+	writePIDs(os.Getpid(), cmd.Process.Pid)
+}
+
+// writePIDs writes pids to PIDFile, if set, one per line without a final
+// newline (a lone pid reads as a plain number), through a rename so that a
+// reader sees all of it or nothing.
+func writePIDs(pids ...int) {
+	f := os.Getenv(PIDFile)
+	if f == "" {
+		return
+	}
+	var b strings.Builder
+	for i, p := range pids {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprint(&b, p)
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", f, os.Getpid())
+	if os.WriteFile(tmp, []byte(b.String()), 0o644) == nil {
+		os.Rename(tmp, f)
+	}
+}
+
+// ReadPIDs returns the pids in a PIDFile, nil until it exists.
+func ReadPIDs(path string) []int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		var p int
+		if _, err := fmt.Sscan(f, &p); err == nil && p > 0 {
+			pids = append(pids, p)
+		}
+	}
+	return pids
 }
