@@ -3,7 +3,10 @@
 // and passed as an argv (never through a shell), stdout is streamed to the
 // caller while tshark runs, stderr is kept in a bounded summary for error
 // messages, and every started process is waited for, also when the caller
-// cancels or fails half way.
+// cancels or fails half way. tshark runs in a process group of its own that
+// is killed as a whole, so nothing it (or a wrapper script) started outlives
+// it, and on Linux it dies with pcapmeter even when pcapmeter is killed
+// with SIGKILL.
 package tshark
 
 import (
