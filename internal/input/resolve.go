@@ -59,12 +59,29 @@ func Resolve(ctx context.Context, args []string) (*Set, error) {
 	if err := Unique(files); err != nil {
 		return nil, err
 	}
+	return Open(ctx, files)
+}
+
+// Open is Resolve without Expand and Unique, for an analysis that may read
+// one capture twice (pcapmeter icmp: one capture for two nodes). A stream
+// named twice is read once and both Captures share its copy.
+func Open(ctx context.Context, files []string) (*Set, error) {
 	s := &Set{}
+	spooled := map[any]Capture{}
 	for _, a := range files {
+		k := key(a)
+		if c, ok := spooled[k]; ok {
+			c.Arg = a
+			s.Captures = append(s.Captures, c)
+			continue
+		}
 		c, err := s.resolve(ctx, a)
 		if err != nil {
 			s.Close()
 			return nil, err
+		}
+		if c.Spooled {
+			spooled[k] = c
 		}
 		s.Captures = append(s.Captures, c)
 	}

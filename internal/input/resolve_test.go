@@ -151,6 +151,28 @@ func TestFIFOSpooled(t *testing.T) {
 	}
 }
 
+// TestOpenSharesStreams: Open lets a capture be named twice (unlike
+// Resolve) and reads a FIFO named twice only once.
+func TestOpenSharesStreams(t *testing.T) {
+	emptyTmp(t)
+	fifo := mkfifo(t)
+	if _, err := Resolve(t.Context(), []string{fifo, fifo}); err == nil {
+		t.Error("Resolve accepted a FIFO twice")
+	}
+	want := capture(t)
+	done := feed(t, fifo, want, 0)
+	s, err := Open(t.Context(), []string{fifo, fifo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	<-done
+	a, b := s.Captures[0], s.Captures[1]
+	if a.Path != b.Path || !b.Spooled || !bytes.Equal(readPath(t, b.Path), want) {
+		t.Errorf("captures %+v %+v", a, b)
+	}
+}
+
 // TestCancel: Ctrl-C while waiting for a FIFO's writer, or for a writer
 // that went silent, ends Resolve at once, with nothing left open or on
 // disk.
