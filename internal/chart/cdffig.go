@@ -102,12 +102,11 @@ func samplePanel(s Sample) *plot.Plot {
 		return p
 	}
 	x := func(v float64) float64 { return v / scale }
-	tr := x
 	if s.LogX {
-		tr = math.Log
+		x = math.Log10 // see setLog
 	}
 	idx := thinCurve(len(pos), cdfRes, func(i int) (float64, float64) {
-		return tr(pos[i]), float64(first+i+1) / float64(n)
+		return x(pos[i]), float64(first+i+1) / float64(n)
 	})
 	pts := plotter.XYs{{X: x(pos[0]), Y: float64(first) / float64(n)}}
 	for _, i := range idx {

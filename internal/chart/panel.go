@@ -2,6 +2,7 @@ package chart
 
 import (
 	"image/color"
+	"math"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -54,12 +55,15 @@ func setLinear(a *plot.Axis, lo, hi, pad float64) {
 	a.Min, a.Max = linearRange(lo, hi, pad)
 }
 
-// setLog fixes a log axis to [lo, hi] (both > 0) after logRange, with the
-// tick marks that label it.
+// setLog makes a a log axis over [lo, hi] (both > 0, widened by
+// logRange). The panel plots log10 of its data on it (see log10Ticks), so
+// gonum's LogScale is never used: it panics on any value ≤ 0 that reaches
+// it, and it centres the axis label on the arithmetic midpoint of the
+// range, which on a log axis is near the top, pushing the panel down.
 func setLog(a *plot.Axis, lo, hi float64, duration bool) {
-	a.Scale = plot.LogScale{}
-	a.Tick.Marker = logTicks{duration: duration}
-	a.Min, a.Max = logRange(lo, hi)
+	l, h := logRange(lo, hi)
+	a.Min, a.Max = math.Log10(l), math.Log10(h)
+	a.Tick.Marker = log10Ticks{logTicks{duration: duration}}
 }
 
 // textStyle is the figure's text at size points.

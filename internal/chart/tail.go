@@ -28,9 +28,13 @@ func tailPanel(c *server) *plot.Plot {
 		p.HideAxes()
 		return p
 	}
-	p.Add(scatter(pts, red, 1.5))
 	setLog(&p.X, pts[0].X, pts[len(pts)-1].X, true)
 	setLog(&p.Y, pts[len(pts)-1].Y, pts[0].Y, false)
+	logged := make(plotter.XYs, len(pts))
+	for i, pt := range pts {
+		logged[i] = plotter.XY{X: math.Log10(pt.X), Y: math.Log10(pt.Y)}
+	}
+	p.Add(scatter(logged, red, 1.5))
 	return p
 }
 

@@ -144,6 +144,18 @@ func calendarSteps(hi float64) []candidate {
 	return cs
 }
 
+// log10Ticks marks an axis that carries log10 of the data with the
+// ticks of the data itself.
+type log10Ticks struct{ logTicks }
+
+func (t log10Ticks) Ticks(lo, hi float64) []plot.Tick {
+	ts := t.logTicks.Ticks(math.Pow(10, lo), math.Pow(10, hi))
+	for i := range ts {
+		ts[i].Value = math.Log10(ts[i].Value)
+	}
+	return ts
+}
+
 // numberTicks is gonum's DefaultTicks (nice steps of 1, 2, 5) with labels
 // that carry as many decimals as the step needs, no more: "0 25 50", not
 // "0.00 25.00 50.00".
