@@ -35,7 +35,7 @@ func progressBar(stderr io.Writer) func(done, total int64) {
 	barMu.Lock()
 	defer barMu.Unlock()
 	bar, barStop = b, stop
-	return b.Bytes
+	return b.BytesFunc()
 }
 
 // finishProgress removes the bar, if one was drawn, before the report.

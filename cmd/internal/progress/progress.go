@@ -129,6 +129,26 @@ func (b *Bar) Count(n int64, unit string) {
 	b.redraw()
 }
 
+// BytesFunc returns b.Bytes, or nil when b is nil: analyses check their
+// Progress callback for nil to skip the work of estimating how far they
+// are, and a method value of a nil *Bar is not nil.
+func (b *Bar) BytesFunc() func(done, total int64) {
+	if b == nil {
+		return nil
+	}
+	return b.Bytes
+}
+
+// CountFunc returns a callback reporting a count of unit (plural), or nil
+// when b is nil, for an analysis that reports how many packets or
+// exchanges it has seen.
+func (b *Bar) CountFunc(unit string) func(n int64) {
+	if b == nil {
+		return nil
+	}
+	return func(n int64) { b.Count(n, unit) }
+}
+
 // Stop erases the bar, if it was drawn, and draws no more. It may be
 // called more than once.
 func (b *Bar) Stop() {

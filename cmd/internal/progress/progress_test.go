@@ -204,6 +204,9 @@ func TestNotATerminal(t *testing.T) {
 	b.Stop()
 	var f func(done, total int64) = b.Bytes // usable as an analysis' Progress callback
 	f(1, 2)
+	if b.BytesFunc() != nil || b.CountFunc("packets") != nil {
+		t.Error("a nil bar hands out a callback, so the analysis estimates its progress for nothing")
+	}
 	if buf.Len() != 0 {
 		t.Errorf("wrote %q", buf.String())
 	}
@@ -243,5 +246,16 @@ func TestSteadyBar(t *testing.T) {
 		if got := barWidth(c.done, c.elapsed); got != w {
 			t.Errorf("bar %d columns at %d bytes, %v; %d before", got, c.done, c.elapsed, w)
 		}
+	}
+}
+
+func TestCallbacks(t *testing.T) {
+	t.Parallel()
+	b, out, clk := newBar(100, "x")
+	clk.advance(2 * time.Second)
+	b.CountFunc("packets")(12_345)
+	b.BytesFunc()(5, 10)
+	if ls := drawnLines(out.String()); len(ls) == 0 || !strings.Contains(ls[len(ls)-1], "12,345 packets") {
+		t.Errorf("lines %q", ls)
 	}
 }
