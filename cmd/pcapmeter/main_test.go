@@ -229,18 +229,3 @@ func TestPlotFiles(t *testing.T) {
 		t.Errorf("ci 100: %d %q", code, errs)
 	}
 }
-
-// TestProgressDelayed: nothing of the bar reaches the terminal in a run's
-// first second; afterwards everything does.
-func TestProgressDelayed(t *testing.T) {
-	var b bytes.Buffer
-	d := &delayed{w: &b, after: time.Now().Add(time.Hour)}
-	if n, err := d.Write([]byte("early")); n != 5 || err != nil || b.Len() != 0 {
-		t.Errorf("early write: %d %v, %q reached the terminal", n, err, b.String())
-	}
-	d.after = time.Now().Add(-time.Millisecond)
-	d.Write([]byte("late"))
-	if b.String() != "late" {
-		t.Errorf("late write: terminal has %q", b.String())
-	}
-}
