@@ -26,8 +26,8 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
-	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 const usage = `usage: measure-webserver FILE SERVER_IP PORT
@@ -72,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cli.Fail(stderr, prog, err.Error())
 		return cli.ExitUsage
 	}
-	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: parse.PairTuple, Jobs: runtime.NumCPU()}
+	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: http1.PairTuple, Jobs: runtime.NumCPU()}
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	res, err := httplat.Run(ctx, opt)

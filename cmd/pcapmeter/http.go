@@ -16,8 +16,8 @@ import (
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/chart"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
-	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -101,7 +101,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr(err.Error())
 	}
-	if opt.Pairing, err = parse.ParsePairing(*pairing); err != nil {
+	if opt.Pairing, err = http1.ParsePairing(*pairing); err != nil {
 		return usageErr(err.Error())
 	}
 	opt.Crosscheck = *crosscheck

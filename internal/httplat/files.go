@@ -8,7 +8,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 )
 
 // runFiles measures every file, several at a time when opt.Jobs allows:
@@ -105,26 +105,26 @@ feed:
 // grows in memory), replayed when the files before them are done.
 type orderedSink struct {
 	mu    sync.Mutex
-	out   func(string, *parse.Exchange) error
+	out   func(string, *exchange.Exchange) error
 	files []FileInfo
 	head  int
 	done  []bool
-	spill []*spill[parse.Exchange]
+	spill []*spill[exchange.Exchange]
 }
 
-func newOrderedSink(files []FileInfo, out func(string, *parse.Exchange) error) *orderedSink {
-	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spill[parse.Exchange], len(files))}
+func newOrderedSink(files []FileInfo, out func(string, *exchange.Exchange) error) *orderedSink {
+	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spill[exchange.Exchange], len(files))}
 }
 
-func (s *orderedSink) writer(i int) func(string, *parse.Exchange) error {
-	return func(file string, e *parse.Exchange) error {
+func (s *orderedSink) writer(i int) func(string, *exchange.Exchange) error {
+	return func(file string, e *exchange.Exchange) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if i == s.head {
 			return s.out(file, e)
 		}
 		if s.spill[i] == nil {
-			sp, err := newSpill[parse.Exchange]("pcapmeter-file-*.jsonl")
+			sp, err := newSpill[exchange.Exchange]("pcapmeter-file-*.jsonl")
 			if err != nil {
 				return fmt.Errorf("holding %s's exchanges until the files before it are done: %w", file, err)
 			}
@@ -163,7 +163,7 @@ func (s *orderedSink) replay(i int) error {
 		return err
 	}
 	for {
-		var e parse.Exchange
+		var e exchange.Exchange
 		if err := dec.Decode(&e); err == io.EOF {
 			return nil
 		} else if err != nil {

@@ -18,8 +18,9 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
-	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -61,7 +62,7 @@ func ParseDefinition(s string) (Definition, error) {
 }
 
 // Value returns the exchange's latency under d, in seconds.
-func (d Definition) Value(e *parse.Exchange) float64 {
+func (d Definition) Value(e *exchange.Exchange) float64 {
 	switch d {
 	case TTLB:
 		return e.TTLB()
@@ -80,7 +81,7 @@ type Options struct {
 	// HTTPPorts are decoded as HTTP on top of tshark's defaults (Port is
 	// added automatically).
 	HTTPPorts   []uint16
-	Pairing     parse.Pairing
+	Pairing     http1.Pairing
 	Crosscheck  bool
 	Percentiles []float64
 	KL          stats.KLOptions
@@ -95,7 +96,7 @@ type Options struct {
 	Progress func(done, total int64)
 	// OnExchange, if set, sees every exchange (of the selected pairing)
 	// as soon as it is complete; it is how CSV output streams.
-	OnExchange func(file string, e *parse.Exchange) error
+	OnExchange func(file string, e *exchange.Exchange) error
 	// TimeSeries, if set, keeps each server's latencies under this
 	// definition in request-time order (ServerResult.Times, TimeSamples).
 	TimeSeries Definition
@@ -168,9 +169,9 @@ type Latency struct {
 // Disagreement is one request the two pairings match differently.
 type Disagreement struct {
 	File        string
-	Request     parse.MsgRef
-	Tuple       parse.MsgRef // zero Frame: no response
-	Tshark      parse.MsgRef
+	Request     exchange.MsgRef
+	Tuple       exchange.MsgRef // zero Frame: no response
+	Tshark      exchange.MsgRef
 	TupleStatus int
 }
 
@@ -189,7 +190,7 @@ const MaxDisagreements = 20
 type Result struct {
 	Files      []FileInfo
 	Definition Definition
-	Pairing    parse.Pairing
+	Pairing    http1.Pairing
 	Servers    []*ServerResult // busiest first
 	Total      Counts
 	UDPIgnored int
@@ -226,7 +227,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, errors.New("no capture file given")
 	}
 	if opt.Pairing == "" {
-		opt.Pairing = parse.PairTuple
+		opt.Pairing = http1.PairTuple
 	}
 	opt.Jobs = max(1, opt.Jobs)
 	if opt.Percentiles == nil {
@@ -275,7 +276,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	agg.timeSeries = opt.TimeSeries
 	var cc *crossState
 	if opt.Crosscheck {
-		cc = &crossState{tuple: map[key]parse.MsgRef{}, tshark: map[key]parse.MsgRef{}, status: map[key]int{}}
+		cc = &crossState{tuple: map[key]exchange.MsgRef{}, tshark: map[key]exchange.MsgRef{}, status: map[key]int{}}
 	}
 	reps, err := runFiles(ctx, path, res.Files, opt, agg, cc)
 	if err != nil {
@@ -318,11 +319,11 @@ func (r *fileReport) warn(format string, a ...any) {
 }
 
 func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator, cc *crossState, rep *fileReport) error {
-	modes := []parse.Pairing{opt.Pairing}
+	modes := []http1.Pairing{opt.Pairing}
 	if cc != nil {
-		other := parse.PairTshark
-		if opt.Pairing == parse.PairTshark {
-			other = parse.PairTuple
+		other := http1.PairTshark
+		if opt.Pairing == http1.PairTshark {
+			other = http1.PairTuple
 		}
 		modes = append(modes, other)
 	}
@@ -331,7 +332,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	// splitter cannot place, found at the end of the file) leaves nothing
 	// behind that the single-tshark run would count again.
 	target := agg
-	emit := func(mode parse.Pairing, e *parse.Exchange) error {
+	emit := func(mode http1.Pairing, e *exchange.Exchange) error {
 		if cc != nil {
 			cc.add(file, mode, e)
 		}
@@ -349,7 +350,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	// lost before the capture point and retransmitted is still reported.
 	// deferred[i] holds, per mode, the withheld requests of connections a
 	// capture gap stalled, by tcp.stream.
-	var deferred []map[int64][]parse.Exchange
+	var deferred []map[int64][]exchange.Exchange
 	est, estErr := shard.EstimatePackets(file)
 	// Split when asked to run in parallel, and also when one tshark would
 	// hold too many packets: that bounds its memory whatever --jobs says.
@@ -371,9 +372,9 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 		deferred = d
 	}
 	if deferred == nil {
-		pass1 := make([]*parse.Pairer, len(modes))
+		pass1 := make([]*http1.Pairer, len(modes))
 		for i, m := range modes {
-			pass1[i] = parse.NewPairer(m, func(e *parse.Exchange) error { return emit(m, e) })
+			pass1[i] = http1.NewPairer(m, func(e *exchange.Exchange) error { return emit(m, e) })
 			pass1[i].Defer = true
 		}
 		var onFrame func(int64)
@@ -414,11 +415,11 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 		sorted = append(sorted, id)
 	}
 	slices.Sort(sorted)
-	withheld := make([]map[parse.MsgRef]parse.Exchange, len(modes))
+	withheld := make([]map[exchange.MsgRef]exchange.Exchange, len(modes))
 	firstFrame := make([]map[int64]int64, len(modes))
-	pass2 := make([]*parse.Pairer, len(modes))
+	pass2 := make([]*http1.Pairer, len(modes))
 	for i, m := range modes {
-		withheld[i] = map[parse.MsgRef]parse.Exchange{}
+		withheld[i] = map[exchange.MsgRef]exchange.Exchange{}
 		firstFrame[i] = map[int64]int64{}
 		for id, exs := range deferred[i] {
 			firstFrame[i][id] = exs[0].Req.Frame
@@ -426,8 +427,8 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 				withheld[i][e.Req] = e
 			}
 		}
-		pass2[i] = parse.NewPairer(m, func(e *parse.Exchange) error {
-			if e.Kind == parse.Orphan {
+		pass2[i] = http1.NewPairer(m, func(e *exchange.Exchange) error {
+			if e.Kind == exchange.Orphan {
 				// Responses after the stall were never reported in pass 1.
 				if f, ok := firstFrame[i][e.Stream]; ok && e.Resp.Frame > f {
 					return emit(m, e)
@@ -445,11 +446,11 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 		return err
 	}
 	for i, m := range modes {
-		left := make([]parse.Exchange, 0, len(withheld[i]))
+		left := make([]exchange.Exchange, 0, len(withheld[i]))
 		for _, e := range withheld[i] {
 			left = append(left, e)
 		}
-		slices.SortFunc(left, func(a, b parse.Exchange) int {
+		slices.SortFunc(left, func(a, b exchange.Exchange) int {
 			if a.Req.Frame != b.Req.Frame {
 				return int(a.Req.Frame - b.Req.Frame)
 			}
@@ -473,7 +474,7 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 	if opt.Port != 0 && !slices.Contains(ports, opt.Port) {
 		ports = append(ports, opt.Port)
 	}
-	filter := parse.HTTPDisplayFilter
+	filter := http1.DisplayFilter
 	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
 		filter = "(" + filter + ") && (" + sf + ")"
 	}
@@ -489,7 +490,7 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
 	return tshark.Spec{
-		Input: file, Fields: parse.HTTPFields, Mode: opt.Mode,
+		Input: file, Fields: http1.Fields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,
 	}
 }
@@ -499,10 +500,10 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 // reorder turns tshark's out-of-order reassembly on; streams, if not nil,
 // restricts the run to those TCP connections. onFrame, if set, is told
 // the frame number of every 1024th row.
-func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*parse.Pairer, onFrame func(int64)) (truncated bool, err error) {
+func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*http1.Pairer, onFrame func(int64)) (truncated bool, err error) {
 	spec := httpSpec(file, opt, reorder, streams)
 	rows := 0
-	truncated, err = dissect.Run(ctx, bin, spec, parse.ToPacket, func(pk *parse.Packet) error {
+	truncated, err = dissect.Run(ctx, bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
 		if rows++; onFrame != nil && rows&0x3ff == 0 {
 			onFrame(pk.Frame)
 		}
@@ -549,12 +550,12 @@ func (a *aggregator) server(ap netip.AddrPort) *ServerResult {
 	return s
 }
 
-func (a *aggregator) add(e *parse.Exchange) {
+func (a *aggregator) add(e *exchange.Exchange) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.server(e.Server)
 	switch e.Kind {
-	case parse.Matched:
+	case exchange.Matched:
 		s.Counts.Requests++
 		s.Counts.Responses++
 		s.Counts.Matched++
@@ -565,7 +566,7 @@ func (a *aggregator) add(e *parse.Exchange) {
 			s.Times = append(s.Times, e.ReqFirst.Seconds())
 			s.TimeSamples = append(s.TimeSamples, a.timeSeries.Value(e))
 		}
-	case parse.Unmatched:
+	case exchange.Unmatched:
 		s.Counts.Requests++
 		s.Counts.UnmatchedRequests++
 		if e.ResponseLost {
@@ -574,7 +575,7 @@ func (a *aggregator) add(e *parse.Exchange) {
 		if e.ResponseIncomplete {
 			s.Counts.Incomplete++
 		}
-	case parse.Orphan:
+	case exchange.Orphan:
 		s.Counts.Responses++
 		s.Counts.OrphanResponses++
 	}
@@ -616,7 +617,7 @@ func appendOrTake(a, b []float64) []float64 {
 	return append(a, b...)
 }
 
-func (a *aggregator) counters(p *parse.Pairer) {
+func (a *aggregator) counters(p *http1.Pairer) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c := p.Counters()
@@ -721,27 +722,27 @@ func (a *aggregator) finish(res *Result, opt Options) {
 
 type key struct {
 	file string
-	req  parse.MsgRef
+	req  exchange.MsgRef
 }
 
 type crossState struct {
 	mu            sync.Mutex
-	tuple, tshark map[key]parse.MsgRef
+	tuple, tshark map[key]exchange.MsgRef
 	status        map[key]int
 }
 
-func (c *crossState) add(file string, mode parse.Pairing, e *parse.Exchange) {
-	if e.Kind == parse.Orphan {
+func (c *crossState) add(file string, mode http1.Pairing, e *exchange.Exchange) {
+	if e.Kind == exchange.Orphan {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := key{file, e.Req}
-	var resp parse.MsgRef
-	if e.Kind == parse.Matched {
+	var resp exchange.MsgRef
+	if e.Kind == exchange.Matched {
 		resp = e.Resp
 	}
-	if mode == parse.PairTuple {
+	if mode == http1.PairTuple {
 		c.tuple[k] = resp
 		c.status[k] = e.Status
 	} else {

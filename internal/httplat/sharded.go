@@ -13,8 +13,9 @@ import (
 	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
-	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // errFallback says the sharded run could not be trusted or done; the file
@@ -34,27 +35,27 @@ var shardPackets int64 = ShardPackets
 // tshark run would emit it: the original frame being processed, or, for
 // connections retired at the end, +Inf and the connection's tcp.stream.
 type record struct {
-	Frame  int64          `json:"f"`
-	Stream int64          `json:"s"`
-	Seq    int64          `json:"q"`
-	Mode   parse.Pairing  `json:"m"`
-	Ex     parse.Exchange `json:"e"`
+	Frame  int64             `json:"f"`
+	Stream int64             `json:"s"`
+	Seq    int64             `json:"q"`
+	Mode   http1.Pairing     `json:"m"`
+	Ex     exchange.Exchange `json:"e"`
 }
 
 type shardRun struct {
 	id      int
 	out     *shard.Out
-	pairers []*parse.Pairer
+	pairers []*http1.Pairer
 	spill   *spill[record]
 	cur     int64 // original frame being processed; -1 while flushing
 	seq     int64
 	err     error
 	// deferred holds, per mode, the translated gap-stalled requests by
 	// global tcp.stream once the shard's pass is over.
-	deferred []map[int64][]parse.Exchange
+	deferred []map[int64][]exchange.Exchange
 	// direct, when set, takes exchanges at once (from every shard): nothing
 	// downstream depends on their order, so nothing is spilled.
-	direct func(parse.Pairing, *parse.Exchange) error
+	direct func(http1.Pairing, *exchange.Exchange) error
 }
 
 // runSharded dissects file with opt.Jobs tshark processes at a time, each
@@ -63,8 +64,8 @@ type shardRun struct {
 // mode in original numbering. errFallback (wrapped) means nothing was
 // emitted and the caller should dissect the file the ordinary way.
 // est and estErr are shard.EstimatePackets of file.
-func runSharded(ctx context.Context, bin, file string, opt Options, est int64, estErr error, modes []parse.Pairing,
-	emit func(parse.Pairing, *parse.Exchange) error, agg *aggregator, rep *fileReport) ([]map[int64][]parse.Exchange, error) {
+func runSharded(ctx context.Context, bin, file string, opt Options, est int64, estErr error, modes []http1.Pairing,
+	emit func(http1.Pairing, *exchange.Exchange) error, agg *aggregator, rep *fileReport) ([]map[int64][]exchange.Exchange, error) {
 	st, err := os.Stat(file)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 	// Only a per-exchange sink (CSV) sees the order of exchanges; the
 	// aggregate figures put samples in a canonical order themselves, and
 	// the aggregator and crosscheck take concurrent adds.
-	var direct func(parse.Pairing, *parse.Exchange) error
+	var direct func(http1.Pairing, *exchange.Exchange) error
 	if opt.OnExchange == nil {
 		direct = emit
 	}
@@ -105,9 +106,9 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 	if err := merge(runs, emit); err != nil {
 		return nil, err
 	}
-	deferred := make([]map[int64][]parse.Exchange, len(modes))
+	deferred := make([]map[int64][]exchange.Exchange, len(modes))
 	for i := range modes {
-		deferred[i] = map[int64][]parse.Exchange{}
+		deferred[i] = map[int64][]exchange.Exchange{}
 	}
 	for _, r := range runs {
 		agg.counters(r.pairers[0])
@@ -124,9 +125,9 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 // original numbering and lets go of its frame map, which is what bounds
 // pcapmeter's memory to the shards of one pass.
 func (r *shardRun) finishPass() {
-	r.deferred = make([]map[int64][]parse.Exchange, len(r.pairers))
+	r.deferred = make([]map[int64][]exchange.Exchange, len(r.pairers))
 	for i, p := range r.pairers {
-		r.deferred[i] = map[int64][]parse.Exchange{}
+		r.deferred[i] = map[int64][]exchange.Exchange{}
 		for local, exs := range p.Deferred {
 			fl, _ := r.out.Flow(local)
 			for _, e := range exs {
@@ -139,8 +140,8 @@ func (r *shardRun) finishPass() {
 	r.out.Release()
 }
 
-func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, rep *fileReport,
-	direct func(parse.Pairing, *parse.Exchange) error, progress func(int64)) error {
+func runPass(ctx context.Context, bin, file string, opt Options, modes []http1.Pairing, runs []*shardRun, from, to, k int, rep *fileReport,
+	direct func(http1.Pairing, *exchange.Exchange) error, progress func(int64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	outs := map[int]*shard.Out{}
@@ -174,7 +175,7 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		}
 		for _, m := range modes {
 			m := m
-			p := parse.NewPairer(m, func(e *parse.Exchange) error { return r.record(m, e) })
+			p := http1.NewPairer(m, func(e *exchange.Exchange) error { return r.record(m, e) })
 			p.Defer = true
 			r.pairers = append(r.pairers, p)
 		}
@@ -226,7 +227,7 @@ var errMismatch = errors.New("tcp.stream numbering differs from the splitter's")
 func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin io.Reader) error {
 	spec := httpSpec("-", opt, true, nil)
 	spec.Stdin = stdin
-	_, err := dissect.Run(ctx, bin, spec, parse.ToPacket, func(pk *parse.Packet) error {
+	_, err := dissect.Run(ctx, bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
 		if pk.HasStream {
 			fl, ok := r.out.Flow(pk.Stream)
 			src, dst := netip.AddrPortFrom(pk.Src, pk.SrcPort), netip.AddrPortFrom(pk.Dst, pk.DstPort)
@@ -260,7 +261,7 @@ func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin i
 
 // translate rewrites an exchange's shard-local frame and stream numbers to
 // the original file's.
-func (r *shardRun) translate(e *parse.Exchange) {
+func (r *shardRun) translate(e *exchange.Exchange) {
 	m := func(f *int64) {
 		if *f > 0 {
 			*f, _ = r.out.Frame(*f)
@@ -275,7 +276,7 @@ func (r *shardRun) translate(e *parse.Exchange) {
 	}
 }
 
-func (r *shardRun) record(m parse.Pairing, e *parse.Exchange) error {
+func (r *shardRun) record(m http1.Pairing, e *exchange.Exchange) error {
 	ex := *e
 	r.translate(&ex)
 	if r.direct != nil {
@@ -316,7 +317,7 @@ func (h *recHeap) Pop() any {
 	return x
 }
 
-func merge(runs []*shardRun, emit func(parse.Pairing, *parse.Exchange) error) error {
+func merge(runs []*shardRun, emit func(http1.Pairing, *exchange.Exchange) error) error {
 	h := &recHeap{}
 	for _, r := range runs {
 		if r.spill == nil {

@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
-	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 )
 
@@ -170,7 +170,7 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 	}
 }
 
-func ref(m parse.MsgRef) string {
+func ref(m exchange.MsgRef) string {
 	if m.Frame == 0 {
 		return "none"
 	}
@@ -231,10 +231,10 @@ type jsonTotals struct {
 }
 
 type jsonDisagreement struct {
-	File    string        `json:"file"`
-	Request parse.MsgRef  `json:"request"`
-	Tuple   *parse.MsgRef `json:"tuple_response"`
-	Tshark  *parse.MsgRef `json:"tshark_response"`
+	File    string           `json:"file"`
+	Request exchange.MsgRef  `json:"request"`
+	Tuple   *exchange.MsgRef `json:"tuple_response"`
+	Tshark  *exchange.MsgRef `json:"tshark_response"`
 }
 
 type jsonCross struct {
@@ -271,7 +271,7 @@ type jsonReport struct {
 	Crosscheck *jsonCross         `json:"crosscheck,omitempty"`
 }
 
-func optRef(m parse.MsgRef) *parse.MsgRef {
+func optRef(m exchange.MsgRef) *exchange.MsgRef {
 	if m.Frame == 0 {
 		return nil
 	}
@@ -337,15 +337,15 @@ var CSVHeader = []string{
 }
 
 // note says why an unmatched request has no response.
-func note(e *parse.Exchange) string {
+func note(e *exchange.Exchange) string {
 	switch {
 	case e.ResponseLost:
 		return "response in a capture gap"
 	case e.ResponseIncomplete:
 		return "response incomplete"
-	case e.Kind == parse.Unmatched:
+	case e.Kind == exchange.Unmatched:
 		return "no response"
-	case e.Kind == parse.Orphan:
+	case e.Kind == exchange.Orphan:
 		return "no request in capture"
 	}
 	return ""
@@ -372,30 +372,30 @@ func addrPort(a netip.AddrPort) string {
 }
 
 // Write adds one exchange.
-func (c *CSV) Write(file string, e *parse.Exchange) error {
+func (c *CSV) Write(file string, e *exchange.Exchange) error {
 	row := make([]string, 0, len(CSVHeader))
 	row = append(row, file, string(e.Kind), strconv.FormatInt(e.Stream, 10), addrPort(e.Client), addrPort(e.Server),
 		e.Method, e.Host, e.URI)
-	if e.Kind == parse.Unmatched {
+	if e.Kind == exchange.Unmatched {
 		row = append(row, "")
 	} else {
 		row = append(row, strconv.Itoa(e.Status))
 	}
 	row = append(row, strconv.Itoa(e.Interim))
-	if e.Kind != parse.Orphan {
+	if e.Kind != exchange.Orphan {
 		row = append(row, strconv.FormatInt(e.Req.Frame, 10), strconv.Itoa(e.Req.Index), strconv.FormatInt(e.ReqFirstFrame, 10), e.ReqFirst.String(), e.ReqLast.String())
 	} else {
 		row = append(row, "", "", "", "", "")
 	}
 	switch {
-	case e.Kind != parse.Unmatched:
+	case e.Kind != exchange.Unmatched:
 		row = append(row, strconv.FormatInt(e.Resp.Frame, 10), strconv.Itoa(e.Resp.Index), strconv.FormatInt(e.RespFirstFrame, 10), e.RespFirst.String(), e.RespLast.String())
 	case e.ResponseIncomplete:
 		row = append(row, "", "", strconv.FormatInt(e.RespFirstFrame, 10), e.RespFirst.String(), "")
 	default:
 		row = append(row, "", "", "", "", "")
 	}
-	if e.Kind == parse.Matched {
+	if e.Kind == exchange.Matched {
 		row = append(row, sec(e.TTFB()), sec(e.TTLB()), sec(e.ServerTime()))
 	} else {
 		row = append(row, "", "", "")
@@ -454,23 +454,23 @@ type jsonExchange struct {
 }
 
 // Write adds one exchange.
-func (j *JSONL) Write(file string, e *parse.Exchange) error {
+func (j *JSONL) Write(file string, e *exchange.Exchange) error {
 	out := jsonExchange{File: file, Kind: string(e.Kind), TCPStream: e.Stream, Client: addrPort(e.Client), Server: addrPort(e.Server),
 		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e)}
-	if e.Kind != parse.Unmatched {
+	if e.Kind != exchange.Unmatched {
 		st := e.Status
 		out.Status = &st
 	}
-	if e.Kind != parse.Orphan {
+	if e.Kind != exchange.Orphan {
 		out.Request = &jsonMsg{Frame: e.Req.Frame, Index: e.Req.Index, FirstFrame: e.ReqFirstFrame, FirstTime: e.ReqFirst.String(), LastTime: e.ReqLast.String()}
 	}
 	switch {
-	case e.Kind != parse.Unmatched:
+	case e.Kind != exchange.Unmatched:
 		out.Response = &jsonMsg{Frame: e.Resp.Frame, Index: e.Resp.Index, FirstFrame: e.RespFirstFrame, FirstTime: e.RespFirst.String(), LastTime: e.RespLast.String()}
 	case e.ResponseIncomplete:
 		out.Response = &jsonMsg{FirstFrame: e.RespFirstFrame, FirstTime: e.RespFirst.String()}
 	}
-	if e.Kind == parse.Matched {
+	if e.Kind == exchange.Matched {
 		a, b, c := e.TTFB(), e.TTLB(), e.ServerTime()
 		out.TTFB, out.TTLB, out.ServerTime = &a, &b, &c
 	}

@@ -1,17 +1,19 @@
-package parse
+package http1
 
 import (
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // Packet is one typed row. Optional numbers come with a flag saying that
 // tshark printed them; an empty field never reads as 0.
 type Packet struct {
 	Frame     int64
-	Time      Time
+	Time      parse.Time
 	Src, Dst  netip.Addr
 	SrcPort   uint16
 	DstPort   uint16
@@ -53,7 +55,7 @@ func ToPacket(r *Row) (Packet, error) {
 	if p.Frame, err = strconv.ParseInt(r.Frame, 10, 64); err != nil || p.Frame <= 0 {
 		return p, fmt.Errorf("frame.number %q", r.Frame)
 	}
-	if p.Time, err = ParseTime(r.Time); err != nil {
+	if p.Time, err = parse.ParseTime(r.Time); err != nil {
 		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
 	}
 	if r.Stream == "" {
@@ -73,32 +75,32 @@ func ToPacket(r *Row) (Packet, error) {
 	if p.Stream, err = strconv.ParseInt(r.Stream, 10, 64); err != nil || p.Stream < 0 {
 		return p, fmt.Errorf("frame %d: tcp.stream %q", p.Frame, r.Stream)
 	}
-	if p.Src, err = PickAddr(r.IPSrc, r.IPv6Src); err != nil {
+	if p.Src, err = parse.PickAddr(r.IPSrc, r.IPv6Src); err != nil {
 		return p, fmt.Errorf("frame %d: source address: %w", p.Frame, err)
 	}
-	if p.Dst, err = PickAddr(r.IPDst, r.IPv6Dst); err != nil {
+	if p.Dst, err = parse.PickAddr(r.IPDst, r.IPv6Dst); err != nil {
 		return p, fmt.Errorf("frame %d: destination address: %w", p.Frame, err)
 	}
-	if p.SrcPort, err = ParsePort(r.SrcPort); err != nil {
+	if p.SrcPort, err = parse.ParsePort(r.SrcPort); err != nil {
 		return p, fmt.Errorf("frame %d: tcp.srcport: %w", p.Frame, err)
 	}
-	if p.DstPort, err = ParsePort(r.DstPort); err != nil {
+	if p.DstPort, err = parse.ParsePort(r.DstPort); err != nil {
 		return p, fmt.Errorf("frame %d: tcp.dstport: %w", p.Frame, err)
 	}
 	if r.Len != "" {
-		n, err := strconv.Atoi(LastValue(r.Len))
+		n, err := strconv.Atoi(parse.LastValue(r.Len))
 		if err != nil || n < 0 {
 			return p, fmt.Errorf("frame %d: tcp.len %q", p.Frame, r.Len)
 		}
 		p.Len = n
 	}
-	if p.Seq, err = ParseU32(r.Seq); err != nil {
+	if p.Seq, err = parse.ParseU32(r.Seq); err != nil {
 		return p, fmt.Errorf("frame %d: tcp.seq %q", p.Frame, r.Seq)
 	}
-	if p.Ack, err = ParseU32(r.Ack); err != nil {
+	if p.Ack, err = parse.ParseU32(r.Ack); err != nil {
 		return p, fmt.Errorf("frame %d: tcp.ack %q", p.Frame, r.Ack)
 	}
-	if p.Flags, err = ParseFlags(r.Flags); err != nil {
+	if p.Flags, err = parse.ParseFlags(r.Flags); err != nil {
 		return p, fmt.Errorf("frame %d: tcp.flags %q", p.Frame, r.Flags)
 	}
 	p.Retransmission = r.Retrans != "" || r.FastRetrans != "" || r.Spurious != ""
@@ -106,7 +108,7 @@ func ToPacket(r *Row) (Packet, error) {
 	if r.Segments != "" {
 		first, _, _ := strings.Cut(r.Segments, ",")
 		if p.FirstSegment, err = strconv.ParseInt(first, 10, 64); err != nil || p.FirstSegment <= 0 {
-			return p, fmt.Errorf("frame %d: tcp.segment %q", p.Frame, trunc(r.Segments))
+			return p, fmt.Errorf("frame %d: tcp.segment %q", p.Frame, parse.Excerpt(r.Segments))
 		}
 	}
 	if r.Methods != "" {

@@ -1,9 +1,12 @@
-package parse
+package http1
 
 import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // Pairing selects how requests are matched with responses.
@@ -29,70 +32,6 @@ func ParsePairing(s string) (Pairing, error) {
 	return "", fmt.Errorf("unknown pairing %q: want tuple or tshark", s)
 }
 
-// Kind says how an exchange ended.
-type Kind string
-
-// The kinds of exchange.
-const (
-	Matched   Kind = "matched"   // request and final response
-	Unmatched Kind = "unmatched" // request whose response never came
-	Orphan    Kind = "orphan"    // response with no request (capture began mid-connection)
-)
-
-// MsgRef identifies an HTTP message: the frame tshark reports it on and its
-// position among the messages reported in that frame (0 unless pipelined
-// messages share a segment).
-type MsgRef struct {
-	Frame int64 `json:"frame"`
-	Index int   `json:"index"`
-}
-
-// Exchange is one request with its response, or one of them alone.
-type Exchange struct {
-	Kind   Kind
-	Stream int64
-	Client netip.AddrPort
-	Server netip.AddrPort
-	Method string
-	URI    string
-	Host   string
-	Status int // final status code, 0 when there is no response
-	// Interim counts 1xx responses (100 Continue, 103 Early Hints) that
-	// came before the final one.
-	Interim int
-
-	Req, Resp MsgRef
-	// First and last frame of each message: the frame holding its first
-	// byte and the frame completing it.
-	ReqFirstFrame, RespFirstFrame int64
-	ReqFirst, ReqLast             Time
-	RespFirst, RespLast           Time
-	// Estimated is set when a message's first or last byte time is an
-	// upper bound rather than exact: its first segment had left the
-	// bounded segment buffer, or it completed together with others when a
-	// retransmission filled a hole before them (where each began, and
-	// when its own last byte arrived, are not in tshark's fields).
-	Estimated bool
-	// ResponseLost marks an unmatched request whose response was in bytes
-	// the capture did not hold (a gap before a later response).
-	ResponseLost bool
-	// ResponseIncomplete marks an unmatched request whose response had
-	// begun (RespFirstFrame, RespFirst are set) but never completed in the
-	// capture.
-	ResponseIncomplete bool
-}
-
-// TTFB is request first byte → response first byte, in seconds.
-func (e *Exchange) TTFB() float64 { return e.RespFirst.Sub(e.ReqFirst) }
-
-// TTLB is request first byte → response last byte, in seconds.
-func (e *Exchange) TTLB() float64 { return e.RespLast.Sub(e.ReqFirst) }
-
-// ServerTime is request last byte → response first byte, in seconds. It is
-// negative when the server started answering before the request was
-// complete (an early error on an upload).
-func (e *Exchange) ServerTime() float64 { return e.RespFirst.Sub(e.ReqLast) }
-
 // Counters tallies what the pairer saw besides exchanges, so that nothing
 // is dropped silently.
 type Counters struct {
@@ -117,12 +56,8 @@ type Counters struct {
 	Ambiguous int `json:"ambiguous_after_gap"`
 }
 
-// Sink receives every exchange as soon as it is complete. Returning an
-// error stops the run.
-type Sink func(*Exchange) error
-
 type pending struct {
-	ex Exchange
+	ex exchange.Exchange
 	// ack is the client's acknowledgement number when it began sending
 	// the request: server bytes below it were sent before the server
 	// could have seen this request, so they cannot be its response.
@@ -147,7 +82,7 @@ type stream struct {
 // in frame order with Add, then call Flush once at the end.
 type Pairer struct {
 	mode    Pairing
-	sink    Sink
+	sink    exchange.Sink
 	streams map[int64]*stream
 	c       Counters
 	// RetransByServer attributes retransmitted segments to the server of
@@ -164,11 +99,11 @@ type Pairer struct {
 	// after it on that connection; the caller re-reads such connections
 	// with out-of-order reassembly off and takes the answers from there.
 	Defer    bool
-	Deferred map[int64][]Exchange
+	Deferred map[int64][]exchange.Exchange
 }
 
 // NewPairer returns a pairer that hands exchanges to sink.
-func NewPairer(mode Pairing, sink Sink) *Pairer {
+func NewPairer(mode Pairing, sink exchange.Sink) *Pairer {
 	return &Pairer{
 		mode:            mode,
 		sink:            sink,
@@ -257,11 +192,11 @@ func (p *Pairer) Add(pk *Packet) error {
 		p.know(st, src, dst)
 		interim := st.loneInterim
 		st.loneInterim = 0
-		st.pending = append(st.pending, &pending{ack: fs.ack, ex: Exchange{
+		st.pending = append(st.pending, &pending{ack: fs.ack, ex: exchange.Exchange{
 			Interim: interim,
-			Kind:    Unmatched, Stream: pk.Stream, Client: src, Server: dst,
+			Kind:    exchange.Unmatched, Stream: pk.Stream, Client: src, Server: dst,
 			Method: m, URI: pk.URIs[i], Host: pk.Hosts[i],
-			Req: MsgRef{pk.Frame, i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
+			Req: exchange.MsgRef{Frame: pk.Frame, Index: i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
 			Estimated: !ok,
 		}})
 	}
@@ -304,9 +239,9 @@ func (p *Pairer) Add(pk *Packet) error {
 				st.loneInterim++
 				continue
 			}
-			ex := Exchange{
-				Kind: Orphan, Stream: pk.Stream, Client: dst, Server: src, Status: code,
-				Resp: MsgRef{pk.Frame, i}, RespFirstFrame: ff, RespFirst: ft, RespLast: pk.Time,
+			ex := exchange.Exchange{
+				Kind: exchange.Orphan, Stream: pk.Stream, Client: dst, Server: src, Status: code,
+				Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: ff, RespFirst: ft, RespLast: pk.Time,
 				Estimated: !ok,
 			}
 			if err := p.sink(&ex); err != nil {
@@ -319,9 +254,9 @@ func (p *Pairer) Add(pk *Packet) error {
 			continue
 		}
 		ex := pe.ex
-		ex.Kind = Matched
+		ex.Kind = exchange.Matched
 		ex.Status = code
-		ex.Resp = MsgRef{pk.Frame, i}
+		ex.Resp = exchange.MsgRef{Frame: pk.Frame, Index: i}
 		ex.RespFirstFrame, ex.RespFirst, ex.RespLast = ff, ft, pk.Time
 		ex.Estimated = ex.Estimated || !ok
 		p.removePending(st, pe)
@@ -396,10 +331,10 @@ func (p *Pairer) removePending(st *stream, pe *pending) {
 // flags retires a connection on RST or on the second FIN: nothing more
 // can be said on it, so its unanswered requests are final.
 func (p *Pairer) flags(pk *Packet, st *stream) error {
-	if pk.Flags&FlagRST != 0 {
+	if pk.Flags&parse.FlagRST != 0 {
 		return p.retire(pk.Stream, st)
 	}
-	if pk.Flags&FlagFIN != 0 && !pk.Retransmission {
+	if pk.Flags&parse.FlagFIN != 0 && !pk.Retransmission {
 		st.fins++
 		if st.fins >= 2 {
 			return p.retire(pk.Stream, st)
@@ -418,7 +353,7 @@ func (p *Pairer) retire(id int64, st *stream) error {
 		ex := st.pending[0].ex
 		if p.markIncomplete(st, &ex) {
 			if p.Deferred == nil {
-				p.Deferred = map[int64][]Exchange{}
+				p.Deferred = map[int64][]exchange.Exchange{}
 			}
 			p.c.Incomplete--
 			for _, q := range st.pending {
@@ -444,7 +379,7 @@ func (p *Pairer) retire(id int64, st *stream) error {
 // payload after the request that no parsed message accounts for. Its first
 // byte is known, so the report can say "started, never completed" instead
 // of just "unanswered".
-func (p *Pairer) markIncomplete(st *stream, ex *Exchange) bool {
+func (p *Pairer) markIncomplete(st *stream, ex *exchange.Exchange) bool {
 	d := &st.dirs[0]
 	if st.server != st.a {
 		d = &st.dirs[1]
