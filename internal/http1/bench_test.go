@@ -62,7 +62,7 @@ func BenchmarkPair(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p := NewPairer(PairTuple, func(*exchange.Exchange) error { return nil })
+		p := NewPairer(Options{Mode: PairTuple}, func(*exchange.Exchange) error { return nil })
 		for j := range pk {
 			if err := p.Add(&pk[j]); err != nil {
 				b.Fatal(err)

@@ -59,85 +59,112 @@ func ToPacket(r *Row) (Packet, error) {
 		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
 	}
 	if r.Stream == "" {
-		if r.UDPSrcPort != "" && (r.Methods != "" || r.Codes != "") {
-			p.UDP = true
-			p.UDPMessages = strings.Count(r.Methods, ",") + strings.Count(r.Codes, ",")
-			if r.Methods != "" {
-				p.UDPMessages++
-			}
-			if r.Codes != "" {
-				p.UDPMessages++
-			}
-		}
+		p.UDP, p.UDPMessages = udpMessages(r)
 		return p, nil
 	}
 	p.HasStream = true
 	if p.Stream, err = strconv.ParseInt(r.Stream, 10, 64); err != nil || p.Stream < 0 {
 		return p, fmt.Errorf("frame %d: tcp.stream %q", p.Frame, r.Stream)
 	}
+	if err := p.tcp(r); err != nil {
+		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+	}
+	if err := p.http(r); err != nil {
+		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+	}
+	return p, nil
+}
+
+// udpMessages counts the HTTP messages of a row without tcp.stream: HTTP
+// over UDP (SSDP) when it has a UDP port and messages.
+func udpMessages(r *Row) (bool, int) {
+	if r.UDPSrcPort == "" || (r.Methods == "" && r.Codes == "") {
+		return false, 0
+	}
+	n := strings.Count(r.Methods, ",") + strings.Count(r.Codes, ",")
+	if r.Methods != "" {
+		n++
+	}
+	if r.Codes != "" {
+		n++
+	}
+	return true, n
+}
+
+// tcp reads the IP and TCP fields.
+func (p *Packet) tcp(r *Row) error {
+	var err error
 	if p.Src, err = parse.PickAddr(r.IPSrc, r.IPv6Src); err != nil {
-		return p, fmt.Errorf("frame %d: source address: %w", p.Frame, err)
+		return fmt.Errorf("source address: %w", err)
 	}
 	if p.Dst, err = parse.PickAddr(r.IPDst, r.IPv6Dst); err != nil {
-		return p, fmt.Errorf("frame %d: destination address: %w", p.Frame, err)
+		return fmt.Errorf("destination address: %w", err)
 	}
 	if p.SrcPort, err = parse.ParsePort(r.SrcPort); err != nil {
-		return p, fmt.Errorf("frame %d: tcp.srcport: %w", p.Frame, err)
+		return fmt.Errorf("tcp.srcport: %w", err)
 	}
 	if p.DstPort, err = parse.ParsePort(r.DstPort); err != nil {
-		return p, fmt.Errorf("frame %d: tcp.dstport: %w", p.Frame, err)
+		return fmt.Errorf("tcp.dstport: %w", err)
 	}
 	if r.Len != "" {
 		n, err := strconv.Atoi(parse.LastValue(r.Len))
 		if err != nil || n < 0 {
-			return p, fmt.Errorf("frame %d: tcp.len %q", p.Frame, r.Len)
+			return fmt.Errorf("tcp.len %q", r.Len)
 		}
 		p.Len = n
 	}
 	if p.Seq, err = parse.ParseU32(r.Seq); err != nil {
-		return p, fmt.Errorf("frame %d: tcp.seq %q", p.Frame, r.Seq)
+		return fmt.Errorf("tcp.seq %q", r.Seq)
 	}
 	if p.Ack, err = parse.ParseU32(r.Ack); err != nil {
-		return p, fmt.Errorf("frame %d: tcp.ack %q", p.Frame, r.Ack)
+		return fmt.Errorf("tcp.ack %q", r.Ack)
 	}
 	if p.Flags, err = parse.ParseFlags(r.Flags); err != nil {
-		return p, fmt.Errorf("frame %d: tcp.flags %q", p.Frame, r.Flags)
+		return fmt.Errorf("tcp.flags %q", r.Flags)
 	}
 	p.Retransmission = r.Retrans != "" || r.FastRetrans != "" || r.Spurious != ""
 	p.OutOfOrder = r.OutOfOrder != ""
 	if r.Segments != "" {
 		first, _, _ := strings.Cut(r.Segments, ",")
 		if p.FirstSegment, err = strconv.ParseInt(first, 10, 64); err != nil || p.FirstSegment <= 0 {
-			return p, fmt.Errorf("frame %d: tcp.segment %q", p.Frame, parse.Excerpt(r.Segments))
+			return fmt.Errorf("tcp.segment %q", parse.Excerpt(r.Segments))
 		}
 	}
+	return nil
+}
+
+// http reads the HTTP fields: the frame's requests and responses.
+func (p *Packet) http(r *Row) error {
 	if r.Methods != "" {
 		p.Methods = strings.Split(r.Methods, ",")
 		p.URIs = splitLike(r.URIs, len(p.Methods))
 		p.Hosts = splitLike(r.Host, len(p.Methods))
 	}
-	if r.Codes != "" {
-		for _, c := range strings.Split(r.Codes, ",") {
-			code, err := strconv.Atoi(c)
-			if err != nil || code < 0 || code > 999 {
-				return p, fmt.Errorf("frame %d: http.response.code %q", p.Frame, r.Codes)
-			}
-			p.Codes = append(p.Codes, code)
+	if r.Codes == "" {
+		return nil
+	}
+	for _, c := range strings.Split(r.Codes, ",") {
+		code, err := strconv.Atoi(c)
+		if err != nil || code < 0 || code > 999 {
+			return fmt.Errorf("http.response.code %q", r.Codes)
 		}
-		p.RequestIn = make([]int64, len(p.Codes))
-		if r.RequestIn != "" {
-			links := strings.Split(r.RequestIn, ",")
-			// tshark prints one link per response it could link; when some
-			// are missing the remaining ones cannot be placed reliably, so
-			// they go to the first responses, as tshark lists them in order.
-			for i := 0; i < len(links) && i < len(p.RequestIn); i++ {
-				if p.RequestIn[i], err = strconv.ParseInt(links[i], 10, 64); err != nil || p.RequestIn[i] <= 0 {
-					return p, fmt.Errorf("frame %d: http.request_in %q", p.Frame, r.RequestIn)
-				}
-			}
+		p.Codes = append(p.Codes, code)
+	}
+	p.RequestIn = make([]int64, len(p.Codes))
+	if r.RequestIn == "" {
+		return nil
+	}
+	// tshark prints one link per response it could link; when some are
+	// missing the remaining ones cannot be placed reliably, so they go to
+	// the first responses, as tshark lists them in order.
+	links := strings.Split(r.RequestIn, ",")
+	for i := 0; i < len(links) && i < len(p.RequestIn); i++ {
+		var err error
+		if p.RequestIn[i], err = strconv.ParseInt(links[i], 10, 64); err != nil || p.RequestIn[i] <= 0 {
+			return fmt.Errorf("http.request_in %q", r.RequestIn)
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // splitLike splits a comma-joined multi-value into n parts. URIs may hold

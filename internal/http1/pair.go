@@ -1,60 +1,10 @@
 package http1
 
 import (
-	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
-	"github.com/pcapmeter/pcapmeter/parse"
 )
-
-// Pairing selects how requests are matched with responses.
-type Pairing string
-
-const (
-	// PairTuple matches by connection, first in first out: the n-th final
-	// response on a TCP connection answers the n-th request. This is what
-	// HTTP/1.1 guarantees, so it is right under pipelining.
-	PairTuple Pairing = "tuple"
-	// PairTshark follows tshark's own http.request_in links. tshark 4.0
-	// links a response to the most recent request on the connection, which
-	// is wrong under pipelining; kept for cross-checking the dissector.
-	PairTshark Pairing = "tshark"
-)
-
-// ParsePairing validates a --pairing value.
-func ParsePairing(s string) (Pairing, error) {
-	switch Pairing(s) {
-	case PairTuple, PairTshark:
-		return Pairing(s), nil
-	}
-	return "", fmt.Errorf("unknown pairing %q: want tuple or tshark", s)
-}
-
-// Counters tallies what the pairer saw besides exchanges, so that nothing
-// is dropped silently.
-type Counters struct {
-	Requests        int `json:"requests"`
-	Responses       int `json:"responses"`         // final responses
-	Interim         int `json:"interim_responses"` // 1xx
-	UDPMessages     int `json:"udp_http_ignored"`  // HTTP over UDP (SSDP), never paired
-	RetransSegments int `json:"retransmitted_segments"`
-	// Estimated counts messages whose byte times are upper bounds.
-	Estimated int `json:"times_estimated"`
-	// LostResponses counts requests whose response fell in a capture gap
-	// (reported as unmatched).
-	LostResponses int `json:"responses_lost_in_gaps"`
-	// Incomplete counts requests whose response began but never completed.
-	Incomplete int `json:"responses_incomplete"`
-	// DuplicateMessages counts HTTP messages tshark reported again on a
-	// retransmitted segment; they are not exchanges.
-	DuplicateMessages int `json:"retransmitted_messages_ignored"`
-	// Ambiguous counts responses that follow a capture gap on a
-	// connection with several requests outstanding, all sent before the
-	// gap: their pairing is FIFO's best guess.
-	Ambiguous int `json:"ambiguous_after_gap"`
-}
 
 type pending struct {
 	ex exchange.Exchange
@@ -79,48 +29,33 @@ type stream struct {
 }
 
 // Pairer pairs the HTTP messages of a packet stream. Feed it every packet
-// in frame order with Add, then call Flush once at the end.
+// in frame order with Add, then call Flush once at the end, which returns
+// what it counted.
 type Pairer struct {
-	mode    Pairing
+	opt     Options
 	sink    exchange.Sink
 	streams map[int64]*stream
-	c       Counters
-	// RetransByServer attributes retransmitted segments to the server of
-	// their connection once the connection is retired.
-	RetransByServer map[netip.AddrPort]int
-	// ConnsByServer counts connections that carried HTTP, per server.
-	ConnsByServer map[netip.AddrPort]int
-	// InterimByServer counts 1xx responses no request ever claimed.
-	InterimByServer map[netip.AddrPort]int
-	// Defer, when set, withholds the unanswered requests of a connection
-	// that ends with a response begun but never completed, into Deferred,
-	// instead of emitting them. With out-of-order reassembly on, tshark
-	// waits forever for bytes a capture gap swallowed and reports nothing
-	// after it on that connection; the caller re-reads such connections
-	// with out-of-order reassembly off and takes the answers from there.
-	Defer    bool
-	Deferred map[int64][]exchange.Exchange
+	t       Tally
 }
 
 // NewPairer returns a pairer that hands exchanges to sink.
-func NewPairer(mode Pairing, sink exchange.Sink) *Pairer {
+func NewPairer(opt Options, sink exchange.Sink) *Pairer {
 	return &Pairer{
-		mode:            mode,
-		sink:            sink,
-		streams:         make(map[int64]*stream),
-		RetransByServer: make(map[netip.AddrPort]int),
-		ConnsByServer:   make(map[netip.AddrPort]int),
-		InterimByServer: make(map[netip.AddrPort]int),
+		opt:     opt,
+		sink:    sink,
+		streams: make(map[int64]*stream),
+		t: Tally{
+			RetransByServer: make(map[netip.AddrPort]int),
+			ConnsByServer:   make(map[netip.AddrPort]int),
+			InterimByServer: make(map[netip.AddrPort]int),
+		},
 	}
 }
-
-// Counters returns the tallies so far.
-func (p *Pairer) Counters() Counters { return p.c }
 
 // Add processes one packet.
 func (p *Pairer) Add(pk *Packet) error {
 	if pk.UDP {
-		p.c.UDPMessages += pk.UDPMessages
+		p.t.UDPMessages += pk.UDPMessages
 		return nil
 	}
 	if !pk.HasStream {
@@ -133,141 +68,170 @@ func (p *Pairer) Add(pk *Packet) error {
 		st = &stream{a: src}
 		p.streams[pk.Stream] = st
 	}
-	dirIdx := 0
+	dir := &st.dirs[0]
 	if src != st.a {
-		dirIdx = 1
+		dir = &st.dirs[1]
 	}
-	dir := &st.dirs[dirIdx]
 	if pk.Retransmission {
 		// With sequence analysis on, tshark hands a retransmitted copy to
 		// HTTP only when the original was never seen (the copy fills a
 		// gap), so a message reported here is its first and only sighting.
 		st.retrans++
-		p.c.RetransSegments++
+		p.t.RetransSegments++
 	}
 	here := dir.observe(pk)
-	// The first message in this frame may have started in an earlier
-	// segment; any further ones started in this frame (mid-segment, so
-	// with no gap before them).
-	//
-	// Except when this frame filled a hole (a retransmission or an
-	// out-of-order segment): then every message queued behind the hole
-	// completes here, and where the second and later ones began is not in
-	// tshark's fields. This frame's time is then an upper bound of their
-	// first byte, and they are counted as estimated.
-	filler := pk.Retransmission || pk.OutOfOrder
-	first := func(i int) (seg, bool) {
-		if i == 0 && pk.FirstSegment > 0 && pk.FirstSegment != pk.Frame {
-			s, ok := dir.lookup(pk.FirstSegment, here)
-			return s, ok
-		}
-		return here, i == 0 || !filler
+	if len(pk.Methods) == 0 && len(pk.Codes) == 0 {
+		return p.flags(pk, st)
 	}
-	// Where the first message starts, and whether unparsed bytes lie
-	// between it and the previous message (checked before the frame's
-	// messages move the mark).
-	var gap bool
-	var firstStart int64
-	if len(pk.Methods) > 0 || len(pk.Codes) > 0 {
-		fs, _ := first(0)
-		firstStart = fs.seq
-		if pk.Retransmission && dir.seen(firstStart) {
-			// A retransmitted copy of messages already parsed.
-			p.c.DuplicateMessages += len(pk.Methods) + len(pk.Codes)
-			return p.flags(pk, st)
-		}
-		gap = dir.gapBefore(firstStart)
+	m := newMsgFrame(pk, dir, here)
+	if pk.Retransmission && dir.seen(m.start) {
+		// A retransmitted copy of messages already parsed.
+		p.t.DuplicateMessages += len(pk.Methods) + len(pk.Codes)
+		return p.flags(pk, st)
 	}
-	firstCounted := func(i int) (seg, bool) {
-		fs, ok := first(i)
-		if !ok {
-			p.c.Estimated++
-		}
-		return fs, ok
+	for i := range pk.Methods {
+		p.request(m, st, i, src, dst)
 	}
-	for i, m := range pk.Methods {
-		p.c.Requests++
-		fs, ok := firstCounted(i)
-		ff, ft := fs.frame, fs.t
-		p.know(st, src, dst)
-		interim := st.loneInterim
-		st.loneInterim = 0
-		st.pending = append(st.pending, &pending{ack: fs.ack, ex: exchange.Exchange{
-			Interim: interim,
-			Kind:    exchange.Unmatched, Stream: pk.Stream, Client: src, Server: dst,
-			Method: m, URI: pk.URIs[i], Host: pk.Hosts[i],
-			Req: exchange.MsgRef{Frame: pk.Frame, Index: i}, ReqFirstFrame: ff, ReqFirst: ft, ReqLast: pk.Time,
-			Estimated: !ok,
-		}})
-	}
-	for i, code := range pk.Codes {
-		fs, ok := firstCounted(i)
-		ff, ft := fs.frame, fs.t
-		p.know(st, dst, src)
-		interim := code >= 100 && code < 200 && code != 101
-		if interim {
-			p.c.Interim++
-		} else {
-			p.c.Responses++
-		}
-		var pe *pending
-		switch p.mode {
-		case PairTuple:
-			if i == 0 && gap {
-				if err := p.resync(st, dir, firstStart); err != nil {
-					return err
-				}
-			}
-			if len(st.pending) > 0 {
-				pe = st.pending[0]
-			}
-		case PairTshark:
-			if link := pk.RequestIn[i]; link > 0 {
-				for j := len(st.pending) - 1; j >= 0; j-- {
-					if st.pending[j].ex.Req.Frame == link {
-						pe = st.pending[j]
-						break
-					}
-				}
-			}
-		}
-		if pe == nil {
-			if interim {
-				// Typically 100 Continue: tshark reports the request only
-				// once its body is complete, after the 1xx. The next
-				// request on the connection takes it.
-				st.loneInterim++
-				continue
-			}
-			ex := exchange.Exchange{
-				Kind: exchange.Orphan, Stream: pk.Stream, Client: dst, Server: src, Status: code,
-				Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: ff, RespFirst: ft, RespLast: pk.Time,
-				Estimated: !ok,
-			}
-			if err := p.sink(&ex); err != nil {
-				return err
-			}
-			continue
-		}
-		if interim {
-			pe.ex.Interim++
-			continue
-		}
-		ex := pe.ex
-		ex.Kind = exchange.Matched
-		ex.Status = code
-		ex.Resp = exchange.MsgRef{Frame: pk.Frame, Index: i}
-		ex.RespFirstFrame, ex.RespFirst, ex.RespLast = ff, ft, pk.Time
-		ex.Estimated = ex.Estimated || !ok
-		p.removePending(st, pe)
-		if err := p.sink(&ex); err != nil {
+	for i := range pk.Codes {
+		if err := p.response(m, st, i, dst, src); err != nil {
 			return err
 		}
 	}
-	if len(pk.Methods) > 0 || len(pk.Codes) > 0 {
-		dir.reported(firstStart)
-	}
+	dir.reported(m.start)
 	return p.flags(pk, st)
+}
+
+// msgFrame is a frame that completes HTTP messages, with where they began.
+type msgFrame struct {
+	pk   *Packet
+	dir  *direction // the direction the messages travel
+	here seg        // this frame as a segment
+	// filler is set when this frame filled a hole (a retransmission or an
+	// out-of-order segment).
+	filler bool
+	// start is where the first message begins; gap says that unparsed
+	// bytes lie between it and the previous message (checked before the
+	// frame's messages move the mark).
+	start int64
+	gap   bool
+}
+
+func newMsgFrame(pk *Packet, dir *direction, here seg) *msgFrame {
+	m := &msgFrame{pk: pk, dir: dir, here: here, filler: pk.Retransmission || pk.OutOfOrder}
+	fs, _ := m.first(0)
+	m.start = fs.seq
+	m.gap = dir.gapBefore(m.start)
+	return m
+}
+
+// first returns the segment holding the first byte of the frame's i-th
+// message, and whether that is exact. The first message may have started
+// in an earlier segment; any further ones started in this frame
+// (mid-segment, so with no gap before them).
+//
+// Except when this frame filled a hole: then every message queued behind
+// the hole completes here, and where the second and later ones began is
+// not in tshark's fields. This frame's time is then an upper bound of
+// their first byte, and they are counted as estimated.
+func (m *msgFrame) first(i int) (seg, bool) {
+	if i == 0 && m.pk.FirstSegment > 0 && m.pk.FirstSegment != m.pk.Frame {
+		return m.dir.lookup(m.pk.FirstSegment, m.here)
+	}
+	return m.here, i == 0 || !m.filler
+}
+
+// firstByte is m.first, counting the estimates.
+func (p *Pairer) firstByte(m *msgFrame, i int) (seg, bool) {
+	fs, ok := m.first(i)
+	if !ok {
+		p.t.Estimated++
+	}
+	return fs, ok
+}
+
+// request queues the frame's i-th request on its connection.
+func (p *Pairer) request(m *msgFrame, st *stream, i int, client, server netip.AddrPort) {
+	pk := m.pk
+	p.t.Requests++
+	fs, ok := p.firstByte(m, i)
+	p.know(st, client, server)
+	interim := st.loneInterim
+	st.loneInterim = 0
+	st.pending = append(st.pending, &pending{ack: fs.ack, ex: exchange.Exchange{
+		Interim: interim,
+		Kind:    exchange.Unmatched, Stream: pk.Stream, Client: client, Server: server,
+		Method: pk.Methods[i], URI: pk.URIs[i], Host: pk.Hosts[i],
+		Req: exchange.MsgRef{Frame: pk.Frame, Index: i}, ReqFirstFrame: fs.frame, ReqFirst: fs.t, ReqLast: pk.Time,
+		Estimated: !ok,
+	}})
+}
+
+// response pairs the frame's i-th response with the request it answers,
+// or reports it alone.
+func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.AddrPort) error {
+	pk, code := m.pk, m.pk.Codes[i]
+	fs, ok := p.firstByte(m, i)
+	p.know(st, client, server)
+	interim := code >= 100 && code < 200 && code != 101
+	if interim {
+		p.t.Interim++
+	} else {
+		p.t.Responses++
+	}
+	pe, err := p.claim(m, st, i)
+	if err != nil {
+		return err
+	}
+	switch {
+	case pe == nil && interim:
+		// Typically 100 Continue: tshark reports the request only once
+		// its body is complete, after the 1xx. The next request on the
+		// connection takes it.
+		st.loneInterim++
+		return nil
+	case pe == nil:
+		return p.sink(&exchange.Exchange{
+			Kind: exchange.Orphan, Stream: pk.Stream, Client: client, Server: server, Status: code,
+			Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: fs.frame, RespFirst: fs.t, RespLast: pk.Time,
+			Estimated: !ok,
+		})
+	case interim:
+		pe.ex.Interim++
+		return nil
+	}
+	ex := pe.ex
+	ex.Kind = exchange.Matched
+	ex.Status = code
+	ex.Resp = exchange.MsgRef{Frame: pk.Frame, Index: i}
+	ex.RespFirstFrame, ex.RespFirst, ex.RespLast = fs.frame, fs.t, pk.Time
+	ex.Estimated = ex.Estimated || !ok
+	p.removePending(st, pe)
+	return p.sink(&ex)
+}
+
+// claim finds the pending request the frame's i-th response answers (nil:
+// none).
+func (p *Pairer) claim(m *msgFrame, st *stream, i int) (*pending, error) {
+	switch p.opt.Mode {
+	case PairTuple:
+		if i == 0 && m.gap {
+			if err := p.resync(st, m.dir, m.start); err != nil {
+				return nil, err
+			}
+		}
+		if len(st.pending) > 0 {
+			return st.pending[0], nil
+		}
+	case PairTshark:
+		if link := m.pk.RequestIn[i]; link > 0 {
+			for j := len(st.pending) - 1; j >= 0; j-- {
+				if st.pending[j].ex.Req.Frame == link {
+					return st.pending[j], nil
+				}
+			}
+		}
+	}
+	return nil, nil
 }
 
 // resync handles a response that starts after server bytes no HTTP
@@ -295,11 +259,11 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 	if k == 0 {
 		// Pipelined requests were all sent before the gap: how many
 		// responses it swallowed is unknowable, FIFO is a guess.
-		p.c.Ambiguous++
+		p.t.Ambiguous++
 		return nil
 	}
 	for _, q := range st.pending[:k] {
-		p.c.LostResponses++
+		p.t.LostResponses++
 		ex := q.ex
 		ex.ResponseLost = true
 		if err := p.sink(&ex); err != nil {
@@ -315,7 +279,7 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 func (p *Pairer) know(st *stream, client, server netip.AddrPort) {
 	if !st.known {
 		st.known, st.client, st.server = true, client, server
-		p.ConnsByServer[server]++
+		p.t.ConnsByServer[server]++
 	}
 }
 
@@ -326,87 +290,4 @@ func (p *Pairer) removePending(st *stream, pe *pending) {
 			return
 		}
 	}
-}
-
-// flags retires a connection on RST or on the second FIN: nothing more
-// can be said on it, so its unanswered requests are final.
-func (p *Pairer) flags(pk *Packet, st *stream) error {
-	if pk.Flags&parse.FlagRST != 0 {
-		return p.retire(pk.Stream, st)
-	}
-	if pk.Flags&parse.FlagFIN != 0 && !pk.Retransmission {
-		st.fins++
-		if st.fins >= 2 {
-			return p.retire(pk.Stream, st)
-		}
-	}
-	return nil
-}
-
-func (p *Pairer) retire(id int64, st *stream) error {
-	delete(p.streams, id)
-	if st.known {
-		p.RetransByServer[st.server] += st.retrans
-		p.InterimByServer[st.server] += st.loneInterim
-	}
-	if p.Defer && len(st.pending) > 0 && st.known {
-		ex := st.pending[0].ex
-		if p.markIncomplete(st, &ex) {
-			if p.Deferred == nil {
-				p.Deferred = map[int64][]exchange.Exchange{}
-			}
-			p.c.Incomplete--
-			for _, q := range st.pending {
-				p.Deferred[id] = append(p.Deferred[id], q.ex)
-			}
-			return nil
-		}
-	}
-	for i, q := range st.pending {
-		ex := q.ex
-		if i == 0 && st.known {
-			p.markIncomplete(st, &ex)
-		}
-		if err := p.sink(&ex); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// markIncomplete notes that the server had started answering the oldest
-// unanswered request when the capture (or connection) ended: server
-// payload after the request that no parsed message accounts for. Its first
-// byte is known, so the report can say "started, never completed" instead
-// of just "unanswered".
-func (p *Pairer) markIncomplete(st *stream, ex *exchange.Exchange) bool {
-	d := &st.dirs[0]
-	if st.server != st.a {
-		d = &st.dirs[1]
-	}
-	for _, s := range d.segs {
-		if s.frame > ex.Req.Frame && s.seq >= d.mark {
-			ex.ResponseIncomplete = true
-			ex.RespFirstFrame, ex.RespFirst = s.frame, s.t
-			p.c.Incomplete++
-			return true
-		}
-	}
-	return false
-}
-
-// Flush ends the input: every connection still open is retired, in
-// connection order so that output is deterministic.
-func (p *Pairer) Flush() error {
-	ids := make([]int64, 0, len(p.streams))
-	for id := range p.streams {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if err := p.retire(id, p.streams[id]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

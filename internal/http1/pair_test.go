@@ -63,16 +63,17 @@ func (c *b) data(cli bool, n int) *Packet { return c.add(cli, n, 0, nil, nil, 0)
 func run(t *testing.T, mode Pairing, pk []Packet) ([]exchange.Exchange, Counters) {
 	t.Helper()
 	var out []exchange.Exchange
-	p := NewPairer(mode, func(e *exchange.Exchange) error { out = append(out, *e); return nil })
+	p := NewPairer(Options{Mode: mode}, func(e *exchange.Exchange) error { out = append(out, *e); return nil })
 	for i := range pk {
 		if err := p.Add(&pk[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.Flush(); err != nil {
+	tally, err := p.Flush()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return out, p.Counters()
+	return out, tally.Counters
 }
 
 func kinds(ex []exchange.Exchange) (m, u, o int) {
@@ -188,7 +189,7 @@ func TestPairRetireOnReset(t *testing.T) {
 	c.req(40)
 	c.add(false, 0, parse.FlagRST, nil, nil, 0)
 	var order []exchange.Kind
-	p := NewPairer(PairTuple, func(e *exchange.Exchange) error { order = append(order, e.Kind); return nil })
+	p := NewPairer(Options{Mode: PairTuple}, func(e *exchange.Exchange) error { order = append(order, e.Kind); return nil })
 	for i := range c.pk {
 		p.Add(&c.pk[i])
 	}

@@ -208,11 +208,12 @@ func FuzzRow(f *testing.F) {
 			if p.HasStream && (!p.Src.IsValid() || !p.Dst.IsValid()) {
 				t.Fatalf("TCP packet without addresses %+v", p)
 			}
-			pr := NewPairer(PairTuple, func(*exchange.Exchange) error { return nil })
+			pr := NewPairer(Options{Mode: PairTuple}, func(*exchange.Exchange) error { return nil })
 			if err := pr.Add(&p); err != nil {
 				t.Fatal(err)
 			}
-			return pr.Flush()
+			_, err = pr.Flush()
+			return err
 		})
 	})
 }

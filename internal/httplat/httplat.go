@@ -374,8 +374,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 	if deferred == nil {
 		pass1 := make([]*http1.Pairer, len(modes))
 		for i, m := range modes {
-			pass1[i] = http1.NewPairer(m, func(e *exchange.Exchange) error { return emit(m, e) })
-			pass1[i].Defer = true
+			pass1[i] = http1.NewPairer(http1.Options{Mode: m, DeferStalled: true}, func(e *exchange.Exchange) error { return emit(m, e) })
 		}
 		var onFrame func(int64)
 		if opt.Progress != nil && estErr == nil && est > 0 {
@@ -386,16 +385,16 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 				opt.Progress(min(size, size*frame/est), size)
 			}
 		}
-		truncated, err := dissectFile(ctx, bin, file, opt, true, nil, pass1, onFrame)
+		truncated, tallies, err := dissectFile(ctx, bin, file, opt, true, nil, pass1, onFrame)
 		if err != nil {
 			return err
 		}
 		if truncated {
 			rep.markPartial(file)
 		}
-		agg.counters(pass1[0])
-		for _, p := range pass1 {
-			deferred = append(deferred, p.Deferred)
+		agg.counters(tallies[0])
+		for _, t := range tallies {
+			deferred = append(deferred, t.Stalled)
 		}
 	}
 
@@ -427,7 +426,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 				withheld[i][e.Req] = e
 			}
 		}
-		pass2[i] = http1.NewPairer(m, func(e *exchange.Exchange) error {
+		pass2[i] = http1.NewPairer(http1.Options{Mode: m}, func(e *exchange.Exchange) error {
 			if e.Kind == exchange.Orphan {
 				// Responses after the stall were never reported in pass 1.
 				if f, ok := firstFrame[i][e.Stream]; ok && e.Resp.Frame > f {
@@ -442,7 +441,7 @@ func runFile(ctx context.Context, bin, file string, opt Options, agg *aggregator
 			return emit(m, e)
 		})
 	}
-	if _, err := dissectFile(ctx, bin, file, opt, false, sorted, pass2, nil); err != nil {
+	if _, _, err := dissectFile(ctx, bin, file, opt, false, sorted, pass2, nil); err != nil {
 		return err
 	}
 	for i, m := range modes {
@@ -500,7 +499,7 @@ func httpSpec(file string, opt Options, reorder bool, streams []int64) tshark.Sp
 // reorder turns tshark's out-of-order reassembly on; streams, if not nil,
 // restricts the run to those TCP connections. onFrame, if set, is told
 // the frame number of every 1024th row.
-func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*http1.Pairer, onFrame func(int64)) (truncated bool, err error) {
+func dissectFile(ctx context.Context, bin, file string, opt Options, reorder bool, streams []int64, pairers []*http1.Pairer, onFrame func(int64)) (truncated bool, tallies []http1.Tally, err error) {
 	spec := httpSpec(file, opt, reorder, streams)
 	rows := 0
 	truncated, err = dissect.Run(ctx, bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
@@ -515,14 +514,16 @@ func dissectFile(ctx context.Context, bin, file string, opt Options, reorder boo
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	for _, p := range pairers {
-		if err := p.Flush(); err != nil {
-			return truncated, err
+		t, err := p.Flush()
+		if err != nil {
+			return truncated, nil, err
 		}
+		tallies = append(tallies, t)
 	}
-	return truncated, nil
+	return truncated, tallies, nil
 }
 
 // aggregator gathers every file's exchanges; files and shards dissected at
@@ -617,10 +618,10 @@ func appendOrTake(a, b []float64) []float64 {
 	return append(a, b...)
 }
 
-func (a *aggregator) counters(p *http1.Pairer) {
+func (a *aggregator) counters(c http1.Tally) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c := p.Counters()
+	p := c
 	a.udp += c.UDPMessages
 	a.est += c.Estimated
 	a.ambiguous += c.Ambiguous

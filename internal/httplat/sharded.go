@@ -46,6 +46,7 @@ type shardRun struct {
 	id      int
 	out     *shard.Out
 	pairers []*http1.Pairer
+	tallies []http1.Tally // the pairers', once the shard is dissected
 	spill   *spill[record]
 	cur     int64 // original frame being processed; -1 while flushing
 	seq     int64
@@ -111,7 +112,7 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 		deferred[i] = map[int64][]exchange.Exchange{}
 	}
 	for _, r := range runs {
-		agg.counters(r.pairers[0])
+		agg.counters(r.tallies[0])
 		for i, d := range r.deferred {
 			for g, exs := range d {
 				deferred[i][g] = append(deferred[i][g], exs...)
@@ -126,16 +127,16 @@ func runSharded(ctx context.Context, bin, file string, opt Options, est int64, e
 // pcapmeter's memory to the shards of one pass.
 func (r *shardRun) finishPass() {
 	r.deferred = make([]map[int64][]exchange.Exchange, len(r.pairers))
-	for i, p := range r.pairers {
+	for i, t := range r.tallies {
 		r.deferred[i] = map[int64][]exchange.Exchange{}
-		for local, exs := range p.Deferred {
+		for local, exs := range t.Stalled {
 			fl, _ := r.out.Flow(local)
 			for _, e := range exs {
 				r.translate(&e)
 				r.deferred[i][fl.Global] = append(r.deferred[i][fl.Global], e)
 			}
 		}
-		p.Deferred = nil
+		r.tallies[i].Stalled = nil
 	}
 	r.out.Release()
 }
@@ -175,8 +176,7 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []http1.P
 		}
 		for _, m := range modes {
 			m := m
-			p := http1.NewPairer(m, func(e *exchange.Exchange) error { return r.record(m, e) })
-			p.Defer = true
+			p := http1.NewPairer(http1.Options{Mode: m, DeferStalled: true}, func(e *exchange.Exchange) error { return r.record(m, e) })
 			r.pairers = append(r.pairers, p)
 		}
 		runs[id], outs[id] = r, r.out
@@ -252,9 +252,11 @@ func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin i
 	}
 	r.cur = -1
 	for _, p := range r.pairers {
-		if err := p.Flush(); err != nil {
+		t, err := p.Flush()
+		if err != nil {
 			return err
 		}
+		r.tallies = append(r.tallies, t)
 	}
 	return nil
 }
