@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"runtime"
 	"strings"
@@ -80,22 +81,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, httplat.ErrNoHTTP):
 		cli.Fail(stderr, prog, cli.NoHTTPHint(opt))
 		return cli.ExitError
-	case err != nil && ctx.Err() != nil:
-		cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
-		return cli.ExitInterrupted
 	case err != nil:
-		cli.Fail(stderr, prog, cli.Describe(err))
-		return cli.ExitError
+		return cli.RunFailed(ctx, stderr, prog, err)
 	}
 	// The display filter selects the server's traffic, but a client on
 	// the same address (or a server talking to itself) may also show up;
 	// only the exact ip:port counts.
-	var srv *httplat.ServerResult
-	for _, s := range res.Servers {
-		if s.Server.Addr() == ip && s.Server.Port() == port {
-			srv = s
-		}
-	}
+	srv := res.Lookup(netip.AddrPortFrom(ip, port))
 	if srv == nil || srv.Counts.Matched == 0 {
 		msg := cli.NoHTTPHint(opt)
 		if srv != nil {
