@@ -2,7 +2,6 @@ package http1
 
 import (
 	"context"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-var update = flag.Bool("update", false, "re-record tshark output fixtures with the real tshark")
-
 // recorded returns tshark's output for a testdata capture, recorded in
 // internal/http1/testdata (regenerate with go test ./internal/http1 -update).
 func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint16) []byte {
@@ -27,7 +24,7 @@ func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint
 		suffix = ".fields.tsv"
 	}
 	fixture := filepath.Join("testdata", name+suffix)
-	if *update {
+	if testutil.Update() {
 		bin := testutil.Tshark(t)
 		args, err := tshark.Args(tshark.Spec{Input: testutil.Testdata("http", capture), Fields: Fields, Mode: mode,
 			DisplayFilter: DisplayFilter, HTTPPorts: ports, Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
