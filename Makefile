@@ -43,7 +43,7 @@ test: deps check
 # CI once with no crasher written. A count has no deadline to race.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/capfile
-	$(GO) test -run '^$$' -fuzz '^FuzzRow$$' -fuzztime $(FUZZTIME) ./parse
+	$(GO) test -run '^$$' -fuzz '^FuzzRow$$' -fuzztime $(FUZZTIME) ./internal/http1
 	$(GO) test -run '^$$' -fuzz '^FuzzOtherRows$$' -fuzztime $(FUZZTIME) ./parse
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTCP$$' -fuzztime $(FUZZTIME) ./internal/shard
 	$(GO) test -run '^$$' -fuzz '^FuzzParseVersion$$' -fuzztime $(FUZZTIME) ./tshark
@@ -57,7 +57,7 @@ bench: deps build bench-go
 	$(GO) run ./scripts/bench
 
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./parse ./stats
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/http1 ./stats
 
 bench-big: build
 	$(GO) run ./scripts/bench -conns 64000 -reps 1

@@ -20,14 +20,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"runtime"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
-	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 const usage = `usage: measure-webserver FILE SERVER_IP PORT
@@ -72,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cli.Fail(stderr, prog, err.Error())
 		return cli.ExitUsage
 	}
-	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: parse.PairTuple, Jobs: runtime.NumCPU()}
+	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: http1.PairTuple, Jobs: runtime.NumCPU()}
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	res, err := httplat.Run(ctx, opt)
@@ -80,22 +81,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, httplat.ErrNoHTTP):
 		cli.Fail(stderr, prog, cli.NoHTTPHint(opt))
 		return cli.ExitError
-	case err != nil && ctx.Err() != nil:
-		cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
-		return cli.ExitInterrupted
 	case err != nil:
-		cli.Fail(stderr, prog, cli.Describe(err))
-		return cli.ExitError
+		return cli.RunFailed(ctx, stderr, prog, err)
 	}
 	// The display filter selects the server's traffic, but a client on
 	// the same address (or a server talking to itself) may also show up;
 	// only the exact ip:port counts.
-	var srv *httplat.ServerResult
-	for _, s := range res.Servers {
-		if s.Server.Addr() == ip && s.Server.Port() == port {
-			srv = s
-		}
-	}
+	srv := res.Lookup(netip.AddrPortFrom(ip, port))
 	if srv == nil || srv.Counts.Matched == 0 {
 		msg := cli.NoHTTPHint(opt)
 		if srv != nil {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,8 +9,6 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func td(name string) string { return filepath.Join("..", "..", "testdata", "http", name) }
 
@@ -37,14 +33,7 @@ func TestClassicOutput(t *testing.T) {
 		if code != 0 || !classic.MatchString(out) {
 			t.Errorf("%s: exit %d, output %q", c.name, code, out)
 		}
-		path := filepath.Join("testdata", c.name+".golden")
-		if *update {
-			os.WriteFile(path, []byte(out), 0o644)
-		}
-		want, err := os.ReadFile(path)
-		if err != nil || out != string(want) {
-			t.Errorf("%s: output differs from %s (%v):\n%s", c.name, path, err, out)
-		}
+		testutil.Golden(t, filepath.Join("testdata", c.name+".golden"), out)
 	}
 }
 

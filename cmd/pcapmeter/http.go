@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,16 +11,18 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/gonum/stat/distuv"
+	"github.com/spf13/pflag"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/chart"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
-	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
+
+const httpProg = "pcapmeter http"
 
 const httpUsage = `pcapmeter http: HTTP request/response latency per server
 
@@ -47,247 +49,244 @@ Examples:
 Flags:
 `
 
-func runHTTP(args []string, stdout, stderr io.Writer) int {
-	const prog = "pcapmeter http"
-	fs := newFlags(prog)
-	server := fs.String("server", "", "only this server `IP` (IPv4 or IPv6)")
-	port := fs.String("port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
-	format := fs.StringP("format", "f", "text", "output `format`: text, json (summary), csv or jsonl (one row / object per exchange)")
-	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
-	latency := fs.String("latency", "ttfb", "headline latency `definition`: ttfb, ttlb or server")
-	pairing := fs.String("pairing", "tuple", "pairing `method`: tuple (FIFO per connection) or tshark (tshark's http.request_in links)")
-	crosscheck := fs.Bool("crosscheck", false, "run both pairings and report where they disagree")
-	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank percentiles to report, comma separated")
-	klBuckets := fs.Int("kl-buckets", 10, "equal-width buckets from 0 to the maximum for the KL divergence")
-	klBase := fs.String("kl-base", "2", "logarithm base of the KL divergence: 2 (bits) or e (nats)")
-	httpPorts := fs.StringSlice("http-port", nil, "extra TCP `PORT`s to decode as HTTP (repeatable)")
-	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	tsharkMode := fs.String("tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
-	plotFile := fs.String("plot", "", "draw latency panels per server (histogram + fitted densities, CDF, log-log tail, latency over time) to `FILE`.svg or .png")
-	fit := fs.Bool("fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
-	ci := fs.Float64("ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
-	hist := fs.String("histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
-	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
-	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
-	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
-	memprofile := fs.String("memprofile", "", "write a Go heap profile, taken when the dissection ends, to `FILE` (for developers)")
-	statsFlag := fs.Bool("stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
-	if code, done := parseFlags(fs, args, stdout, stderr, httpUsage); done {
-		return code
+// httpOptions are pcapmeter http's flags as given; build checks them and
+// turns them into the measurement's options.
+type httpOptions struct {
+	server, port           string
+	format, output         string
+	latency, pairing       string
+	crosscheck             bool
+	percentiles            string
+	klBuckets              int
+	klBase                 string
+	httpPorts              []string
+	tshark, tsharkOutput   string
+	plot                   string
+	fit                    bool
+	ci                     float64
+	histogram              string
+	jobs                   int
+	quiet                  bool
+	cpuprofile, memprofile string
+	stats                  bool
+}
+
+// AddFlags defines the flags on fs.
+func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.server, "server", "", "only this server `IP` (IPv4 or IPv6)")
+	fs.StringVar(&o.port, "port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
+	fs.StringVarP(&o.format, "format", "f", "text", "output `format`: text, json (summary), csv or jsonl (one row / object per exchange)")
+	fs.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	fs.StringVar(&o.latency, "latency", "ttfb", "headline latency `definition`: ttfb, ttlb or server")
+	fs.StringVar(&o.pairing, "pairing", "tuple", "pairing `method`: tuple (FIFO per connection) or tshark (tshark's http.request_in links)")
+	fs.BoolVar(&o.crosscheck, "crosscheck", false, "run both pairings and report where they disagree")
+	fs.StringVar(&o.percentiles, "percentiles", "25,50,75,95,99", "nearest-rank percentiles to report, comma separated")
+	fs.IntVar(&o.klBuckets, "kl-buckets", 10, "equal-width buckets from 0 to the maximum for the KL divergence")
+	fs.StringVar(&o.klBase, "kl-base", "2", "logarithm base of the KL divergence: 2 (bits) or e (nats)")
+	fs.StringSliceVar(&o.httpPorts, "http-port", nil, "extra TCP `PORT`s to decode as HTTP (repeatable)")
+	fs.StringVar(&o.tshark, "tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
+	fs.StringVar(&o.tsharkOutput, "tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
+	fs.StringVar(&o.plot, "plot", "", "draw latency panels per server (histogram + fitted densities, CDF, log-log tail, latency over time) to `FILE`.svg or .png")
+	fs.BoolVar(&o.fit, "fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
+	fs.Float64Var(&o.ci, "ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
+	fs.StringVar(&o.histogram, "histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write a Go heap profile, taken when the dissection ends, to `FILE` (for developers)")
+	fs.BoolVar(&o.stats, "stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
+}
+
+// build checks the flags and the capture arguments and returns the
+// measurement's options and the report's settings; an error is a usage
+// error. The checks run in the order the flags are listed in the help.
+func (o *httpOptions) build(args []string) (httplat.Options, report.Params, error) {
+	var opt httplat.Options
+	if err := o.selection(args, &opt); err != nil {
+		return opt, report.Params{}, err
 	}
-	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	files, err := cli.ExpandFiles(fs.Args())
+	params, err := o.figures(&opt)
+	if err != nil {
+		return opt, params, err
+	}
+	return opt, params, o.outputs(&opt)
+}
+
+// selection reads what to measure: the files, the server, the ports.
+func (o *httpOptions) selection(args []string, opt *httplat.Options) error {
+	files, err := cli.ExpandFiles(args)
 	if err == nil {
 		err = cli.CheckUnique(files)
 	}
 	if err != nil {
-		return usageErr(err.Error())
+		return err
 	}
-	opt := httplat.Options{Files: files, Tshark: *tsharkPath}
-	if len(opt.Files) == 0 {
-		return usageErr("no capture file given")
+	if len(files) == 0 {
+		return errors.New("no capture file given")
 	}
-	if opt.Server, opt.Port, err = cli.ParseServer(*server, *port); err != nil {
-		return usageErr(err.Error())
+	opt.Files, opt.Tshark = files, o.tshark
+	if opt.Server, opt.Port, err = cli.ParseServer(o.server, o.port); err != nil {
+		return err
 	}
-	for _, p := range *httpPorts {
+	for _, p := range o.httpPorts {
 		n, err := cli.ParsePort(p)
 		if err != nil {
-			return usageErr(err.Error())
+			return err
 		}
 		opt.HTTPPorts = append(opt.HTTPPorts, n)
 	}
-	def, err := httplat.ParseDefinition(*latency)
+	return nil
+}
+
+// figures reads how to measure: definition, pairing, percentiles, KL, jobs.
+func (o *httpOptions) figures(opt *httplat.Options) (report.Params, error) {
+	var err error
+	if opt.Definition, err = httplat.ParseDefinition(o.latency); err != nil {
+		return report.Params{}, err
+	}
+	if opt.Pairing, err = http1.ParsePairing(o.pairing); err != nil {
+		return report.Params{}, err
+	}
+	opt.Crosscheck = o.crosscheck
+	if o.jobs < 1 || o.jobs > 256 {
+		return report.Params{}, fmt.Errorf("invalid --jobs %d: give 1 to 256", o.jobs)
+	}
+	opt.Jobs = o.jobs
+	if opt.Percentiles, err = cli.ParsePercentiles(o.percentiles); err != nil {
+		return report.Params{}, err
+	}
+	base, unit, err := cli.ParseKLBase(o.klBase)
 	if err != nil {
-		return usageErr(err.Error())
+		return report.Params{}, err
 	}
-	if opt.Pairing, err = parse.ParsePairing(*pairing); err != nil {
-		return usageErr(err.Error())
+	if o.klBuckets < 1 || o.klBuckets > 10000 {
+		return report.Params{}, fmt.Errorf("invalid --kl-buckets %d: give 1 to 10000", o.klBuckets)
 	}
-	opt.Crosscheck = *crosscheck
-	if *jobs < 1 || *jobs > 256 {
-		return usageErr(fmt.Sprintf("invalid --jobs %d: give 1 to 256", *jobs))
-	}
-	opt.Jobs = *jobs
-	if !*quiet {
-		opt.Progress = progressBar(stderr)
-	}
-	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
-		return usageErr(err.Error())
-	}
-	base, unit, err := cli.ParseKLBase(*klBase)
-	if err != nil {
-		return usageErr(err.Error())
-	}
-	if *klBuckets < 1 || *klBuckets > 10000 {
-		return usageErr(fmt.Sprintf("invalid --kl-buckets %d: give 1 to 10000", *klBuckets))
-	}
-	opt.KL = stats.KLOptions{Buckets: *klBuckets, Base: base}
-	switch *tsharkMode {
+	opt.KL = stats.KLOptions{Buckets: o.klBuckets, Base: base}
+	switch o.tsharkOutput {
 	case "columns":
 		opt.Mode = tshark.Columns
 	case "fields":
 		opt.Mode = tshark.Fields
 	default:
-		return usageErr(fmt.Sprintf("invalid --tshark-output %q: give columns or fields", *tsharkMode))
+		return report.Params{}, fmt.Errorf("invalid --tshark-output %q: give columns or fields", o.tsharkOutput)
 	}
-	switch *format {
+	return report.Params{KLBase: base, KLUnit: unit, KLBuckets: o.klBuckets, Histogram: o.histogram}, nil
+}
+
+// outputs reads what to produce: format, histogram, intervals, fits, plot.
+func (o *httpOptions) outputs(opt *httplat.Options) error {
+	switch o.format {
 	case "text", "json", "csv", "jsonl":
 	default:
-		return usageErr(fmt.Sprintf("invalid --format %q: give text, json, csv or jsonl", *format))
+		return fmt.Errorf("invalid --format %q: give text, json, csv or jsonl", o.format)
 	}
-	switch *hist {
+	switch o.histogram {
 	case "log", "linear", "off":
 	default:
-		return usageErr(fmt.Sprintf("invalid --histogram %q: give log, linear or off", *hist))
+		return fmt.Errorf("invalid --histogram %q: give log, linear or off", o.histogram)
 	}
-	if *ci != 0 && !(*ci > 0 && *ci < 100) {
-		return usageErr(fmt.Sprintf("invalid --ci %v: give a level between 0 and 100, e.g. 95", *ci))
+	if o.ci != 0 && !(o.ci > 0 && o.ci < 100) {
+		return fmt.Errorf("invalid --ci %v: give a level between 0 and 100, e.g. 95", o.ci)
 	}
-	if *plotFile != "" {
-		if _, err := chart.Format(*plotFile); err != nil {
-			return usageErr(err.Error())
+	opt.Fit, opt.CI = o.fit, o.ci
+	if o.plot != "" {
+		if _, err := chart.Format(o.plot); err != nil {
+			return err
 		}
-		opt.TimeSeries = def
+		opt.TimeSeries = true
 	}
+	return nil
+}
 
-	out := stdout
-	var outFile *os.File
-	if *output != "" && *output != "-" {
-		if outFile, err = os.Create(*output); err != nil {
-			cli.Fail(stderr, prog, fmt.Sprintf("cannot write %s: %v", *output, err))
-			return cli.ExitError
-		}
-		defer outFile.Close()
-		out = outFile
+func runHTTP(args []string, stdout, stderr io.Writer) int {
+	var o httpOptions
+	fs := newFlags(httpProg)
+	o.AddFlags(fs)
+	if code, done := parseFlags(fs, args, stdout, stderr, httpUsage); done {
+		return code
 	}
-	bw := bufio.NewWriter(out)
-	defer bw.Flush()
-
-	var csvw *report.CSV
-	if *format == "csv" {
-		if csvw, err = report.NewCSV(bw); err != nil {
-			cli.Fail(stderr, prog, err.Error())
-			return cli.ExitError
-		}
-		opt.OnExchange = csvw.Write
+	opt, params, err := o.build(fs.Args())
+	if err != nil {
+		return usageError(stderr, httpProg, err.Error())
 	}
-	if *format == "jsonl" {
-		opt.OnExchange = report.NewJSONL(bw).Write
+	out, err := openHTTPOutput(o.output, o.format, stdout)
+	if err != nil {
+		cli.Fail(stderr, httpProg, err.Error())
+		return cli.ExitError
 	}
-
+	defer out.abandon()
+	opt.OnExchange = out.onExchange()
+	if !o.quiet {
+		opt.Progress = progressBar(stderr)
+	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
-	if *cpuprofile != "" {
-		if f, err := os.Create(*cpuprofile); err == nil {
-			pprof.StartCPUProfile(f)
-			defer func() { pprof.StopCPUProfile(); f.Close() }()
+	defer startCPUProfile(o.cpuprofile)()
+	res, err := o.measure(ctx, opt, stderr)
+	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
+		return cli.RunFailed(ctx, stderr, httpProg, err)
+	}
+	noHTTP := err != nil
+	if !noHTTP && o.plot != "" {
+		if err := drawLatency(o.plot, res, opt.KL); err != nil {
+			cli.Fail(stderr, httpProg, fmt.Sprintf("drawing %s: %v", o.plot, err))
+			return cli.ExitError
 		}
 	}
+	if err := out.finish(res, params, noHTTP); err != nil {
+		cli.Fail(stderr, httpProg, err.Error())
+		return cli.ExitError
+	}
+	return httpExit(stderr, opt, res, noHTTP)
+}
+
+// measure runs the measurement with what the developer flags ask for
+// around it.
+func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, stderr io.Writer) (*httplat.Result, error) {
 	started := time.Now()
 	res, err := httplat.Run(ctx, opt)
 	finishProgress(stderr)
-	if *memprofile != "" {
-		if f, err := os.Create(*memprofile); err == nil {
+	if o.memprofile != "" {
+		if f, err := os.Create(o.memprofile); err == nil {
 			pprof.Lookup("heap").WriteTo(f, 0)
 			f.Close()
 		}
 	}
-	if *statsFlag {
+	if o.stats {
 		printStats(stderr, time.Since(started))
 	}
-	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
-		if ctx.Err() != nil {
-			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
-			return cli.ExitInterrupted
-		}
-		cli.Fail(stderr, prog, cli.Describe(err))
-		return cli.ExitError
+	return res, err
+}
+
+// startCPUProfile starts a CPU profile to path ("" for none) and returns
+// what stops it.
+func startCPUProfile(path string) func() {
+	if path == "" {
+		return func() {}
 	}
-	res.Definition = def
-	params := report.Params{KLBase: base, KLUnit: unit, KLBuckets: *klBuckets, Histogram: *hist}
-	if err == nil {
-		httplat.Enrich(res, def, *fit, *ci, opt.Percentiles, opt.KL)
-		if *plotFile != "" {
-			if perr := drawLatency(*plotFile, res, def, opt.KL); perr != nil {
-				cli.Fail(stderr, prog, fmt.Sprintf("drawing %s: %v", *plotFile, perr))
-				return cli.ExitError
-			}
-		}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
 	}
-	noHTTP := errors.Is(err, httplat.ErrNoHTTP)
-	switch *format {
-	case "text":
-		if !noHTTP {
-			report.Text(bw, res, params)
-		}
-	case "json":
-		err = report.JSON(bw, res, params)
-	case "csv":
-		err = csvw.Flush()
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil && !noHTTP {
-		cli.Fail(stderr, prog, fmt.Sprintf("writing the report: %v", err))
-		return cli.ExitError
-	}
-	if outFile != nil {
-		if err := outFile.Close(); err != nil {
-			cli.Fail(stderr, prog, fmt.Sprintf("writing %s: %v", *output, err))
-			return cli.ExitError
-		}
-	}
+	pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// httpExit says, once the report is written, whether it is the whole
+// story: nothing found, a partial result, or all well.
+func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP bool) int {
 	if noHTTP {
 		msg := cli.NoHTTPHint(opt)
 		if res.UDPIgnored > 0 {
 			msg += fmt.Sprintf(" (%d HTTP-over-UDP messages were ignored)", res.UDPIgnored)
 		}
-		cli.Fail(stderr, prog, msg)
+		cli.Fail(stderr, httpProg, msg)
 		return cli.ExitError
 	}
 	if res.Partial {
-		cli.Fail(stderr, prog, "partial result: "+strings.Join(res.Warnings, "; "))
+		cli.Fail(stderr, httpProg, "partial result: "+strings.Join(res.Warnings, "; "))
 		return cli.ExitPartial
 	}
 	return cli.ExitOK
-}
-
-// drawLatency draws the latency page: one row per server (the busiest
-// chart.MaxRows), with the exponential model of the KL figure and the best
-// fitted model over the histogram.
-func drawLatency(path string, res *httplat.Result, def httplat.Definition, kl stats.KLOptions) error {
-	var sets []chart.LatencySet
-	for _, s := range res.Servers {
-		xs := s.Samples[def]
-		if len(xs) == 0 || len(s.Times) != len(xs) {
-			continue
-		}
-		// Times are sorted: the first is the earliest request.
-		times := make([]float64, len(s.Times))
-		for i, t := range s.Times {
-			times[i] = t - s.Times[0]
-		}
-		set := chart.LatencySet{
-			Title: fmt.Sprintf("%s, %s (%s)", s.Server, def, def.Describe()), Unit: "s", Samples: xs, Times: times, TimeSamples: s.TimeSamples,
-		}
-		if mean := s.Latency[def].Mean; mean > 0 {
-			exp := distuv.Exponential{Rate: 1 / mean}
-			set.Densities = append(set.Densities, chart.Density{Name: "exponential (rate 1/mean)", PDF: exp.Prob})
-		}
-		fits := s.Fit
-		if fits == nil { // --plot without --fit: fit for the picture only
-			fits, _ = stats.Fit(xs, kl)
-		}
-		if len(fits) > 0 && fits[0].Name != "exponential" {
-			best := fits[0]
-			set.Densities = append(set.Densities, chart.Density{Name: "best fit: " + best.Name, PDF: best.PDF})
-		}
-		sets = append(sets, set)
-	}
-	if len(sets) == 0 {
-		return fmt.Errorf("no matched exchange to draw")
-	}
-	return chart.LatencyPage(path, sets)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,8 +15,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/faketshark"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) {
 	faketshark.Main()
@@ -38,19 +35,7 @@ var versionRE = regexp.MustCompile(`"tshark_version": "[^"]*"`)
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	got = versionRE.ReplaceAllString(got, `"tshark_version": "X"`)
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (create it with go test ./cmd/pcapmeter -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func TestGoldenReports(t *testing.T) {

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
 func httpSpec(input string) tshark.Spec {
-	return tshark.Spec{Input: input, Fields: parse.HTTPFields, Mode: tshark.Columns, DisplayFilter: parse.HTTPDisplayFilter}
+	return tshark.Spec{Input: input, Fields: http1.Fields, Mode: tshark.Columns, DisplayFilter: http1.DisplayFilter}
 }
 
 // TestEntryPointsAgree: the capture read from a file and fed on stdin, as
@@ -27,11 +28,11 @@ func TestEntryPointsAgree(t *testing.T) {
 	bin := testutil.Tshark(t)
 	capture := testutil.Testdata("http", "synth-pipelined-loss.pcapng")
 	ctx := context.Background()
-	collect := func(rows *[]parse.Row) func(*parse.Row) error {
-		return func(r *parse.Row) error { *rows = append(*rows, *r); return nil }
+	collect := func(rows *[]http1.Row) func(*http1.Row) error {
+		return func(r *http1.Row) error { *rows = append(*rows, *r); return nil }
 	}
-	var viaFile, viaStdin []parse.Row
-	if _, err := Run(ctx, bin, httpSpec(capture), Same[parse.Row], collect(&viaFile)); err != nil {
+	var viaFile, viaStdin []http1.Row
+	if _, err := Run(ctx, bin, httpSpec(capture), Same[http1.Row], collect(&viaFile)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(capture)
@@ -41,7 +42,7 @@ func TestEntryPointsAgree(t *testing.T) {
 	defer f.Close()
 	stdin := httpSpec("-")
 	stdin.Stdin = f
-	if _, err := Run(ctx, bin, stdin, Same[parse.Row], collect(&viaStdin)); err != nil {
+	if _, err := Run(ctx, bin, stdin, Same[http1.Row], collect(&viaStdin)); err != nil {
 		t.Fatal(err)
 	}
 	var raw [][]string
@@ -52,8 +53,8 @@ func TestEntryPointsAgree(t *testing.T) {
 	for _, r := range raw {
 		text.WriteString(strings.Join(r, "\t") + "\n")
 	}
-	var viaGocsv []parse.Row
-	if err := parse.StreamRows(parse.NewDecoder(&text, parse.HTTPFields, false), collect(&viaGocsv)); err != nil {
+	var viaGocsv []http1.Row
+	if err := parse.StreamRows(parse.NewDecoder(&text, http1.Fields, false), collect(&viaGocsv)); err != nil {
 		t.Fatal(err)
 	}
 	if len(viaFile) < 100 {
@@ -63,7 +64,7 @@ func TestEntryPointsAgree(t *testing.T) {
 		t.Errorf("rows differ: file %d, stdin %d, gocsv %d", len(viaFile), len(viaStdin), len(viaGocsv))
 	}
 	for i, r := range raw {
-		if r[0] != viaFile[i].Frame || len(r) != len(parse.HTTPFields) {
+		if r[0] != viaFile[i].Frame || len(r) != len(http1.Fields) {
 			t.Fatalf("raw row %d: %q, typed frame %q", i, r, viaFile[i].Frame)
 		}
 	}
@@ -75,12 +76,12 @@ func TestConversionErrorHasLine(t *testing.T) {
 	bin := testutil.Tshark(t)
 	n := 0
 	_, err := Run(context.Background(), bin, httpSpec(testutil.Testdata("http", "synth-pipelined-loss.pcapng")),
-		func(r *parse.Row) (parse.Row, error) {
+		func(r *http1.Row) (http1.Row, error) {
 			if n++; n == 5 {
 				return *r, errors.New("bad value")
 			}
 			return *r, nil
-		}, func(*parse.Row) error { return nil })
+		}, func(*http1.Row) error { return nil })
 	var fe *parse.FormatError
 	if !errors.As(err, &fe) || fe.Line != 5 {
 		t.Fatalf("err = %v, want a FormatError at line 5", err)
@@ -100,8 +101,8 @@ func TestTruncatedAndStop(t *testing.T) {
 	os.WriteFile(cut, whole[:len(whole)/2+7], 0o644)
 	ctx := context.Background()
 	n := 0
-	count := func(*parse.Row) error { n++; return nil }
-	trunc, err := Run(ctx, bin, httpSpec(cut), Same[parse.Row], count)
+	count := func(*http1.Row) error { n++; return nil }
+	trunc, err := Run(ctx, bin, httpSpec(cut), Same[http1.Row], count)
 	if err != nil || !trunc || n == 0 {
 		t.Errorf("file: truncated %v, err %v, %d rows", trunc, err, n)
 	}
@@ -111,13 +112,13 @@ func TestTruncatedAndStop(t *testing.T) {
 	defer f.Close()
 	in := httpSpec("-")
 	in.Stdin = f
-	trunc, err = Run(ctx, bin, in, Same[parse.Row], count)
+	trunc, err = Run(ctx, bin, in, Same[http1.Row], count)
 	if err != nil || !trunc || n != fromFile {
 		t.Errorf("stdin: truncated %v, err %v, %d rows (file: %d)", trunc, err, n, fromFile)
 	}
 	stop := errors.New("enough")
 	n = 0
-	_, err = Run(ctx, bin, httpSpec(testutil.Testdata("http", "synth-loss-reorder.pcapng")), Same[parse.Row], func(*parse.Row) error {
+	_, err = Run(ctx, bin, httpSpec(testutil.Testdata("http", "synth-loss-reorder.pcapng")), Same[http1.Row], func(*http1.Row) error {
 		if n++; n == 3 {
 			return stop
 		}

@@ -13,7 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 
-	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +59,7 @@ const (
 
 // Row is a well-formed row of pcapmeter's HTTP columns: a SYN.
 var Row = "1\t1700000000.000000000\t10.0.0.1\t\t10.0.0.2\t\t40000\t80\t0\t0\t0\t0\t0x002" +
-	strings.Repeat("\t", len(parse.HTTPFields)-13) + "\n"
+	strings.Repeat("\t", len(http1.Fields)-13) + "\n"
 
 // Main acts as tshark when Env is set, and returns otherwise.
 func Main() {

@@ -8,7 +8,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 )
 
 // runFiles measures every file, several at a time when opt.Jobs allows:
@@ -17,29 +17,26 @@ import (
 // min(N, F) files run at once with N/min(N, F) tshark processes each, so
 // no more than N run in all. Figures do not depend on the order files
 // finish in (the aggregator orders samples canonically); the per-exchange
-// sink (CSV, JSON lines) still sees the files in the order given.
+// sink (CSV, JSON lines) still sees the files in the order given. One
+// worker is the plain sequential case: each file is the sink's head when
+// it runs, so nothing spills.
 func runFiles(ctx context.Context, bin string, files []FileInfo, opt Options, agg *aggregator, cc *crossState) ([]fileReport, error) {
-	reps := make([]fileReport, len(files))
 	workers := 1
 	if opt.Jobs > 1 {
 		workers = min(opt.Jobs, len(files))
 	}
-	fopt := opt
-	fopt.Jobs = max(1, opt.Jobs/workers)
-	var prog *progressSum
-	if opt.Progress != nil {
-		prog = newProgressSum(files, opt.Progress)
-	}
-	// One worker is the plain sequential case: each file is the sink's
-	// head when it runs, so nothing spills.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var sink *orderedSink
-	if opt.OnExchange != nil {
-		sink = newOrderedSink(files, opt.OnExchange)
-		defer sink.close()
+	fr := &filesRun{bin: bin, files: files, opt: opt, agg: agg, cc: cc, cancel: cancel,
+		reps: make([]fileReport, len(files)), errs: make([]error, len(files))}
+	fr.opt.Jobs = max(1, opt.Jobs/workers)
+	if opt.Progress != nil {
+		fr.prog = newProgressSum(files, opt.Progress)
 	}
-	errs := make([]error, len(files))
+	if opt.OnExchange != nil {
+		fr.sink = newOrderedSink(files, opt.OnExchange)
+		defer fr.sink.close()
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -47,23 +44,7 @@ func runFiles(ctx context.Context, bin string, files []FileInfo, opt Options, ag
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				o := fopt
-				if sink != nil {
-					o.OnExchange = sink.writer(i)
-				}
-				if prog != nil {
-					o.Progress = prog.file(i)
-				}
-				err := runFile(ctx, bin, files[i].Path, o, agg, cc, &reps[i])
-				if err == nil && sink != nil {
-					err = sink.finish(i)
-				}
-				if err != nil {
-					errs[i] = err
-					cancel()
-				} else if prog != nil {
-					prog.finish(i)
-				}
+				fr.one(ctx, i)
 			}
 		}()
 	}
@@ -77,14 +58,57 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	// The first file's own failure explains the others' cancellation.
+	if err := fr.err(ctx); err != nil {
+		return nil, err
+	}
+	return fr.reps, nil
+}
+
+// filesRun is the state runFiles' workers share.
+type filesRun struct {
+	bin    string
+	files  []FileInfo
+	opt    Options // each file's, but for its sink and progress
+	agg    *aggregator
+	cc     *crossState
+	sink   *orderedSink // nil without a per-exchange sink
+	prog   *progressSum // nil without progress
+	cancel func()
+	reps   []fileReport
+	errs   []error
+}
+
+// one measures file i; a failure cancels the others.
+func (fr *filesRun) one(ctx context.Context, i int) {
+	f := &fileRun{bin: fr.bin, file: fr.files[i].Path, opt: fr.opt, into: fr.agg, cc: fr.cc, rep: &fr.reps[i]}
+	if fr.sink != nil {
+		f.opt.OnExchange = fr.sink.writer(i)
+	}
+	if fr.prog != nil {
+		f.opt.Progress = fr.prog.file(i)
+	}
+	err := f.run(ctx)
+	if err == nil && fr.sink != nil {
+		err = fr.sink.finish(i)
+	}
+	if err != nil {
+		fr.errs[i] = err
+		fr.cancel()
+	} else if fr.prog != nil {
+		fr.prog.finish(i)
+	}
+}
+
+// err is the run's error: the first file's own failure, which explains
+// the others' cancellation.
+func (fr *filesRun) err(ctx context.Context) error {
 	var first error
-	for _, err := range errs {
+	for _, err := range fr.errs {
 		if err == nil {
 			continue
 		}
 		if !errors.Is(err, context.Canceled) {
-			return nil, err
+			return err
 		}
 		if first == nil {
 			first = err
@@ -93,10 +117,7 @@ feed:
 	if first == nil {
 		first = ctx.Err()
 	}
-	if first != nil {
-		return nil, first
-	}
-	return reps, nil
+	return first
 }
 
 // orderedSink passes exchanges of files that run at the same time to one
@@ -105,26 +126,26 @@ feed:
 // grows in memory), replayed when the files before them are done.
 type orderedSink struct {
 	mu    sync.Mutex
-	out   func(string, *parse.Exchange) error
+	out   func(string, *exchange.Exchange) error
 	files []FileInfo
 	head  int
 	done  []bool
-	spill []*spill[parse.Exchange]
+	spill []*spill[exchange.Exchange]
 }
 
-func newOrderedSink(files []FileInfo, out func(string, *parse.Exchange) error) *orderedSink {
-	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spill[parse.Exchange], len(files))}
+func newOrderedSink(files []FileInfo, out func(string, *exchange.Exchange) error) *orderedSink {
+	return &orderedSink{out: out, files: files, done: make([]bool, len(files)), spill: make([]*spill[exchange.Exchange], len(files))}
 }
 
-func (s *orderedSink) writer(i int) func(string, *parse.Exchange) error {
-	return func(file string, e *parse.Exchange) error {
+func (s *orderedSink) writer(i int) func(string, *exchange.Exchange) error {
+	return func(file string, e *exchange.Exchange) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if i == s.head {
 			return s.out(file, e)
 		}
 		if s.spill[i] == nil {
-			sp, err := newSpill[parse.Exchange]("pcapmeter-file-*.jsonl")
+			sp, err := newSpill[exchange.Exchange]("pcapmeter-file-*.jsonl")
 			if err != nil {
 				return fmt.Errorf("holding %s's exchanges until the files before it are done: %w", file, err)
 			}
@@ -163,7 +184,7 @@ func (s *orderedSink) replay(i int) error {
 		return err
 	}
 	for {
-		var e parse.Exchange
+		var e exchange.Exchange
 		if err := dec.Decode(&e); err == io.EOF {
 			return nil
 		} else if err != nil {

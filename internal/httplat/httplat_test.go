@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/faketshark"
 	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
@@ -32,20 +33,20 @@ func TestMain(m *testing.M) {
 
 // measure runs the pipeline and collects every exchange by request URI
 // (orphans under "orphan#N").
-func measure(t *testing.T, opt Options) (*Result, map[string]parse.Exchange) {
+func measure(t *testing.T, opt Options) (*Result, map[string]exchange.Exchange) {
 	return measureURIs(t, opt, true)
 }
 
 // measureURIs is measure; unique says that URIs identify requests (true
 // for the project's own captures, whose URIs are numbered).
-func measureURIs(t *testing.T, opt Options, unique bool) (*Result, map[string]parse.Exchange) {
+func measureURIs(t *testing.T, opt Options, unique bool) (*Result, map[string]exchange.Exchange) {
 	t.Helper()
 	testutil.Tshark(t)
-	exs := map[string]parse.Exchange{}
+	exs := map[string]exchange.Exchange{}
 	n := 0
-	opt.OnExchange = func(_ string, e *parse.Exchange) error {
+	opt.OnExchange = func(_ string, e *exchange.Exchange) error {
 		k := e.URI
-		if e.Kind == parse.Orphan {
+		if e.Kind == exchange.Orphan {
 			n++
 			k = "orphan#" + string(rune('0'+n))
 		}
@@ -93,14 +94,14 @@ func TestLoopbackCaptures(t *testing.T) {
 					continue
 				}
 				if te.Status == 0 {
-					if e.Kind != parse.Unmatched {
+					if e.Kind != exchange.Unmatched {
 						t.Errorf("%s: never answered, got %s", te.URI, e.Kind)
 					}
 					continue
 				}
 				answered++
 				interim += te.Interim
-				if e.Kind != parse.Matched || e.Status != te.Status || e.Interim != te.Interim {
+				if e.Kind != exchange.Matched || e.Status != te.Status || e.Interim != te.Interim {
 					t.Errorf("%s: %s %d (+%d interim), want matched %d (+%d)", te.URI, e.Kind, e.Status, e.Interim, te.Status, te.Interim)
 					continue
 				}
@@ -179,7 +180,7 @@ func checkSynth(t *testing.T, path string, truth *synth.Truth, mode tshark.Outpu
 			t.Errorf("%s: %v → %v", te.URI, e.Client, e.Server)
 		}
 		if te.Status == 0 {
-			if e.Kind != parse.Unmatched {
+			if e.Kind != exchange.Unmatched {
 				t.Errorf("%s: dropped from the capture, got %s", te.URI, e.Kind)
 			}
 			// A dropped response followed by another on the same
@@ -193,7 +194,7 @@ func checkSynth(t *testing.T, path string, truth *synth.Truth, mode tshark.Outpu
 			continue
 		}
 		answered++
-		if e.Kind != parse.Matched || e.Status != te.Status {
+		if e.Kind != exchange.Matched || e.Status != te.Status {
 			t.Errorf("%s: %s %d", te.URI, e.Kind, e.Status)
 			continue
 		}
@@ -277,10 +278,10 @@ func TestSyntheticVariety(t *testing.T) {
 func TestOutputModesAgree(t *testing.T) {
 	for _, file := range []string{"keepalive-v4.pcapng", "synth-pipelined-loss.pcapng", "synth-gaps-v6.pcap"} {
 		path := testutil.Testdata("http", file)
-		var lists [2][]parse.Exchange
+		var lists [2][]exchange.Exchange
 		for i, mode := range []tshark.OutputMode{tshark.Columns, tshark.Fields} {
 			testutil.Tshark(t)
-			_, err := Run(context.Background(), Options{Files: []string{path}, Mode: mode, OnExchange: func(_ string, e *parse.Exchange) error {
+			_, err := Run(context.Background(), Options{Files: []string{path}, Mode: mode, OnExchange: func(_ string, e *exchange.Exchange) error {
 				lists[i] = append(lists[i], *e)
 				return nil
 			}})

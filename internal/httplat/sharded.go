@@ -1,9 +1,7 @@
 package httplat
 
 import (
-	"container/heap"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +11,9 @@ import (
 	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
-	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // errFallback says the sharded run could not be trusted or done; the file
@@ -30,117 +29,72 @@ const ShardPackets = 1_000_000
 // shards, and so several passes over the file.
 var shardPackets int64 = ShardPackets
 
-// record is one emitted exchange with the key that orders it as a single
-// tshark run would emit it: the original frame being processed, or, for
-// connections retired at the end, +Inf and the connection's tcp.stream.
-type record struct {
-	Frame  int64          `json:"f"`
-	Stream int64          `json:"s"`
-	Seq    int64          `json:"q"`
-	Mode   parse.Pairing  `json:"m"`
-	Ex     parse.Exchange `json:"e"`
+// splitRun is one file dissected as k flow shards, each fed to its own
+// tshark through a pipe, opt.Jobs at a time: one read of the file (a pass)
+// per opt.Jobs shards. Exchanges go to f: at once when nothing downstream
+// depends on their order, else spilled per shard and merged back into
+// the order a single run would emit them (merge.go).
+type splitRun struct {
+	f    *fileRun
+	k    int
+	size int64
+	runs []*shardRun
+	// ordered is set when a per-exchange sink (CSV) sees the order of
+	// exchanges; the aggregate figures put samples in a canonical order
+	// themselves, and the aggregator and cross-check take concurrent adds.
+	ordered bool
 }
 
-type shardRun struct {
-	id      int
-	out     *shard.Out
-	pairers []*parse.Pairer
-	spill   *spill[record]
-	cur     int64 // original frame being processed; -1 while flushing
-	seq     int64
-	err     error
-	// deferred holds, per mode, the translated gap-stalled requests by
-	// global tcp.stream once the shard's pass is over.
-	deferred []map[int64][]parse.Exchange
-	// direct, when set, takes exchanges at once (from every shard): nothing
-	// downstream depends on their order, so nothing is spilled.
-	direct func(parse.Pairing, *parse.Exchange) error
-}
-
-// runSharded dissects file with opt.Jobs tshark processes at a time, each
-// fed one flow shard through a pipe, and emits the exchanges in the order
-// a single run would. It returns the deferred (gap-stalled) requests per
-// mode in original numbering. errFallback (wrapped) means nothing was
-// emitted and the caller should dissect the file the ordinary way.
-// est and estErr are shard.EstimatePackets of file.
-func runSharded(ctx context.Context, bin, file string, opt Options, est int64, estErr error, modes []parse.Pairing,
-	emit func(parse.Pairing, *parse.Exchange) error, agg *aggregator, rep *fileReport) ([]map[int64][]parse.Exchange, error) {
-	st, err := os.Stat(file)
+// runSplit dissects f's file split by connection and returns the stalled
+// connections in the original numbering. errFallback (wrapped) means
+// nothing was emitted and the file should be dissected the ordinary way.
+// est and estErr are shard.EstimatePackets of the file.
+func runSplit(ctx context.Context, f *fileRun, est int64, estErr error) (stalled, error) {
+	st, err := os.Stat(f.file)
 	if err != nil {
 		return nil, err
 	}
 	if estErr != nil {
 		return nil, fmt.Errorf("%w: %w", errFallback, estErr)
 	}
-	k := max(opt.Jobs, int(math.Ceil(float64(est)/float64(shardPackets))))
-	runs := make([]*shardRun, k)
-	// Only a per-exchange sink (CSV) sees the order of exchanges; the
-	// aggregate figures put samples in a canonical order themselves, and
-	// the aggregator and crosscheck take concurrent adds.
-	var direct func(parse.Pairing, *parse.Exchange) error
-	if opt.OnExchange == nil {
-		direct = emit
-	}
-	defer func() {
-		for _, r := range runs {
-			if r != nil && r.spill != nil {
-				r.spill.remove()
+	k := max(f.opt.Jobs, int(math.Ceil(float64(est)/float64(shardPackets))))
+	s := &splitRun{f: f, k: k, size: st.Size(), runs: make([]*shardRun, k), ordered: f.opt.OnExchange != nil}
+	defer s.removeSpills()
+	jobs := f.opt.Jobs
+	total := s.size * int64((k+jobs-1)/jobs)
+	for first, done := 0, int64(0); first < k; first, done = first+jobs, done+s.size {
+		progress := func(n int64) {
+			if f.opt.Progress != nil {
+				f.opt.Progress(done+n, total)
 			}
 		}
-	}()
-	done := int64(0)
-	total := st.Size() * int64((k+opt.Jobs-1)/opt.Jobs)
-	for first := 0; first < k; first += opt.Jobs {
-		if err := runPass(ctx, bin, file, opt, modes, runs, first, min(first+opt.Jobs, k), k, rep, direct, func(n int64) {
-			if opt.Progress != nil {
-				opt.Progress(done+n, total)
-			}
-		}); err != nil {
+		if err := s.pass(ctx, first, min(first+jobs, k), progress); err != nil {
 			return nil, err
 		}
-		done += st.Size()
 	}
 	// Everything dissected: emit in single-run order, merging the shards'
 	// spill files, each already in that order.
-	if err := merge(runs, emit); err != nil {
+	if err := s.merge(); err != nil {
 		return nil, err
 	}
-	deferred := make([]map[int64][]parse.Exchange, len(modes))
-	for i := range modes {
-		deferred[i] = map[int64][]parse.Exchange{}
+	out := stalled{}
+	for _, r := range s.runs {
+		f.into.addTally(r.tally.counts)
+		out.merge(r.tally.stalled)
 	}
-	for _, r := range runs {
-		agg.counters(r.pairers[0])
-		for i, d := range r.deferred {
-			for g, exs := range d {
-				deferred[i][g] = append(deferred[i][g], exs...)
-			}
-		}
-	}
-	return deferred, nil
+	return out, nil
 }
 
-// finishPass translates a finished shard's gap-stalled requests to the
-// original numbering and lets go of its frame map, which is what bounds
-// pcapmeter's memory to the shards of one pass.
-func (r *shardRun) finishPass() {
-	r.deferred = make([]map[int64][]parse.Exchange, len(r.pairers))
-	for i, p := range r.pairers {
-		r.deferred[i] = map[int64][]parse.Exchange{}
-		for local, exs := range p.Deferred {
-			fl, _ := r.out.Flow(local)
-			for _, e := range exs {
-				r.translate(&e)
-				r.deferred[i][fl.Global] = append(r.deferred[i][fl.Global], e)
-			}
+func (s *splitRun) removeSpills() {
+	for _, r := range s.runs {
+		if r != nil && r.spill != nil {
+			r.spill.remove()
 		}
-		p.Deferred = nil
 	}
-	r.out.Release()
 }
 
-func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.Pairing, runs []*shardRun, from, to, k int, rep *fileReport,
-	direct func(parse.Pairing, *parse.Exchange) error, progress func(int64)) error {
+// pass dissects shards from..to-1 in one read of the file.
+func (s *splitRun) pass(ctx context.Context, from, to int, progress func(int64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	outs := map[int]*shard.Out{}
@@ -149,8 +103,6 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 	// OS pipes, not io.Pipe: tshark reads the shard straight from the
 	// splitter's writes, with no goroutine copying every byte in between
 	// (os/exec's copy of a non-file stdin moves 32 KiB per syscall pair).
-	// The read end is closed once tshark has exited, so a tshark that dies
-	// early fails the splitter's next write instead of blocking it.
 	pipes := map[int]*os.File{}
 	defer func() {
 		for _, pw := range pipes {
@@ -158,38 +110,14 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		}
 	}()
 	for id := from; id < to; id++ {
-		pr, pw, err := os.Pipe()
+		r, pw, err := s.start(ctx, cancel, &wg, id)
 		if err != nil {
 			return err
 		}
 		pipes[id] = pw
-		growPipe(pw)
-		r := &shardRun{id: id, out: &shard.Out{W: pw}, direct: direct}
-		if direct == nil {
-			sp, err := newSpill[record]("pcapmeter-shard-*.jsonl")
-			if err != nil {
-				return err
-			}
-			r.spill = sp
-		}
-		for _, m := range modes {
-			m := m
-			p := parse.NewPairer(m, func(e *parse.Exchange) error { return r.record(m, e) })
-			p.Defer = true
-			r.pairers = append(r.pairers, p)
-		}
-		runs[id], outs[id] = r, r.out
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer pr.Close()
-			r.err = r.dissect(ctx, bin, opt, pr)
-			if r.err != nil {
-				cancel()
-			}
-		}()
+		s.runs[id], outs[id] = r, r.out
 	}
-	truncated, splitErr := shard.Split(ctx, file, k, outs, progress)
+	truncated, splitErr := shard.Split(ctx, s.f.file, s.k, outs, progress)
 	for id, pw := range pipes {
 		pw.Close() // tshark sees the end of its shard
 		delete(pipes, id)
@@ -199,7 +127,7 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		return fmt.Errorf("%w: %w", errFallback, splitErr)
 	}
 	for id := from; id < to; id++ {
-		if err := runs[id].err; err != nil && !errors.Is(err, context.Canceled) {
+		if err := s.runs[id].err; err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 	}
@@ -207,15 +135,60 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 		return splitErr
 	}
 	if truncated && from == 0 {
-		rep.markPartial(file)
+		s.f.rep.markPartial(s.f.file)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for id := from; id < to; id++ {
-		runs[id].finishPass()
+		s.runs[id].finishPass()
 	}
 	return nil
+}
+
+// start starts shard id's tshark, reading the returned pipe's other end;
+// a failing tshark cancels the pass.
+func (s *splitRun) start(ctx context.Context, cancel func(), wg *sync.WaitGroup, id int) (*shardRun, *os.File, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	growPipe(pw)
+	r := &shardRun{id: id, out: &shard.Out{W: pw}, f: s.f}
+	if s.ordered {
+		if r.spill, err = newSpill[record]("pcapmeter-shard-*.jsonl"); err != nil {
+			pr.Close()
+			pw.Close()
+			return nil, nil, err
+		}
+	}
+	r.pairers = newPairers(&s.f.opt, true, r.sinkFor)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Closed once tshark has exited, so a tshark that dies early fails
+		// the splitter's next write instead of blocking it.
+		defer pr.Close()
+		if r.err = r.dissect(ctx, pr); r.err != nil {
+			cancel()
+		}
+	}()
+	return r, pw, nil
+}
+
+// shardRun is one shard's tshark and pairers.
+type shardRun struct {
+	id      int
+	out     *shard.Out
+	f       *fileRun // where exchanges go when they need no ordering
+	pairers *pairers
+	spill   *spill[record] // where they wait otherwise
+	cur     int64          // original frame being processed; -1 while flushing
+	seq     int64
+	err     error
+	// tally is the shard's, once its pass is over; its stalled connections
+	// in the original numbering.
+	tally passTally
 }
 
 // errMismatch: tshark numbered a shard's connections differently from the
@@ -223,10 +196,10 @@ func runPass(ctx context.Context, bin, file string, opt Options, modes []parse.P
 // wrong.
 var errMismatch = errors.New("tcp.stream numbering differs from the splitter's")
 
-func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin io.Reader) error {
-	spec := httpSpec("-", opt, true, nil)
+func (r *shardRun) dissect(ctx context.Context, stdin io.Reader) error {
+	spec := httpSpec("-", &r.f.opt, true, nil)
 	spec.Stdin = stdin
-	_, err := dissect.Run(ctx, bin, spec, parse.ToPacket, func(pk *parse.Packet) error {
+	_, err := dissect.Run(ctx, r.f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
 		if pk.HasStream {
 			fl, ok := r.out.Flow(pk.Stream)
 			src, dst := netip.AddrPortFrom(pk.Src, pk.SrcPort), netip.AddrPortFrom(pk.Dst, pk.DstPort)
@@ -239,28 +212,58 @@ func (r *shardRun) dissect(ctx context.Context, bin string, opt Options, stdin i
 			return fmt.Errorf("shard %d: frame %d was never sent", r.id, pk.Frame)
 		}
 		r.cur = orig
-		for _, p := range r.pairers {
-			if err := p.Add(pk); err != nil {
-				return err
-			}
-		}
-		return nil
+		return r.pairers.add(pk)
 	})
 	if err != nil {
 		return err
 	}
 	r.cur = -1
-	for _, p := range r.pairers {
-		if err := p.Flush(); err != nil {
-			return err
+	r.tally, err = r.pairers.flush()
+	return err
+}
+
+// sinkFor is where the shard's pairer of pairing mode hands exchanges.
+func (r *shardRun) sinkFor(mode http1.Pairing) exchange.Sink {
+	return func(e *exchange.Exchange) error { return r.record(mode, e) }
+}
+
+// record takes one exchange in shard numbering: to the file at once, or
+// into the spill with the key that orders it as a single run would.
+func (r *shardRun) record(mode http1.Pairing, e *exchange.Exchange) error {
+	ex := *e
+	r.translate(&ex)
+	if r.spill == nil {
+		return r.f.emit(mode, &ex)
+	}
+	rec := record{Frame: r.cur, Stream: ex.Stream, Seq: r.seq, Mode: mode, Ex: ex}
+	if r.cur < 0 {
+		rec.Frame = math.MaxInt64
+	}
+	r.seq++
+	return r.spill.add(&rec)
+}
+
+// finishPass translates a finished shard's stalled connections to the
+// original numbering and lets go of its frame map, which is what bounds
+// pcapmeter's memory to the shards of one pass.
+func (r *shardRun) finishPass() {
+	local := r.tally.stalled
+	r.tally.stalled = stalled{}
+	for mode, byStream := range local {
+		for id, exs := range byStream {
+			fl, _ := r.out.Flow(id)
+			for _, e := range exs {
+				r.translate(&e)
+				r.tally.stalled.add(mode, fl.Global, e)
+			}
 		}
 	}
-	return nil
+	r.out.Release()
 }
 
 // translate rewrites an exchange's shard-local frame and stream numbers to
 // the original file's.
-func (r *shardRun) translate(e *parse.Exchange) {
+func (r *shardRun) translate(e *exchange.Exchange) {
 	m := func(f *int64) {
 		if *f > 0 {
 			*f, _ = r.out.Frame(*f)
@@ -273,81 +276,4 @@ func (r *shardRun) translate(e *parse.Exchange) {
 	if fl, ok := r.out.Flow(e.Stream); ok {
 		e.Stream = fl.Global
 	}
-}
-
-func (r *shardRun) record(m parse.Pairing, e *parse.Exchange) error {
-	ex := *e
-	r.translate(&ex)
-	if r.direct != nil {
-		return r.direct(m, &ex)
-	}
-	rec := record{Frame: r.cur, Stream: ex.Stream, Seq: r.seq, Mode: m, Ex: ex}
-	if r.cur < 0 {
-		rec.Frame = math.MaxInt64
-	}
-	r.seq++
-	return r.spill.add(&rec)
-}
-
-type head struct {
-	rec record
-	dec *json.Decoder
-}
-
-type recHeap []*head
-
-func (h recHeap) Len() int { return len(h) }
-func (h recHeap) Less(i, j int) bool {
-	a, b := h[i].rec, h[j].rec
-	if a.Frame != b.Frame {
-		return a.Frame < b.Frame
-	}
-	if a.Frame == math.MaxInt64 && a.Stream != b.Stream {
-		return a.Stream < b.Stream
-	}
-	return a.Seq < b.Seq
-}
-func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *recHeap) Push(x any)   { *h = append(*h, x.(*head)) }
-func (h *recHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-func merge(runs []*shardRun, emit func(parse.Pairing, *parse.Exchange) error) error {
-	h := &recHeap{}
-	for _, r := range runs {
-		if r.spill == nil {
-			continue
-		}
-		dec, err := r.spill.reader()
-		if err != nil {
-			return err
-		}
-		var rec record
-		if err := dec.Decode(&rec); err == nil {
-			heap.Push(h, &head{rec, dec})
-		} else if err != io.EOF {
-			return err
-		}
-	}
-	for h.Len() > 0 {
-		top := (*h)[0]
-		ex := top.rec.Ex
-		if err := emit(top.rec.Mode, &ex); err != nil {
-			return err
-		}
-		var next record
-		if err := top.dec.Decode(&next); err == io.EOF {
-			heap.Pop(h)
-		} else if err != nil {
-			return err
-		} else {
-			top.rec = next
-			heap.Fix(h, 0)
-		}
-	}
-	return nil
 }

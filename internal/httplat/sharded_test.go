@@ -15,14 +15,14 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
-	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 type outcome struct {
-	exs   []parse.Exchange
+	exs   []exchange.Exchange
 	res   *Result
 	warns string
 }
@@ -32,7 +32,7 @@ func runJobs(t *testing.T, opt Options, jobs int) outcome {
 	testutil.Tshark(t)
 	var o outcome
 	opt.Jobs = jobs
-	opt.OnExchange = func(_ string, e *parse.Exchange) error {
+	opt.OnExchange = func(_ string, e *exchange.Exchange) error {
 		o.exs = append(o.exs, *e)
 		return nil
 	}
@@ -155,13 +155,13 @@ func TestManyFiles(t *testing.T) {
 	}
 	type fileEx struct {
 		file string
-		ex   parse.Exchange
+		ex   exchange.Exchange
 	}
 	run := func(jobs int) ([]fileEx, *Result) {
 		testutil.Tshark(t)
 		var got []fileEx
 		opt := Options{Files: files, HTTPPorts: []uint16{6000}, Jobs: jobs, Crosscheck: true,
-			OnExchange: func(f string, e *parse.Exchange) error {
+			OnExchange: func(f string, e *exchange.Exchange) error {
 				got = append(got, fileEx{f, *e})
 				return nil
 			}}

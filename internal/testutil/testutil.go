@@ -1,7 +1,8 @@
-// Package testutil holds what several packages' tests share: finding the
-// real tshark (failing, not skipping, when it is missing, because a suite
-// that silently skips its end-to-end tests proves nothing), the shared
-// captures folder, and the truth files of testdata captures.
+// Package testutil holds what several packages' tests share: golden files
+// compared with a line diff (Golden, and -update to rewrite them), finding
+// the real tshark (failing, not skipping, when it is missing, because a
+// suite that silently skips its end-to-end tests proves nothing), the
+// shared captures folder, and the truth files of testdata captures.
 package testutil
 
 import (

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
@@ -59,14 +59,14 @@ func main() {
 	fmt.Printf("capture: %s, %d packets\n\n", capPath, pkts)
 
 	var rows []row
-	args, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: parse.HTTPFields, Mode: tshark.Fields, DisplayFilter: parse.HTTPDisplayFilter,
+	args, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: http1.Fields, Mode: tshark.Fields, DisplayFilter: http1.DisplayFilter,
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
 	floor := measure("dissection floor: tshark -q -Y http", pkts, exec.Command("tshark", "-n", "-q", "-r", capPath, "-Y", "http"))
 	// The machine's own parallel ceiling: pcapmeter's tshark command (custom
 	// columns) alone, then two copies at once, each on the whole file.
 	// Two independent processes cannot scale better than this, so it is
 	// the bound for --jobs 2 over --jobs 1.
-	cols, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: parse.HTTPFields, Mode: tshark.Columns, DisplayFilter: parse.HTTPDisplayFilter,
+	cols, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: http1.Fields, Mode: tshark.Columns, DisplayFilter: http1.DisplayFilter,
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
 	//
 	// This machine's speed drifts by ±20 % over minutes (a shared VM), so

@@ -1,8 +1,11 @@
-package parse
+package http1
 
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 var (
@@ -20,9 +23,9 @@ type b struct {
 
 func newConn() *b {
 	c := &b{cseq: 1, sseq: 1}
-	c.add(true, 0, FlagSYN, nil, nil, 0)
+	c.add(true, 0, parse.FlagSYN, nil, nil, 0)
 	c.pk[0].Seq = 0
-	c.add(false, 0, FlagSYN|FlagACK, nil, nil, 0)
+	c.add(false, 0, parse.FlagSYN|parse.FlagACK, nil, nil, 0)
 	c.pk[1].Seq = 0
 	return c
 }
@@ -32,7 +35,7 @@ func newConn() *b {
 // the reassembled PDU (0: none).
 func (c *b) add(fromCli bool, n int, flags uint16, methods []string, codes []int, first int64) *Packet {
 	c.frame++
-	p := Packet{Frame: c.frame, Time: Time(c.frame * 1e6), HasStream: true, Len: n, Flags: flags | FlagACK, FirstSegment: first}
+	p := Packet{Frame: c.frame, Time: parse.Time(c.frame * 1e6), HasStream: true, Len: n, Flags: flags | parse.FlagACK, FirstSegment: first}
 	if fromCli {
 		p.Src, p.Dst, p.SrcPort, p.DstPort = cli, srv, 40000, 80
 		p.Seq, p.Ack = c.cseq, c.sseq
@@ -57,29 +60,30 @@ func (c *b) req(n int) *Packet            { return c.add(true, n, 0, []string{"G
 func (c *b) resp(code int) *Packet        { return c.add(false, 100, 0, nil, []int{code}, 0) }
 func (c *b) data(cli bool, n int) *Packet { return c.add(cli, n, 0, nil, nil, 0) }
 
-func run(t *testing.T, mode Pairing, pk []Packet) ([]Exchange, Counters) {
+func run(t *testing.T, mode Pairing, pk []Packet) ([]exchange.Exchange, Counters) {
 	t.Helper()
-	var out []Exchange
-	p := NewPairer(mode, func(e *Exchange) error { out = append(out, *e); return nil })
+	var out []exchange.Exchange
+	p := NewPairer(Options{Mode: mode}, func(e *exchange.Exchange) error { out = append(out, *e); return nil })
 	for i := range pk {
 		if err := p.Add(&pk[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.Flush(); err != nil {
+	tally, err := p.Flush()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return out, p.Counters()
+	return out, tally.Counters
 }
 
-func kinds(ex []Exchange) (m, u, o int) {
+func kinds(ex []exchange.Exchange) (m, u, o int) {
 	for _, e := range ex {
 		switch e.Kind {
-		case Matched:
+		case exchange.Matched:
 			m++
-		case Unmatched:
+		case exchange.Unmatched:
 			u++
-		case Orphan:
+		case exchange.Orphan:
 			o++
 		}
 	}
@@ -130,7 +134,7 @@ func TestPairPipelinedFIFOvsTshark(t *testing.T) {
 		t.Fatalf("tshark: %d matched %d unmatched %d orphan", m, u, o)
 	}
 	for _, e := range ex {
-		if e.Kind == Matched && (e.Req.Index != 2 || e.Resp.Frame != 4) {
+		if e.Kind == exchange.Matched && (e.Req.Index != 2 || e.Resp.Frame != 4) {
 			t.Errorf("tshark links response 1 to request 3: %+v", e)
 		}
 	}
@@ -183,13 +187,13 @@ func TestPairUnmatchedAndOrphan(t *testing.T) {
 func TestPairRetireOnReset(t *testing.T) {
 	c := newConn()
 	c.req(40)
-	c.add(false, 0, FlagRST, nil, nil, 0)
-	var order []Kind
-	p := NewPairer(PairTuple, func(e *Exchange) error { order = append(order, e.Kind); return nil })
+	c.add(false, 0, parse.FlagRST, nil, nil, 0)
+	var order []exchange.Kind
+	p := NewPairer(Options{Mode: PairTuple}, func(e *exchange.Exchange) error { order = append(order, e.Kind); return nil })
 	for i := range c.pk {
 		p.Add(&c.pk[i])
 	}
-	if len(order) != 1 || order[0] != Unmatched {
+	if len(order) != 1 || order[0] != exchange.Unmatched {
 		t.Fatalf("RST must retire the connection at once: %v", order)
 	}
 }
@@ -212,13 +216,13 @@ func TestPairGapResync(t *testing.T) {
 	if len(ex) != 3 {
 		t.Fatalf("%+v", ex)
 	}
-	if ex[0].Kind != Unmatched || !ex[0].ResponseLost || ex[0].Req.Frame != 3 {
+	if ex[0].Kind != exchange.Unmatched || !ex[0].ResponseLost || ex[0].Req.Frame != 3 {
 		t.Errorf("request 1 must be unanswered, lost in the gap: %+v", ex[0])
 	}
-	if ex[1].Kind != Matched || ex[1].Req.Frame != 5 || ex[1].Resp.Frame != 7 || ex[1].RespFirstFrame != 6 {
+	if ex[1].Kind != exchange.Matched || ex[1].Req.Frame != 5 || ex[1].Resp.Frame != 7 || ex[1].RespFirstFrame != 6 {
 		t.Errorf("request 2 pairs with the response after the gap: %+v", ex[1])
 	}
-	if ex[2].Kind != Matched || ex[2].Req.Frame != 8 {
+	if ex[2].Kind != exchange.Matched || ex[2].Req.Frame != 8 {
 		t.Errorf("request 3: %+v", ex[2])
 	}
 	if cnt.LostResponses != 1 {
@@ -245,7 +249,7 @@ func TestPairIncompleteResponse(t *testing.T) {
 	c.req(40)
 	c.data(false, 1400) // response began, capture ends
 	ex, _ := run(t, PairTuple, c.pk)
-	if len(ex) != 1 || ex[0].Kind != Unmatched || !ex[0].ResponseIncomplete || ex[0].RespFirstFrame != 4 {
+	if len(ex) != 1 || ex[0].Kind != exchange.Unmatched || !ex[0].ResponseIncomplete || ex[0].RespFirstFrame != 4 {
 		t.Fatalf("%+v", ex)
 	}
 }

@@ -1,14 +1,17 @@
-package parse
+package http1
 
 import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // benchDecode measures decoding plus typed conversion of tshark rows
 // (recorded output, repeated) with one of the two decoders, per row.
-func benchDecode(b *testing.B, stream func(*Decoder, func(*Row) error) error) {
+func benchDecode(b *testing.B, stream func(*parse.Decoder, func(*Row) error) error) {
 	one, err := os.ReadFile("testdata/synth-loss-reorder.columns.tsv")
 	if err != nil {
 		b.Fatal(err)
@@ -18,7 +21,7 @@ func benchDecode(b *testing.B, stream func(*Decoder, func(*Row) error) error) {
 	b.SetBytes(int64(len(in)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		dec := NewDecoder(bytes.NewReader(in), HTTPFields, false)
+		dec := parse.NewDecoder(bytes.NewReader(in), Fields, false)
 		n := 0
 		if err := stream(dec, func(r *Row) error {
 			_, err := ToPacket(r)
@@ -32,10 +35,10 @@ func benchDecode(b *testing.B, stream func(*Decoder, func(*Row) error) error) {
 }
 
 // BenchmarkDecode is gocsv's reflective, channel-fed decoding.
-func BenchmarkDecode(b *testing.B) { benchDecode(b, StreamRows[Row]) }
+func BenchmarkDecode(b *testing.B) { benchDecode(b, parse.StreamRows[Row]) }
 
 // BenchmarkDecodeFast is the HTTP path's decoder.
-func BenchmarkDecodeFast(b *testing.B) { benchDecode(b, Decode[Row]) }
+func BenchmarkDecodeFast(b *testing.B) { benchDecode(b, parse.Decode[Row]) }
 
 // BenchmarkPair measures the pairer on many keep-alive connections.
 func BenchmarkPair(b *testing.B) {
@@ -59,7 +62,7 @@ func BenchmarkPair(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p := NewPairer(PairTuple, func(*Exchange) error { return nil })
+		p := NewPairer(Options{Mode: PairTuple}, func(*exchange.Exchange) error { return nil })
 		for j := range pk {
 			if err := p.Add(&pk[j]); err != nil {
 				b.Fatal(err)

@@ -1,7 +1,3 @@
-// Package parse turns tshark's row output into typed records and pairs
-// HTTP requests with their responses. It reads a stream: rows are decoded
-// one at a time (with gocsv over a tab splitter) and handed on, so memory
-// grows with the number of exchanges in flight, never with the capture.
 package parse
 
 import (
@@ -15,54 +11,6 @@ import (
 
 	"github.com/gocarina/gocsv"
 )
-
-// Row is one tshark output row as text, one field per column. Every field
-// is a string so that "tshark left it empty" and "zero" stay different
-// things until Packet's typed conversion decides.
-type Row struct {
-	Frame       string `csv:"frame.number"`
-	Time        string `csv:"frame.time_epoch"`
-	IPSrc       string `csv:"ip.src"`
-	IPv6Src     string `csv:"ipv6.src"`
-	IPDst       string `csv:"ip.dst"`
-	IPv6Dst     string `csv:"ipv6.dst"`
-	SrcPort     string `csv:"tcp.srcport"`
-	DstPort     string `csv:"tcp.dstport"`
-	Stream      string `csv:"tcp.stream"`
-	Len         string `csv:"tcp.len"`
-	Seq         string `csv:"tcp.seq"`
-	Ack         string `csv:"tcp.ack"`
-	Flags       string `csv:"tcp.flags"`
-	Retrans     string `csv:"tcp.analysis.retransmission"`
-	FastRetrans string `csv:"tcp.analysis.fast_retransmission"`
-	Spurious    string `csv:"tcp.analysis.spurious_retransmission"`
-	OutOfOrder  string `csv:"tcp.analysis.out_of_order"`
-	Segments    string `csv:"tcp.segment"`
-	Methods     string `csv:"http.request.method"`
-	URIs        string `csv:"http.request.uri"`
-	Host        string `csv:"http.host"`
-	Codes       string `csv:"http.response.code"`
-	RequestIn   string `csv:"http.request_in"`
-	UDPSrcPort  string `csv:"udp.srcport"`
-}
-
-// HTTPFields are the tshark fields behind Row, in column order.
-var HTTPFields = []string{
-	"frame.number", "frame.time_epoch",
-	"ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
-	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
-	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
-	"tcp.analysis.out_of_order", "tcp.segment",
-	"http.request.method", "http.request.uri", "http.host", "http.response.code", "http.request_in",
-	"udp.srcport",
-}
-
-// HTTPDisplayFilter selects the rows pairing needs: every TCP segment that
-// carries payload (an HTTP message's first byte may sit in a segment that
-// tshark only reports as "segment of a reassembled PDU"), FIN and RST (to
-// retire connections), and HTTP over UDP (counted, never paired). ICMP
-// errors are excluded because the TCP header they quote is dissected too.
-const HTTPDisplayFilter = "((tcp.len > 0 || tcp.flags.syn == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1) && !icmp && !icmpv6) || (udp && (http || ssdp))"
 
 // FormatError says that tshark's output is not what was asked for: a
 // wrong header, a row with the wrong number of columns, or a value that
@@ -141,12 +89,12 @@ func (d *Decoder) next(buf []string) ([]string, error) {
 		if d.expectHd {
 			d.expectHd = false
 			if !equal(fields, d.header) {
-				return nil, &FormatError{Line: d.line, Msg: fmt.Sprintf("header %q, want %q", trunc(string(line)), strings.Join(d.header, "\\t"))}
+				return nil, &FormatError{Line: d.line, Msg: fmt.Sprintf("header %q, want %q", Excerpt(string(line)), strings.Join(d.header, "\\t"))}
 			}
 			return fields, nil
 		}
 		if len(fields) != len(d.header) {
-			return nil, &FormatError{Line: d.line, Msg: fmt.Sprintf("%d columns, want %d: %q", len(fields), len(d.header), trunc(string(line)))}
+			return nil, &FormatError{Line: d.line, Msg: fmt.Sprintf("%d columns, want %d: %q", len(fields), len(d.header), Excerpt(string(line)))}
 		}
 		return fields, nil
 	}
@@ -197,7 +145,9 @@ func equal(a, b []string) bool {
 	return true
 }
 
-func trunc(s string) string {
+// Excerpt shortens a value quoted in an error message: tshark output that
+// is not what was asked for may be a whole binary blob on one line.
+func Excerpt(s string) string {
 	if len(s) > 120 {
 		return s[:120] + "…"
 	}

@@ -1,23 +1,21 @@
-package parse
+package http1
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-var update = flag.Bool("update", false, "re-record tshark output fixtures with the real tshark")
-
 // recorded returns tshark's output for a testdata capture, recorded in
-// parse/testdata (regenerate with go test ./parse -update).
+// internal/http1/testdata (regenerate with go test ./internal/http1 -update).
 func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint16) []byte {
 	t.Helper()
 	name := strings.TrimSuffix(filepath.Base(capture), filepath.Ext(capture))
@@ -26,10 +24,10 @@ func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint
 		suffix = ".fields.tsv"
 	}
 	fixture := filepath.Join("testdata", name+suffix)
-	if *update {
+	if testutil.Update() {
 		bin := testutil.Tshark(t)
-		args, err := tshark.Args(tshark.Spec{Input: testutil.Testdata("http", capture), Fields: HTTPFields, Mode: mode,
-			DisplayFilter: HTTPDisplayFilter, HTTPPorts: ports, Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
+		args, err := tshark.Args(tshark.Spec{Input: testutil.Testdata("http", capture), Fields: Fields, Mode: mode,
+			DisplayFilter: DisplayFilter, HTTPPorts: ports, Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +45,7 @@ func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint
 	}
 	b, err := os.ReadFile(fixture)
 	if err != nil {
-		t.Fatalf("%v (record it with go test ./parse -update)", err)
+		t.Fatalf("%v (record it with go test ./internal/http1 -update)", err)
 	}
 	return b
 }
@@ -55,8 +53,8 @@ func recorded(t *testing.T, capture string, mode tshark.OutputMode, ports []uint
 func decodeAll(t *testing.T, in []byte, withHeader bool) []Packet {
 	t.Helper()
 	var out []Packet
-	dec := NewDecoder(strings.NewReader(string(in)), HTTPFields, withHeader)
-	err := StreamRows(dec, func(r *Row) error {
+	dec := parse.NewDecoder(strings.NewReader(string(in)), Fields, withHeader)
+	err := parse.StreamRows(dec, func(r *Row) error {
 		p, err := ToPacket(r)
 		if err != nil {
 			return err
@@ -172,53 +170,6 @@ func TestToPacketRejectsGarbage(t *testing.T) {
 	}
 }
 
-func TestDecoderChecksShape(t *testing.T) {
-	dec := NewDecoder(strings.NewReader("1\t2\n"), HTTPFields, false)
-	err := StreamRows(dec, func(*Row) error { return nil })
-	var fe *FormatError
-	if !errors.As(err, &fe) || fe.Line != 1 {
-		t.Errorf("short row: %v", err)
-	}
-	dec = NewDecoder(strings.NewReader("frame.number\tsomething\n"), HTTPFields, true)
-	if err := StreamRows(dec, func(*Row) error { return nil }); !errors.As(err, &fe) {
-		t.Errorf("bad header: %v", err)
-	}
-	dec = NewDecoder(strings.NewReader(""), HTTPFields, true)
-	if err := StreamRows(dec, func(*Row) error { return nil }); !errors.As(err, &fe) {
-		t.Errorf("no header: %v", err)
-	}
-	// A callback error stops the stream and is returned.
-	line := strings.Repeat("\t", len(HTTPFields)-1) + "\n"
-	dec = NewDecoder(strings.NewReader(strings.Repeat(line, 1000)), HTTPFields, false)
-	n := 0
-	stop := errors.New("stop")
-	if err := StreamRows(dec, func(*Row) error { n++; return stop }); err != stop || n != 1 {
-		t.Errorf("stop: %v after %d rows", err, n)
-	}
-}
-
-func TestParseTime(t *testing.T) {
-	cases := map[string]Time{
-		"1258577884.844956000": 1258577884844956000,
-		"1258577884.844956":    1258577884844956000,
-		"0.000000001":          1,
-		"12":                   12e9,
-	}
-	for in, want := range cases {
-		if got, err := ParseTime(in); err != nil || got != want {
-			t.Errorf("ParseTime(%q) = %d, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", ".5", "1.2.3", "1.1234567890", "1e9", "abc"} {
-		if _, err := ParseTime(in); err == nil {
-			t.Errorf("ParseTime(%q) accepted", in)
-		}
-	}
-	if s := Time(1258577884844956000).String(); s != "1258577884.844956000" {
-		t.Errorf("String = %s", s)
-	}
-}
-
 // FuzzRow feeds arbitrary tab-separated lines through the decoder and the
 // typed conversion: they may be rejected, never panic, and what is
 // accepted is consistent.
@@ -229,8 +180,8 @@ func FuzzRow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		// The fast decoder must read every line exactly as gocsv does.
 		var viaGocsv, viaFast []Row
-		errG := StreamRows(NewDecoder(strings.NewReader(line), HTTPFields, false), func(r *Row) error { viaGocsv = append(viaGocsv, *r); return nil })
-		errF := Decode(NewDecoder(strings.NewReader(line), HTTPFields, false), func(r *Row) error { viaFast = append(viaFast, *r); return nil })
+		errG := parse.StreamRows(parse.NewDecoder(strings.NewReader(line), Fields, false), func(r *Row) error { viaGocsv = append(viaGocsv, *r); return nil })
+		errF := parse.Decode(parse.NewDecoder(strings.NewReader(line), Fields, false), func(r *Row) error { viaFast = append(viaFast, *r); return nil })
 		if (errG == nil) != (errF == nil) || len(viaGocsv) != len(viaFast) {
 			t.Fatalf("gocsv: %d rows, %v; fast: %d rows, %v", len(viaGocsv), errG, len(viaFast), errF)
 		}
@@ -239,8 +190,8 @@ func FuzzRow(f *testing.F) {
 				t.Fatalf("row %d: gocsv %+v, fast %+v", i, viaGocsv[i], viaFast[i])
 			}
 		}
-		dec := NewDecoder(strings.NewReader(line), HTTPFields, false)
-		_ = StreamRows(dec, func(r *Row) error {
+		dec := parse.NewDecoder(strings.NewReader(line), Fields, false)
+		_ = parse.StreamRows(dec, func(r *Row) error {
 			p, err := ToPacket(r)
 			if err != nil {
 				return nil
@@ -254,11 +205,12 @@ func FuzzRow(f *testing.F) {
 			if p.HasStream && (!p.Src.IsValid() || !p.Dst.IsValid()) {
 				t.Fatalf("TCP packet without addresses %+v", p)
 			}
-			pr := NewPairer(PairTuple, func(*Exchange) error { return nil })
+			pr := NewPairer(Options{Mode: PairTuple}, func(*exchange.Exchange) error { return nil })
 			if err := pr.Add(&p); err != nil {
 				t.Fatal(err)
 			}
-			return pr.Flush()
+			_, err = pr.Flush()
+			return err
 		})
 	})
 }
@@ -272,10 +224,10 @@ func TestFastDecoderMatchesGocsv(t *testing.T) {
 			t.Fatal(err)
 		}
 		var a, b []Row
-		if err := StreamRows(NewDecoder(strings.NewReader(string(in)), HTTPFields, false), func(r *Row) error { a = append(a, *r); return nil }); err != nil {
+		if err := parse.StreamRows(parse.NewDecoder(strings.NewReader(string(in)), Fields, false), func(r *Row) error { a = append(a, *r); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if err := Decode(NewDecoder(strings.NewReader(string(in)), HTTPFields, false), func(r *Row) error { b = append(b, *r); return nil }); err != nil {
+		if err := parse.Decode(parse.NewDecoder(strings.NewReader(string(in)), Fields, false), func(r *Row) error { b = append(b, *r); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(a) != len(b) || len(a) < 10 {
@@ -288,7 +240,7 @@ func TestFastDecoderMatchesGocsv(t *testing.T) {
 		}
 	}
 	// A header that does not fit the row type is refused.
-	if err := Decode(NewDecoder(strings.NewReader("x\ty\n"), []string{"x", "y"}, false), func(*Row) error { return nil }); err == nil {
+	if err := parse.Decode(parse.NewDecoder(strings.NewReader("x\ty\n"), []string{"x", "y"}, false), func(*Row) error { return nil }); err == nil {
 		t.Error("unknown columns accepted")
 	}
 }

@@ -1,6 +1,10 @@
-package parse
+package http1
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/pcapmeter/pcapmeter/parse"
+)
 
 // segBufMax bounds, per connection direction, how many payload segments
 // are remembered while waiting for the HTTP message they belong to:
@@ -10,7 +14,7 @@ const segBufMax = 1 << 18
 // seg is one payload segment as the pairer remembers it.
 type seg struct {
 	frame int64
-	t     Time
+	t     parse.Time
 	seq   int64 // unwrapped relative sequence number
 	len   int
 	ack   uint32
@@ -58,7 +62,7 @@ func (d *direction) observe(pk *Packet) seg {
 	if !d.started {
 		d.started = true
 		start := int64(pk.Seq)
-		if pk.Flags&FlagSYN != 0 {
+		if pk.Flags&parse.FlagSYN != 0 {
 			start++
 		}
 		d.frontier, d.mark = start, start

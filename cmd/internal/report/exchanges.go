@@ -1,0 +1,162 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/netip"
+	"strconv"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+)
+
+// CSVHeader is the per-exchange CSV layout: times are Unix epoch seconds
+// with 9 decimals, latencies seconds; empty cells mean "not applicable"
+// (no response, no request), never zero.
+var CSVHeader = []string{
+	"file", "kind", "tcp_stream", "client", "server", "method", "host", "uri", "status", "interim_responses",
+	"req_frame", "req_index", "req_first_frame", "req_first_time", "req_last_time",
+	"resp_frame", "resp_index", "resp_first_frame", "resp_first_time", "resp_last_time",
+	"ttfb", "ttlb", "server_time", "times_estimated", "note",
+}
+
+// note says why an unmatched request has no response.
+func note(e *exchange.Exchange) string {
+	switch {
+	case e.ResponseLost:
+		return "response in a capture gap"
+	case e.ResponseIncomplete:
+		return "response incomplete"
+	case e.Kind == exchange.Unmatched:
+		return "no response"
+	case e.Kind == exchange.Orphan:
+		return "no request in capture"
+	}
+	return ""
+}
+
+// CSV streams exchanges as CSV rows, with RFC 4180 quoting.
+type CSV struct {
+	w *csv.Writer
+}
+
+// NewCSV writes the header and returns the writer.
+func NewCSV(w io.Writer) (*CSV, error) {
+	c := &CSV{w: csv.NewWriter(w)}
+	return c, c.w.Write(CSVHeader)
+}
+
+func sec(v float64) string { return strconv.FormatFloat(v, 'f', 9, 64) }
+
+func addrPort(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// Write adds one exchange.
+func (c *CSV) Write(file string, e *exchange.Exchange) error {
+	row := make([]string, 0, len(CSVHeader))
+	row = append(row, file, string(e.Kind), strconv.FormatInt(e.Stream, 10), addrPort(e.Client), addrPort(e.Server),
+		e.Method, e.Host, e.URI)
+	if e.Kind == exchange.Unmatched {
+		row = append(row, "")
+	} else {
+		row = append(row, strconv.Itoa(e.Status))
+	}
+	row = append(row, strconv.Itoa(e.Interim))
+	if e.Kind != exchange.Orphan {
+		row = append(row, strconv.FormatInt(e.Req.Frame, 10), strconv.Itoa(e.Req.Index), strconv.FormatInt(e.ReqFirstFrame, 10), e.ReqFirst.String(), e.ReqLast.String())
+	} else {
+		row = append(row, "", "", "", "", "")
+	}
+	switch {
+	case e.Kind != exchange.Unmatched:
+		row = append(row, strconv.FormatInt(e.Resp.Frame, 10), strconv.Itoa(e.Resp.Index), strconv.FormatInt(e.RespFirstFrame, 10), e.RespFirst.String(), e.RespLast.String())
+	case e.ResponseIncomplete:
+		row = append(row, "", "", strconv.FormatInt(e.RespFirstFrame, 10), e.RespFirst.String(), "")
+	default:
+		row = append(row, "", "", "", "", "")
+	}
+	if e.Kind == exchange.Matched {
+		row = append(row, sec(e.TTFB()), sec(e.TTLB()), sec(e.ServerTime()))
+	} else {
+		row = append(row, "", "", "")
+	}
+	row = append(row, strconv.FormatBool(e.Estimated), note(e))
+	return c.w.Write(row)
+}
+
+// Flush writes buffered rows and reports any write error.
+func (c *CSV) Flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// JSONL streams exchanges as JSON Lines (one object per exchange, same
+// content as the CSV). Absolute times are strings of Unix seconds with 9
+// decimals, because a JSON number (float64) cannot hold nanoseconds at
+// today's epoch; latencies are numbers in seconds; absent values are null.
+type JSONL struct {
+	enc *json.Encoder
+}
+
+// NewJSONL returns a JSON Lines writer.
+func NewJSONL(w io.Writer) *JSONL {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSONL{enc: enc}
+}
+
+type jsonMsg struct {
+	Frame      int64  `json:"frame"`
+	Index      int    `json:"index"`
+	FirstFrame int64  `json:"first_frame"`
+	FirstTime  string `json:"first_time"`
+	LastTime   string `json:"last_time,omitempty"`
+}
+
+type jsonExchange struct {
+	File       string   `json:"file"`
+	Kind       string   `json:"kind"`
+	TCPStream  int64    `json:"tcp_stream"`
+	Client     string   `json:"client"`
+	Server     string   `json:"server"`
+	Method     string   `json:"method,omitempty"`
+	Host       string   `json:"host,omitempty"`
+	URI        string   `json:"uri,omitempty"`
+	Status     *int     `json:"status"`
+	Interim    int      `json:"interim_responses"`
+	Request    *jsonMsg `json:"request"`
+	Response   *jsonMsg `json:"response"`
+	TTFB       *float64 `json:"ttfb"`
+	TTLB       *float64 `json:"ttlb"`
+	ServerTime *float64 `json:"server_time"`
+	Estimated  bool     `json:"times_estimated"`
+	Note       string   `json:"note,omitempty"`
+}
+
+// Write adds one exchange.
+func (j *JSONL) Write(file string, e *exchange.Exchange) error {
+	out := jsonExchange{File: file, Kind: string(e.Kind), TCPStream: e.Stream, Client: addrPort(e.Client), Server: addrPort(e.Server),
+		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e)}
+	if e.Kind != exchange.Unmatched {
+		st := e.Status
+		out.Status = &st
+	}
+	if e.Kind != exchange.Orphan {
+		out.Request = &jsonMsg{Frame: e.Req.Frame, Index: e.Req.Index, FirstFrame: e.ReqFirstFrame, FirstTime: e.ReqFirst.String(), LastTime: e.ReqLast.String()}
+	}
+	switch {
+	case e.Kind != exchange.Unmatched:
+		out.Response = &jsonMsg{Frame: e.Resp.Frame, Index: e.Resp.Index, FirstFrame: e.RespFirstFrame, FirstTime: e.RespFirst.String(), LastTime: e.RespLast.String()}
+	case e.ResponseIncomplete:
+		out.Response = &jsonMsg{FirstFrame: e.RespFirstFrame, FirstTime: e.RespFirst.String()}
+	}
+	if e.Kind == exchange.Matched {
+		a, b, c := e.TTFB(), e.TTLB(), e.ServerTime()
+		out.TTFB, out.TTLB, out.ServerTime = &a, &b, &c
+	}
+	return j.enc.Encode(&out)
+}

@@ -1,0 +1,82 @@
+// Package exchange is the protocol-independent vocabulary of an HTTP
+// exchange: a request with its response, or one of them alone, with the
+// byte times every latency definition is taken from. Each HTTP version's
+// pairing (internal/http1 for HTTP/1.x's FIFO per connection; HTTP/2's
+// streams next) produces these, and everything downstream (aggregation,
+// cross-checks, the per-exchange CSV and JSON Lines) consumes only these,
+// so a new protocol is a new producer and nothing else.
+package exchange
+
+import (
+	"net/netip"
+
+	"github.com/pcapmeter/pcapmeter/parse"
+)
+
+// Kind says how an exchange ended.
+type Kind string
+
+// The kinds of exchange.
+const (
+	Matched   Kind = "matched"   // request and final response
+	Unmatched Kind = "unmatched" // request whose response never came
+	Orphan    Kind = "orphan"    // response with no request (capture began mid-connection)
+)
+
+// MsgRef identifies an HTTP message: the frame tshark reports it on and its
+// position among the messages reported in that frame (0 unless pipelined
+// messages share a segment).
+type MsgRef struct {
+	Frame int64 `json:"frame"`
+	Index int   `json:"index"`
+}
+
+// Exchange is one request with its response, or one of them alone.
+type Exchange struct {
+	Kind   Kind
+	Stream int64
+	Client netip.AddrPort
+	Server netip.AddrPort
+	Method string
+	URI    string
+	Host   string
+	Status int // final status code, 0 when there is no response
+	// Interim counts 1xx responses (100 Continue, 103 Early Hints) that
+	// came before the final one.
+	Interim int
+
+	Req, Resp MsgRef
+	// First and last frame of each message: the frame holding its first
+	// byte and the frame completing it.
+	ReqFirstFrame, RespFirstFrame int64
+	ReqFirst, ReqLast             parse.Time
+	RespFirst, RespLast           parse.Time
+	// Estimated is set when a message's first or last byte time is an
+	// upper bound rather than exact: its first segment had left the
+	// bounded segment buffer, or it completed together with others when a
+	// retransmission filled a hole before them (where each began, and
+	// when its own last byte arrived, are not in tshark's fields).
+	Estimated bool
+	// ResponseLost marks an unmatched request whose response was in bytes
+	// the capture did not hold (a gap before a later response).
+	ResponseLost bool
+	// ResponseIncomplete marks an unmatched request whose response had
+	// begun (RespFirstFrame, RespFirst are set) but never completed in the
+	// capture.
+	ResponseIncomplete bool
+}
+
+// TTFB is request first byte → response first byte, in seconds.
+func (e *Exchange) TTFB() float64 { return e.RespFirst.Sub(e.ReqFirst) }
+
+// TTLB is request first byte → response last byte, in seconds.
+func (e *Exchange) TTLB() float64 { return e.RespLast.Sub(e.ReqFirst) }
+
+// ServerTime is request last byte → response first byte, in seconds. It is
+// negative when the server started answering before the request was
+// complete (an early error on an upload).
+func (e *Exchange) ServerTime() float64 { return e.RespFirst.Sub(e.ReqLast) }
+
+// Sink receives every exchange as soon as it is complete. Returning an
+// error stops the run.
+type Sink func(*Exchange) error

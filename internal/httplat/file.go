@@ -1,0 +1,162 @@
+package httplat
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/http1"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// fileRun measures one file. It owns where the file's exchanges go: the
+// aggregator they count in (into), the cross-check, and the per-exchange
+// sink; every pass and every shard hands its exchanges to emit.
+type fileRun struct {
+	bin  string
+	file string
+	opt  Options // this file's: Jobs, Progress and OnExchange are its own
+	into *aggregator
+	cc   *crossState // nil without --crosscheck
+	rep  *fileReport
+}
+
+// emit takes one complete exchange of pairing mode.
+func (f *fileRun) emit(mode http1.Pairing, e *exchange.Exchange) error {
+	if f.cc != nil {
+		f.cc.add(f.file, mode, e)
+	}
+	if mode != f.opt.Pairing {
+		return nil
+	}
+	f.into.add(e)
+	if f.opt.OnExchange != nil {
+		return f.opt.OnExchange(f.file, e)
+	}
+	return nil
+}
+
+// sinkFor is where pairing mode's pairer hands its exchanges in a pass
+// that reports them all (pass 1 by one tshark).
+func (f *fileRun) sinkFor(mode http1.Pairing) exchange.Sink {
+	return func(e *exchange.Exchange) error { return f.emit(mode, e) }
+}
+
+func (f *fileRun) run(ctx context.Context) error {
+	st, err := f.pass1(ctx)
+	if err != nil {
+		return err
+	}
+	return f.pass2(ctx, st)
+}
+
+// pass1 dissects the file with out-of-order reassembly on, so a response
+// whose segment was lost before the capture point and retransmitted is
+// still reported. The file is split by connection when asked to run in
+// parallel, and also when one tshark would hold too many packets (that
+// bounds its memory whatever --jobs says); by one tshark otherwise, or
+// when the split is not possible.
+func (f *fileRun) pass1(ctx context.Context) (stalled, error) {
+	est, estErr := shard.EstimatePackets(f.file)
+	if f.opt.Jobs > 1 || (estErr == nil && est > shardPackets) {
+		st, err := f.split(ctx, est, estErr)
+		if !errors.Is(err, errFallback) {
+			return st, err
+		}
+		why := strings.TrimPrefix(err.Error(), errFallback.Error()+": ")
+		f.rep.warn("%s: dissected by one tshark, not split by connection (%s)", f.file, why)
+	}
+	return f.whole(ctx, est, estErr)
+}
+
+// split dissects the file as flow shards, counting into a scratch
+// aggregator that joins f's only once the split has succeeded: a split
+// abandoned late (a packet the splitter cannot place, found at the end of
+// the file) must leave nothing behind that the single-tshark run would
+// count again.
+func (f *fileRun) split(ctx context.Context, est int64, estErr error) (stalled, error) {
+	scratch := *f
+	scratch.into = f.into.scratch()
+	st, err := runSplit(ctx, &scratch, est, estErr)
+	if err != nil {
+		return nil, err
+	}
+	f.into.merge(scratch.into)
+	return st, nil
+}
+
+// whole dissects the file by one tshark. est and estErr are
+// shard.EstimatePackets of the file.
+func (f *fileRun) whole(ctx context.Context, est int64, estErr error) (stalled, error) {
+	var onFrame func(int64)
+	if f.opt.Progress != nil && estErr == nil && est > 0 {
+		// Without the splitter counting bytes, tshark's frame numbers
+		// over the estimated packet count tell how far it has come.
+		size := fileSize(f.file)
+		onFrame = func(frame int64) {
+			f.opt.Progress(min(size, size*frame/est), size)
+		}
+	}
+	ps := newPairers(&f.opt, true, f.sinkFor)
+	truncated, pt, err := f.dissect(ctx, httpSpec(f.file, &f.opt, true, nil), ps, onFrame)
+	if err != nil {
+		return nil, err
+	}
+	if truncated {
+		f.rep.markPartial(f.file)
+	}
+	f.into.addTally(pt.counts)
+	return pt.stalled, nil
+}
+
+// dissect runs tshark once and feeds every row to the pairers, then
+// flushes them. It reports whether the capture was cut short. onFrame, if
+// set, is told the frame number of every 1024th row.
+func (f *fileRun) dissect(ctx context.Context, spec tshark.Spec, ps *pairers, onFrame func(int64)) (bool, passTally, error) {
+	rows := 0
+	truncated, err := dissect.Run(ctx, f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
+		if rows++; onFrame != nil && rows&0x3ff == 0 {
+			onFrame(pk.Frame)
+		}
+		return ps.add(pk)
+	})
+	if err != nil {
+		return false, passTally{}, err
+	}
+	pt, err := ps.flush()
+	return truncated, pt, err
+}
+
+// httpSpec is the tshark command for the HTTP rows of file ("-": stdin).
+// reorder turns tshark's out-of-order reassembly on; streams, if not nil,
+// restricts the run to those TCP connections.
+func httpSpec(file string, opt *Options, reorder bool, streams []int64) tshark.Spec {
+	ports := slices.Clone(opt.HTTPPorts)
+	if opt.Port != 0 && !slices.Contains(ports, opt.Port) {
+		ports = append(ports, opt.Port)
+	}
+	filter := http1.DisplayFilter
+	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
+		filter = "(" + filter + ") && (" + sf + ")"
+	}
+	if streams != nil {
+		ids := make([]string, len(streams))
+		for i, id := range streams {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		filter = "(" + filter + ") && tcp.stream in {" + strings.Join(ids, ",") + "}"
+	}
+	prefs := []string{"tcp.reassemble_out_of_order:FALSE"}
+	if reorder {
+		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
+	}
+	return tshark.Spec{
+		Input: file, Fields: http1.Fields, Mode: opt.Mode,
+		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,
+	}
+}

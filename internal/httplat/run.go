@@ -1,0 +1,100 @@
+package httplat
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// Run performs the measurement. On a truncated capture it returns the
+// result with Partial set and a nil error; when nothing HTTP was found for
+// the selection, the result (for its counts) and ErrNoHTTP.
+func Run(ctx context.Context, opt Options) (*Result, error) {
+	if err := opt.normalize(); err != nil {
+		return nil, err
+	}
+	res := &Result{Pairing: opt.Pairing, Definition: opt.Definition}
+	for _, f := range opt.Files {
+		info, err := capfile.Sniff(f)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, FileInfo{Path: f, Info: info})
+	}
+	path, err := tshark.Locate(opt.Tshark)
+	if err != nil {
+		return nil, err
+	}
+	check := startCheck(ctx, path, &res.TsharkVersion)
+	defer check.wait()
+	agg := newAggregator(opt)
+	var cc *crossState
+	if opt.Crosscheck {
+		cc = newCrossState()
+	}
+	reps, err := runFiles(ctx, path, res.Files, opt, agg, cc)
+	// An unsupported tshark explains whatever the dissection ran into.
+	if cerr := check.wait(); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reps {
+		res.Partial = res.Partial || r.partial
+		res.Warnings = append(res.Warnings, r.warnings...)
+	}
+	agg.finish(res, opt)
+	if cc != nil {
+		res.Crosscheck = cc.result()
+	}
+	if res.Total.Requests+res.Total.Responses == 0 {
+		return res, ErrNoHTTP
+	}
+	enrich(res, opt)
+	return res, nil
+}
+
+// versionCheck is tshark's version check, run beside the first dissection
+// instead of before it: tshark takes ~0.3 s to start.
+type versionCheck struct {
+	done chan error
+	err  error
+}
+
+func startCheck(ctx context.Context, path string, v *tshark.Version) *versionCheck {
+	c := &versionCheck{done: make(chan error, 1)}
+	go func() {
+		var err error
+		*v, err = tshark.Check(ctx, path)
+		c.done <- err
+	}()
+	return c
+}
+
+// wait returns the check's verdict, waiting for it the first time.
+func (c *versionCheck) wait() error {
+	if c.done != nil {
+		c.err = <-c.done
+		c.done = nil
+	}
+	return c.err
+}
+
+// fileReport is what one file's run has to add to the result, kept apart
+// so that files dissected at the same time report in the order given.
+type fileReport struct {
+	partial  bool
+	warnings []string
+}
+
+func (r *fileReport) markPartial(file string) {
+	r.partial = true
+	r.warn("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file)
+}
+
+func (r *fileReport) warn(format string, a ...any) {
+	r.warnings = append(r.warnings, fmt.Sprintf(format, a...))
+}
