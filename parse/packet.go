@@ -70,14 +70,6 @@ func digits(s string) bool {
 	return true
 }
 
-// TCP flag bits of tcp.flags.
-const (
-	FlagFIN = 0x001
-	FlagSYN = 0x002
-	FlagRST = 0x004
-	FlagACK = 0x010
-)
-
 // Packet is one typed row. Optional numbers come with a flag saying that
 // tshark printed them; an empty field never reads as 0.
 type Packet struct {
