@@ -154,7 +154,7 @@ func (c *collector) pairOf(req, resp netip.Addr) *pair {
 	return p
 }
 
-func (c *collector) add(e *parse.Echo) {
+func (c *collector) add(e *Echo) {
 	c.echoes++
 	for i, a := range []netip.Addr{e.Src, e.Dst} {
 		s := c.addrs[a]
@@ -276,13 +276,13 @@ func NameFromFile(path string) string {
 // echoRow is an echo, or a row whose outer ICMP message is not one (an
 // ICMP error quoting an echo request), which is counted, not used.
 type echoRow struct {
-	echo    parse.Echo
+	echo    Echo
 	notEcho bool
 }
 
-func toEcho(r *parse.ICMPRow) (echoRow, error) {
-	e, err := parse.ToEcho(r)
-	if errors.Is(err, parse.ErrNotEcho) {
+func toEcho(r *Row) (echoRow, error) {
+	e, err := ToEcho(r)
+	if errors.Is(err, errNotEcho) {
 		return echoRow{notEcho: true}, nil
 	}
 	return echoRow{echo: e}, err
@@ -290,7 +290,7 @@ func toEcho(r *parse.ICMPRow) (echoRow, error) {
 
 func measureFile(ctx context.Context, bin, file string, node netip.Addr, name string, ps []float64) (*Node, error) {
 	c := &collector{pending: map[key]*pending{}, pairs: map[[2]netip.Addr]*pair{}, addrs: map[netip.Addr]*addrStat{}, swept: -1 << 62}
-	spec := tshark.Spec{Input: file, Fields: parse.ICMPFields, Mode: tshark.Fields, DisplayFilter: parse.ICMPDisplayFilter}
+	spec := tshark.Spec{Input: file, Fields: Fields, Mode: tshark.Fields, DisplayFilter: DisplayFilter}
 	truncated, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
 		if e.notEcho {
 			c.errors++

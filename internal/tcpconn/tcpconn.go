@@ -155,7 +155,7 @@ type dirState struct {
 	mss          int
 	maxLen       int
 	// gap analysis
-	prev    *parse.Segment
+	prev    *Segment
 	gaps    []Gap
 	lastGap int // index of the gap entry of prev
 }
@@ -193,7 +193,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	filter := parse.TCPDisplayFilter
+	filter := DisplayFilter
 	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
 		filter += " && " + sf
 	}
@@ -202,8 +202,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	conns := map[int64]*state{}
 	var order []int64
-	spec := tshark.Spec{Input: opt.File, Fields: parse.TCPFields, Mode: tshark.Columns, DisplayFilter: filter}
-	partial, err := dissect.Run(ctx, bin, spec, parse.ToSegment, func(s *parse.Segment) error {
+	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter}
+	partial, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		st := conns[s.Stream]
 		if st == nil {
 			st = &state{synFrom: -1, httpFrom: -1}
@@ -238,7 +238,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, nil
 }
 
-func (st *state) add(s *parse.Segment, gaps bool) {
+func (st *state) add(s *Segment, gaps bool) {
 	d := 0
 	if netip.AddrPortFrom(s.Src, s.SrcPort) != st.a {
 		d = 1
