@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,32 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer, usag
 		return cli.ExitUsage, true
 	}
 	return 0, false
+}
+
+// reportFlags are the flags every report-writing subcommand has: what to
+// write, where, and with which tshark.
+type reportFlags struct {
+	format, output, tshark string
+}
+
+// add declares --format (formats says which ones), --output and --tshark.
+func (r *reportFlags) add(fs *pflag.FlagSet, formats string) {
+	fs.StringVarP(&r.format, "format", "f", "text", formats)
+	fs.StringVarP(&r.output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	addTsharkFlag(fs, &r.tshark)
+}
+
+// addTsharkFlag declares --tshark.
+func addTsharkFlag(fs *pflag.FlagSet, path *string) {
+	fs.StringVar(path, "tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
+}
+
+// oneFile is the capture of a subcommand that reads exactly one.
+func oneFile(args []string) (string, error) {
+	if len(args) != 1 {
+		return "", errors.New("give exactly one capture file")
+	}
+	return args[0], nil
 }
 
 // usageError prints msg with a pointer to the subcommand's help; exit 2.

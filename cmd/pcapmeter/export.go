@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
-	"github.com/pcapmeter/pcapmeter/internal/capfile"
-	"github.com/pcapmeter/pcapmeter/internal/dissect"
-	"github.com/pcapmeter/pcapmeter/parse"
-	"github.com/pcapmeter/pcapmeter/tshark"
+	"github.com/pcapmeter/pcapmeter/internal/export"
 )
 
 const exportUsage = `pcapmeter export: one CSV row per packet, ready for pandas or R
@@ -34,147 +31,95 @@ Examples:
 Flags:
 `
 
-// packetList is Wireshark's default packet list; the Time column is
-// filled according to --time.
-var packetList = []struct{ title, field string }{
-	{"No.", "frame.number"}, {"Time", ""}, {"Source", "_ws.col.Source"}, {"Destination", "_ws.col.Destination"},
-	{"Protocol", "_ws.col.Protocol"}, {"Length", "frame.len"}, {"Info", "_ws.col.Info"},
+// exportOptions are pcapmeter export's flags as the user gave them.
+type exportOptions struct {
+	output, filter, time, tshark string
+	fields                       []string
+}
+
+// AddFlags declares the flags on fs.
+func (o *exportOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.output, "output", "o", "", "write the CSV to `FILE` instead of stdout")
+	fs.StringSliceVar(&o.fields, "fields", nil, "tshark `FIELDS` to export instead of the packet list, comma separated")
+	fs.StringVar(&o.filter, "filter", "", "tshark display `FILTER` selecting the packets (e.g. 'http || dns')")
+	fs.StringVar(&o.time, "time", "relative", "Time column: relative (seconds since the first packet), epoch (Unix seconds) or iso (ISO 8601, UTC)")
+	addTsharkFlag(fs, &o.tshark)
+}
+
+// options checks the flags and the argument (the capture) and returns
+// what to export; an error is the user's to fix.
+func (o *exportOptions) options(args []string) (export.Options, error) {
+	opt := export.Options{Filter: o.filter, Tshark: o.tshark}
+	var err error
+	if opt.File, err = oneFile(args); err != nil {
+		return opt, err
+	}
+	if len(o.fields) > 0 {
+		opt.Columns, err = export.FieldColumns(o.fields)
+	} else {
+		opt.Columns, err = export.PacketList(o.time)
+	}
+	return opt, err
 }
 
 func runExport(args []string, stdout, stderr io.Writer) int {
-	const prog = "pcapmeter export"
-	fs := newFlags(prog)
-	output := fs.StringP("output", "o", "", "write the CSV to `FILE` instead of stdout")
-	fields := fs.StringSlice("fields", nil, "tshark `FIELDS` to export instead of the packet list, comma separated")
-	filter := fs.String("filter", "", "tshark display `FILTER` selecting the packets (e.g. 'http || dns')")
-	timeFmt := fs.String("time", "relative", "Time column: relative (seconds since the first packet), epoch (Unix seconds) or iso (ISO 8601, UTC)")
-	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
+	x := cli.Exit{Prog: "pcapmeter export", Stderr: stderr, Stopped: "the CSV is incomplete"}
+	var o exportOptions
+	fs := newFlags(x.Prog)
+	o.AddFlags(fs)
 	if code, done := parseFlags(fs, args, stdout, stderr, exportUsage); done {
 		return code
 	}
-	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	if fs.NArg() != 1 {
-		return usageErr("give exactly one capture file")
-	}
-	file := fs.Arg(0)
-	var header, spec []string
-	iso := false
-	if len(*fields) > 0 {
-		for _, f := range *fields {
-			f = strings.TrimSpace(f)
-			if !tshark.ValidField(f) {
-				return usageErr(fmt.Sprintf("invalid field name %q", f))
-			}
-			header, spec = append(header, f), append(spec, f)
-		}
-	} else {
-		for _, c := range packetList {
-			f := c.field
-			if f == "" {
-				switch *timeFmt {
-				case "relative":
-					f = "frame.time_relative"
-				case "epoch":
-					f = "frame.time_epoch"
-				case "iso":
-					f, iso = "frame.time_epoch", true
-				default:
-					return usageErr(fmt.Sprintf("invalid --time %q: give relative, epoch or iso", *timeFmt))
-				}
-			}
-			header, spec = append(header, c.title), append(spec, f)
-		}
-	}
-	if _, err := capfile.Sniff(file); err != nil && !errors.Is(err, capfile.ErrEmpty) {
-		cli.Fail(stderr, prog, cli.Describe(err))
-		return cli.ExitError
-	}
-	bin, _, err := tshark.Find(context.Background(), *tsharkPath)
+	opt, err := o.options(fs.Args())
 	if err != nil {
-		cli.Fail(stderr, prog, cli.Describe(err))
-		return cli.ExitError
+		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	e, err := export.Prepare(ctx, opt)
+	if err != nil {
+		return x.Failed(ctx, err)
+	}
 	var truncated bool
-	werr := writeReport(*output, stdout, func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		// The header waits for tshark's first row (or a clean end), so a
-		// filter tshark rejects leaves no half-made CSV behind.
-		wroteHeader := false
-		writeHeader := func() error {
-			if wroteHeader {
-				return nil
-			}
-			wroteHeader = true
-			return cw.Write(header)
+	err = writeReport(o.output, stdout, func(w io.Writer) (err error) {
+		truncated, err = writeCSV(ctx, w, e, opt.Columns.Header)
+		return err
+	})
+	var rej *export.RejectedError
+	if errors.As(err, &rej) {
+		err = &cli.UsageError{Msg: rej.Msg}
+	}
+	if err != nil {
+		return x.Failed(ctx, err)
+	}
+	return x.Finished(truncated, cli.CutShort("the CSV holds"))
+}
+
+// writeCSV writes the export as CSV with RFC 4180 quoting. The header
+// waits for tshark's first row (or a clean end), so a filter tshark
+// rejects leaves no half-made CSV behind.
+func writeCSV(ctx context.Context, w io.Writer, e *export.Export, header []string) (truncated bool, err error) {
+	cw := csv.NewWriter(w)
+	wroteHeader := false
+	writeHeader := func() error {
+		if wroteHeader {
+			return nil
 		}
-		timeCol := 1
-		truncated, err = dissect.Run(ctx, bin, tshark.Spec{Input: file, Fields: spec, Mode: tshark.Fields, DisplayFilter: *filter}, dissect.Same[[]string], func(rowp *[]string) error {
-			row := *rowp
-			if err := writeHeader(); err != nil {
-				return err
-			}
-			if iso && row[timeCol] != "" {
-				t, err := parse.ParseTime(row[timeCol])
-				if err != nil {
-					return err
-				}
-				row[timeCol] = t.RFC3339()
-			}
-			return cw.Write(row)
-		})
-		if err != nil {
-			return err
-		}
+		wroteHeader = true
+		return cw.Write(header)
+	}
+	truncated, err = e.Run(ctx, func(row []string) error {
 		if err := writeHeader(); err != nil {
 			return err
 		}
-		cw.Flush()
-		return cw.Error()
+		return cw.Write(row)
 	})
-	if werr != nil {
-		if ctx.Err() != nil {
-			cli.Fail(stderr, prog, "interrupted; tshark stopped, the CSV is incomplete")
-			return cli.ExitInterrupted
-		}
-		var ee *tshark.ExitError
-		if errors.As(werr, &ee) && (ee.Code == 1 || ee.Code == 2) {
-			// tshark refuses bad filters (status 2) and field names
-			// (status 1) before reading a packet, and says why; its words
-			// are the most useful ones.
-			if msg, ok := rejection(ee.Stderr, *filter); ok {
-				cli.Fail(stderr, prog, msg)
-				return cli.ExitUsage
-			}
-		}
-		cli.Fail(stderr, prog, cli.Describe(werr))
-		return cli.ExitError
+	if err != nil {
+		return false, err
 	}
-	if truncated {
-		cli.Fail(stderr, prog, "partial result: the capture is cut short in the middle of a packet; the CSV holds the packets before the cut")
-		return cli.ExitPartial
+	if err := writeHeader(); err != nil {
+		return false, err
 	}
-	return cli.ExitOK
-}
-
-// rejection turns tshark's complaint about a display filter or field list
-// into one line, and reports whether it was one.
-func rejection(stderr, filter string) (string, bool) {
-	var lines []string
-	for _, l := range strings.Split(stderr, "\n") {
-		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "tshark: "))
-		if l == "" || strings.Trim(l, "^~ ") == "" || l == filter {
-			continue
-		}
-		lines = append(lines, l)
-	}
-	msg := strings.Join(lines, " ")
-	switch {
-	case strings.Contains(msg, "fields aren't valid"):
-		return "tshark rejected --fields: " + msg + "; `tshark -G fields` lists the valid names", true
-	case filter != "" && msg != "":
-		return fmt.Sprintf("tshark rejected --filter %q: %s", filter, msg), true
-	}
-	return "", false
+	cw.Flush()
+	return truncated, cw.Error()
 }

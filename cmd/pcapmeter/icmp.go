@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/icmpnode"
@@ -31,61 +33,71 @@ Examples:
 Flags:
 `
 
-func runICMP(args []string, stdout, stderr io.Writer) int {
-	const prog = "pcapmeter icmp"
-	fs := newFlags(prog)
-	nodes := fs.StringSlice("node", nil, "the capturing node's `IP`; once for all files or once per file, in order")
-	names := fs.StringSlice("name", nil, "node `NAME`s in file order (default: from the file name, Node1.pcap -> \"Node 1\")")
-	format := fs.StringP("format", "f", "text", "output `format`: text, json, csv or nssa (the NSSA-220 NodeStats layout)")
-	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
-	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank RTT percentiles, comma separated")
-	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	if code, done := parseFlags(fs, args, stdout, stderr, icmpUsage); done {
-		return code
+// icmpOptions are pcapmeter icmp's flags as the user gave them.
+type icmpOptions struct {
+	nodes, names []string
+	report       reportFlags
+	percentiles  string
+}
+
+// AddFlags declares the flags on fs.
+func (o *icmpOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&o.nodes, "node", nil, "the capturing node's `IP`; once for all files or once per file, in order")
+	fs.StringSliceVar(&o.names, "name", nil, "node `NAME`s in file order (default: from the file name, Node1.pcap -> \"Node 1\")")
+	o.report.add(fs, "output `format`: text, json, csv or nssa (the NSSA-220 NodeStats layout)")
+	fs.StringVar(&o.percentiles, "percentiles", "25,50,75,95,99", "nearest-rank RTT percentiles, comma separated")
+}
+
+// options checks the flags and the arguments (the captures, one per node)
+// and returns what icmpnode measures; an error is the user's to fix.
+func (o *icmpOptions) options(args []string) (icmpnode.Options, error) {
+	opt := icmpnode.Options{Tshark: o.report.tshark, Names: o.names}
+	var err error
+	if opt.Files, err = cli.ExpandFiles(args); err != nil {
+		return opt, err
 	}
-	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	files, err := cli.ExpandFiles(fs.Args())
-	if err != nil {
-		return usageErr(err.Error())
-	}
-	opt := icmpnode.Options{Files: files, Tshark: *tsharkPath, Names: *names}
 	if len(opt.Files) == 0 {
-		return usageErr("no capture file given")
+		return opt, errors.New("no capture file given")
 	}
-	for _, s := range *nodes {
+	for _, s := range o.nodes {
 		a, err := cli.ParseIP(s)
 		if err != nil {
-			return usageErr(err.Error())
+			return opt, err
 		}
 		opt.Nodes = append(opt.Nodes, a)
 	}
 	if len(opt.Nodes) > 1 && len(opt.Nodes) != len(opt.Files) {
-		return usageErr(fmt.Sprintf("%d --node values for %d files: give one for all, or one per file", len(opt.Nodes), len(opt.Files)))
+		return opt, fmt.Errorf("%d --node values for %d files: give one for all, or one per file", len(opt.Nodes), len(opt.Files))
 	}
 	if len(opt.Names) > len(opt.Files) {
-		return usageErr(fmt.Sprintf("%d --name values for %d files", len(opt.Names), len(opt.Files)))
+		return opt, fmt.Errorf("%d --name values for %d files", len(opt.Names), len(opt.Files))
 	}
-	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
-		return usageErr(err.Error())
+	if opt.Percentiles, err = cli.ParsePercentiles(o.percentiles); err != nil {
+		return opt, err
 	}
-	switch *format {
-	case "text", "json", "csv", "nssa":
-	default:
-		return usageErr(fmt.Sprintf("invalid --format %q: give text, json, csv or nssa", *format))
+	return opt, cli.OneOf("format", o.report.format, "text", "json", "csv", "nssa")
+}
+
+func runICMP(args []string, stdout, stderr io.Writer) int {
+	x := cli.Exit{Prog: "pcapmeter icmp", Stderr: stderr, Explain: explainICMP}
+	var o icmpOptions
+	fs := newFlags(x.Prog)
+	o.AddFlags(fs)
+	if code, done := parseFlags(fs, args, stdout, stderr, icmpUsage); done {
+		return code
+	}
+	opt, err := o.options(fs.Args())
+	if err != nil {
+		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	res, err := icmpnode.Run(ctx, opt)
 	if err != nil {
-		if ctx.Err() != nil {
-			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
-			return cli.ExitInterrupted
-		}
-		cli.Fail(stderr, prog, describeICMP(err))
-		return cli.ExitError
+		return x.Failed(ctx, err)
 	}
-	werr := writeReport(*output, stdout, func(w io.Writer) error {
-		switch *format {
+	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+		switch o.report.format {
 		case "json":
 			return report.ICMPJSON(w, res)
 		case "csv":
@@ -95,10 +107,8 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 		}
 		report.ICMPText(w, res)
 		return nil
-	})
-	if werr != nil {
-		cli.Fail(stderr, prog, cli.Describe(werr))
-		return cli.ExitError
+	}); err != nil {
+		return x.Failed(ctx, err)
 	}
 	var partial []string
 	for _, n := range res {
@@ -106,14 +116,10 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 			partial = append(partial, n.File)
 		}
 	}
-	if len(partial) > 0 {
-		cli.Fail(stderr, prog, "partial result: cut short in the middle of a packet: "+strings.Join(partial, ", "))
-		return cli.ExitPartial
-	}
-	return cli.ExitOK
+	return x.Finished(len(partial) > 0, "cut short in the middle of a packet: "+strings.Join(partial, ", "))
 }
 
-func describeICMP(err error) string {
+func explainICMP(err error) string {
 	switch {
 	case errors.Is(err, icmpnode.ErrAmbiguous):
 		return err.Error()

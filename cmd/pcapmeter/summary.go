@@ -1,9 +1,11 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
@@ -29,72 +31,75 @@ Examples:
 Flags:
 `
 
+// summaryOptions are pcapmeter summary's flags as the user gave them.
+type summaryOptions struct {
+	report reportFlags
+	top    int
+	plot   string
+}
+
+// AddFlags declares the flags on fs.
+func (o *summaryOptions) AddFlags(fs *pflag.FlagSet) {
+	o.report.add(fs, "output `format`: text or json")
+	fs.IntVar(&o.top, "top", 10, "how many protocols and conversations to list")
+	fs.StringVar(&o.plot, "plot", "", "draw the CDFs of packet size and inter-arrival time to `FILE`.svg or .png")
+}
+
+// options checks the flags and the argument (the capture) and returns
+// what tracesum summarises; an error is the user's to fix.
+func (o *summaryOptions) options(args []string) (tracesum.Options, error) {
+	opt := tracesum.Options{Tshark: o.report.tshark, TopN: o.top}
+	var err error
+	if opt.File, err = oneFile(args); err != nil {
+		return opt, err
+	}
+	if err := cli.OneOf("format", o.report.format, "text", "json"); err != nil {
+		return opt, err
+	}
+	if o.top < 1 {
+		return opt, errors.New("--top must be at least 1")
+	}
+	if o.plot != "" {
+		_, err = chart.Format(o.plot)
+	}
+	return opt, err
+}
+
 func runSummary(args []string, stdout, stderr io.Writer) int {
-	const prog = "pcapmeter summary"
-	fs := newFlags(prog)
-	format := fs.StringP("format", "f", "text", "output `format`: text or json")
-	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
-	top := fs.Int("top", 10, "how many protocols and conversations to list")
-	plotFile := fs.String("plot", "", "draw the CDFs of packet size and inter-arrival time to `FILE`.svg or .png")
-	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
+	x := cli.Exit{Prog: "pcapmeter summary", Stderr: stderr}
+	var o summaryOptions
+	fs := newFlags(x.Prog)
+	o.AddFlags(fs)
 	if code, done := parseFlags(fs, args, stdout, stderr, summaryUsage); done {
 		return code
 	}
-	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	if fs.NArg() != 1 {
-		return usageErr("give exactly one capture file")
-	}
-	if *format != "text" && *format != "json" {
-		return usageErr(fmt.Sprintf("invalid --format %q: give text or json", *format))
-	}
-	if *top < 1 {
-		return usageErr("--top must be at least 1")
-	}
-	if *plotFile != "" {
-		if _, err := chart.Format(*plotFile); err != nil {
-			return usageErr(err.Error())
-		}
+	opt, err := o.options(fs.Args())
+	if err != nil {
+		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
-	s, err := tracesum.Run(ctx, tracesum.Options{File: fs.Arg(0), Tshark: *tsharkPath, TopN: *top})
+	s, err := tracesum.Run(ctx, opt)
 	if err != nil {
-		if ctx.Err() != nil {
-			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
-			return cli.ExitInterrupted
-		}
-		cli.Fail(stderr, prog, cli.Describe(err))
-		return cli.ExitError
+		return x.Failed(ctx, err)
 	}
-	if *plotFile != "" {
-		err := chart.CDFPage(*plotFile, []chart.Sample{
+	if o.plot != "" {
+		err := chart.CDFPage(o.plot, []chart.Sample{
 			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
 			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
 		})
 		if err != nil {
-			cli.Fail(stderr, prog, fmt.Sprintf("drawing %s: %v", *plotFile, err))
-			return cli.ExitError
+			return x.Fail(fmt.Sprintf("drawing %s: %v", o.plot, err))
 		}
 	}
-	if werr := writeReport(*output, stdout, func(w io.Writer) error {
-		if *format == "json" {
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
-				Schema string `json:"schema"`
-				*tracesum.Summary
-			}{"pcapmeter.summary/v1", s})
+	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+		if o.report.format == "json" {
+			return report.SummaryJSON(w, s)
 		}
 		report.SummaryText(w, s)
 		return nil
-	}); werr != nil {
-		cli.Fail(stderr, prog, cli.Describe(werr))
-		return cli.ExitError
+	}); err != nil {
+		return x.Failed(ctx, err)
 	}
-	if s.Partial {
-		cli.Fail(stderr, prog, "partial result: the capture is cut short in the middle of a packet; figures cover the packets before the cut")
-		return cli.ExitPartial
-	}
-	return cli.ExitOK
+	return x.Finished(s.Partial, cli.CutShort("figures cover"))
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/spf13/pflag"
+
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/tcpconn"
@@ -31,75 +33,84 @@ Examples:
 Flags:
 `
 
-func runTCP(args []string, stdout, stderr io.Writer) int {
-	const prog = "pcapmeter tcp"
-	fs := newFlags(prog)
-	server := fs.String("server", "", "only connections of this server `IP`")
-	port := fs.String("port", "", "only connections on this `PORT`")
-	stream := fs.String("stream", "", "only tshark's tcp.stream `N`")
-	gaps := fs.Bool("gaps", false, "inter-packet gap analysis of the server's data: IPID_GAP, OUT_OF_ORDER, LAST_PACKET_SHORT")
-	format := fs.StringP("format", "f", "text", "output `format`: text, json or csv (one row per connection; no gaps)")
-	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout")
-	percentiles := fs.String("percentiles", "25,50,75,95,99", "nearest-rank percentiles of the summary")
-	tsharkPath := fs.String("tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
-	if code, done := parseFlags(fs, args, stdout, stderr, tcpUsage); done {
-		return code
-	}
-	usageErr := func(msg string) int { return usageError(stderr, prog, msg) }
-	if fs.NArg() != 1 {
-		return usageErr("give exactly one capture file")
-	}
-	opt := tcpconn.Options{File: fs.Arg(0), Gaps: *gaps, Tshark: *tsharkPath}
+// tcpOptions are pcapmeter tcp's flags as the user gave them.
+type tcpOptions struct {
+	server, port, stream string
+	gaps                 bool
+	report               reportFlags
+	percentiles          string
+}
+
+// AddFlags declares the flags on fs.
+func (o *tcpOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.server, "server", "", "only connections of this server `IP`")
+	fs.StringVar(&o.port, "port", "", "only connections on this `PORT`")
+	fs.StringVar(&o.stream, "stream", "", "only tshark's tcp.stream `N`")
+	fs.BoolVar(&o.gaps, "gaps", false, "inter-packet gap analysis of the server's data: IPID_GAP, OUT_OF_ORDER, LAST_PACKET_SHORT")
+	o.report.add(fs, "output `format`: text, json or csv (one row per connection; no gaps)")
+	fs.StringVar(&o.percentiles, "percentiles", "25,50,75,95,99", "nearest-rank percentiles of the summary")
+}
+
+// options checks the flags and the arguments (the capture) and returns
+// what tcpconn measures; an error is the user's to fix.
+func (o *tcpOptions) options(args []string) (tcpconn.Options, error) {
+	opt := tcpconn.Options{Gaps: o.gaps, Tshark: o.report.tshark}
 	var err error
-	if opt.Server, opt.Port, err = cli.ParseServer(*server, *port); err != nil {
-		return usageErr(err.Error())
+	if opt.File, err = oneFile(args); err != nil {
+		return opt, err
 	}
-	if *stream != "" {
-		n, err := strconv.ParseUint(*stream, 10, 31)
+	if opt.Server, opt.Port, err = cli.ParseServer(o.server, o.port); err != nil {
+		return opt, err
+	}
+	if o.stream != "" {
+		n, err := strconv.ParseUint(o.stream, 10, 31)
 		if err != nil {
-			return usageErr(fmt.Sprintf("invalid --stream %q: give a tshark tcp.stream number, 0 or more", *stream))
+			return opt, fmt.Errorf("invalid --stream %q: give a tshark tcp.stream number, 0 or more", o.stream)
 		}
 		opt.Stream, opt.HasStream = int64(n), true
 	}
-	if opt.Percentiles, err = cli.ParsePercentiles(*percentiles); err != nil {
-		return usageErr(err.Error())
+	if opt.Percentiles, err = cli.ParsePercentiles(o.percentiles); err != nil {
+		return opt, err
 	}
-	switch *format {
-	case "text", "json", "csv":
-	default:
-		return usageErr(fmt.Sprintf("invalid --format %q: give text, json or csv", *format))
+	return opt, cli.OneOf("format", o.report.format, "text", "json", "csv")
+}
+
+func runTCP(args []string, stdout, stderr io.Writer) int {
+	x := cli.Exit{Prog: "pcapmeter tcp", Stderr: stderr, Explain: explainTCP}
+	var o tcpOptions
+	fs := newFlags(x.Prog)
+	o.AddFlags(fs)
+	if code, done := parseFlags(fs, args, stdout, stderr, tcpUsage); done {
+		return code
+	}
+	opt, err := o.options(fs.Args())
+	if err != nil {
+		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	res, err := tcpconn.Run(ctx, opt)
 	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			cli.Fail(stderr, prog, "interrupted; tshark stopped, no report")
-			return cli.ExitInterrupted
-		case errors.Is(err, tcpconn.ErrNoTCP):
-			cli.Fail(stderr, prog, "no TCP connection matches the selection; check --server, --port and --stream (`pcapmeter summary FILE` lists conversations)")
-		default:
-			cli.Fail(stderr, prog, cli.Describe(err))
-		}
-		return cli.ExitError
+		return x.Failed(ctx, err)
 	}
-	if werr := writeReport(*output, stdout, func(w io.Writer) error {
-		switch *format {
+	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+		switch o.report.format {
 		case "json":
 			return report.TCPJSON(w, res)
 		case "csv":
 			return report.TCPCSV(w, res)
 		}
-		report.TCPText(w, res, *gaps)
+		report.TCPText(w, res, o.gaps)
 		return nil
-	}); werr != nil {
-		cli.Fail(stderr, prog, cli.Describe(werr))
-		return cli.ExitError
+	}); err != nil {
+		return x.Failed(ctx, err)
 	}
-	if res.Partial {
-		cli.Fail(stderr, prog, "partial result: the capture is cut short in the middle of a packet; figures cover the packets before the cut")
-		return cli.ExitPartial
+	return x.Finished(res.Partial, cli.CutShort("figures cover"))
+}
+
+func explainTCP(err error) string {
+	if errors.Is(err, tcpconn.ErrNoTCP) {
+		return "no TCP connection matches the selection; check --server, --port and --stream (`pcapmeter summary FILE` lists conversations)"
 	}
-	return cli.ExitOK
+	return cli.Describe(err)
 }

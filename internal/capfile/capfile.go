@@ -1,8 +1,10 @@
-// Package capfile recognises capture files before tshark sees them. It
-// earns its place because tshark is too forgiving to tell a user what is
-// wrong: it reads a text file as a one-packet capture and an empty file as
-// zero packets, both with exit status 0. Checking the pcap / pcapng header
-// here turns those into one clear error line.
+// Package capfile is the one place that reads capture file signatures.
+// Sniff checks a file before tshark sees it: tshark is too forgiving to
+// tell a user what is wrong (it reads a text file as a one-packet capture
+// and an empty file as zero packets, both with exit status 0), and
+// checking the pcap / pcapng header here turns those into one clear error
+// line. Open hands pcapmeter's own packet reader (the shard splitter) the
+// same bytes tshark would read, gzip undone and the format told.
 package capfile
 
 import (
@@ -70,39 +72,64 @@ func Sniff(path string) (Info, error) {
 // the first packet record (through any non-packet pcapng blocks before it).
 func Read(r io.Reader) (Info, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(4)
-	if len(magic) < 4 {
+	if magic, _ := br.Peek(4); len(magic) < 4 {
 		if len(magic) == 0 {
 			return Info{}, fmt.Errorf("the file is empty: %w", ErrNotCapture)
 		}
 		return Info{}, fmt.Errorf("%d bytes: %w", len(magic), ErrNotCapture)
 	}
-	_ = err
-	if magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return Info{}, fmt.Errorf("gzip: %v: %w", err, ErrNotCapture)
-		}
-		defer zr.Close()
-		info, err := readPlain(bufio.NewReaderSize(zr, 64<<10))
-		info.Compressed = true
-		return info, err
+	plain, zr, err := uncompressed(br, 64<<10)
+	if err != nil {
+		return Info{}, err
 	}
-	return readPlain(br)
+	if zr == nil {
+		return readPlain(br)
+	}
+	defer zr.Close()
+	info, err := readPlain(plain)
+	info.Compressed = true
+	return info, err
+}
+
+// uncompressed returns the capture bytes of br: br itself, or a reader
+// (of size bytes' buffer) over the gzip stream when br starts with gzip's
+// magic, which tshark reads transparently; zr is that gzip stream, nil
+// for a plain file.
+func uncompressed(br *bufio.Reader, size int) (plain *bufio.Reader, zr *gzip.Reader, err error) {
+	if magic, _ := br.Peek(2); len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, nil, nil
+	}
+	if zr, err = gzip.NewReader(br); err != nil {
+		return nil, nil, fmt.Errorf("gzip: %v: %w", err, ErrNotCapture)
+	}
+	return bufio.NewReaderSize(zr, size), zr, nil
+}
+
+// formatOf tells the format from the first four bytes of the
+// (uncompressed) capture.
+func formatOf(magic []byte) (Format, error) {
+	if len(magic) < 4 {
+		return "", fmt.Errorf("%d bytes: %w", len(magic), ErrNotCapture)
+	}
+	switch {
+	case isPCAPMagic(magic):
+		return PCAP, nil
+	case binary.BigEndian.Uint32(magic) == blockSHB:
+		return PCAPNG, nil
+	}
+	return "", fmt.Errorf("unknown file signature % x: %w", magic, ErrNotCapture)
 }
 
 func readPlain(br *bufio.Reader) (Info, error) {
 	magic, _ := br.Peek(4)
-	if len(magic) < 4 {
-		return Info{}, fmt.Errorf("%d bytes: %w", len(magic), ErrNotCapture)
+	format, err := formatOf(magic)
+	if err != nil {
+		return Info{}, err
 	}
-	switch {
-	case isPCAPMagic(magic):
+	if format == PCAP {
 		return readPCAP(br)
-	case binary.BigEndian.Uint32(magic) == 0x0A0D0D0A:
-		return readPCAPNG(br)
 	}
-	return Info{}, fmt.Errorf("unknown file signature % x: %w", magic, ErrNotCapture)
+	return readPCAPNG(br)
 }
 
 func isPCAPMagic(m []byte) bool {

@@ -141,43 +141,6 @@ type Result struct {
 // ErrNoTCP says the selection holds no TCP packet.
 var ErrNoTCP = errors.New("no TCP packet")
 
-type dirState struct {
-	packets      int
-	bytes        int64
-	unique       int64
-	firstData    parse.Time
-	lastData     parse.Time
-	hasData      bool
-	firstDataSeq uint32
-	fin, rst     bool
-	synTime      parse.Time
-	syn          bool
-	mss          int
-	maxLen       int
-	// gap analysis
-	prev    *parse.Segment
-	gaps    []Gap
-	lastGap int // index of the gap entry of prev
-}
-
-type state struct {
-	c         Conn
-	a         netip.AddrPort // first source seen
-	b         netip.AddrPort
-	dirs      [2]dirState // 0: from a, 1: from b
-	synFrom   int         // -1 unknown
-	httpFrom  int
-	synAck    parse.Time
-	hasSA     bool
-	ack       parse.Time
-	hasAck    bool
-	irtt      float64
-	hasIRTT   bool
-	firstC    [2]parse.Time // first data time per direction (after which the other side's first data counts)
-	dataAfter [2]parse.Time
-	hasAfter  [2]bool
-}
-
 // Run analyses opt.File.
 func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Percentiles == nil {
@@ -193,7 +156,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	filter := parse.TCPDisplayFilter
+	filter := DisplayFilter
 	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
 		filter += " && " + sf
 	}
@@ -202,8 +165,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	conns := map[int64]*state{}
 	var order []int64
-	spec := tshark.Spec{Input: opt.File, Fields: parse.TCPFields, Mode: tshark.Columns, DisplayFilter: filter}
-	partial, err := dissect.Run(ctx, bin, spec, parse.ToSegment, func(s *parse.Segment) error {
+	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter}
+	partial, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		st := conns[s.Stream]
 		if st == nil {
 			st = &state{synFrom: -1, httpFrom: -1}
@@ -236,175 +199,6 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	res.summarize(opt.Percentiles)
 	return res, nil
-}
-
-func (st *state) add(s *parse.Segment, gaps bool) {
-	d := 0
-	if netip.AddrPortFrom(s.Src, s.SrcPort) != st.a {
-		d = 1
-	}
-	ds := &st.dirs[d]
-	c := &st.c
-	c.end = max(c.end, s.Time)
-	ds.packets++
-	syn, ack := s.Flags&parse.FlagSYN != 0, s.Flags&parse.FlagACK != 0
-	if syn {
-		if !ds.syn {
-			ds.syn, ds.synTime = true, s.Time
-		}
-		if s.MSS > 0 {
-			ds.mss = s.MSS
-		}
-		if !ack && st.synFrom < 0 {
-			st.synFrom = d
-		}
-		if ack && st.synFrom == 1-d && !st.hasSA {
-			st.synAck, st.hasSA = s.Time, true
-		}
-	} else if ack && st.hasSA && !st.hasAck && d == st.synFrom {
-		st.ack, st.hasAck = s.Time, true
-	}
-	if s.HasRTT && !st.hasIRTT {
-		st.irtt, st.hasIRTT = s.InitialRTT, true
-	}
-	if s.HTTPRequests > 0 {
-		c.HTTPRequests += s.HTTPRequests
-		if st.httpFrom < 0 {
-			st.httpFrom = d
-		}
-	}
-	if s.Flags&parse.FlagFIN != 0 {
-		ds.fin = true
-	}
-	if s.Flags&parse.FlagRST != 0 {
-		ds.rst = true
-	}
-	if s.Retransmission {
-		c.Retransmissions++
-	}
-	if s.FastRetransmission {
-		c.FastRetransmissions++
-	}
-	if s.OutOfOrder {
-		c.OutOfOrder++
-	}
-	if s.LostSegment {
-		c.LostSegments++
-	}
-	if s.DuplicateAck {
-		c.DuplicateAcks++
-	}
-	if s.ZeroWindow {
-		c.ZeroWindows++
-	}
-	if s.Len == 0 {
-		return
-	}
-	ds.bytes += int64(s.Len)
-	if !s.Retransmission {
-		ds.unique += int64(s.Len)
-	}
-	ds.maxLen = max(ds.maxLen, s.Len)
-	if !ds.hasData {
-		ds.hasData, ds.firstData, ds.firstDataSeq = true, s.Time, s.Seq
-	}
-	ds.lastData = max(ds.lastData, s.Time)
-	// First data of this side after the other side's first data: the
-	// answer to the first request.
-	if other := &st.dirs[1-d]; other.hasData && !st.hasAfter[d] && s.Time >= other.firstData {
-		st.dataAfter[d], st.hasAfter[d] = s.Time, true
-	}
-	if gaps {
-		g := Gap{Frame: s.Frame, Offset: int64(s.Seq) - 1, Len: s.Len, Flags: []string{}}
-		if p := ds.prev; p != nil {
-			g.Gap = s.Time.Sub(p.Time)
-			if s.HasIPID && p.HasIPID && s.IPID != p.IPID+1 {
-				g.Flags = append(g.Flags, IPIDGap)
-			}
-			if s.Seq != p.Seq+uint32(p.Len) {
-				g.Flags = append(g.Flags, OutOfOrder)
-			}
-		}
-		ds.gaps = append(ds.gaps, g)
-		cp := *s
-		ds.prev = &cp
-	}
-}
-
-func (st *state) finish() *Conn {
-	c := &st.c
-	cl := 0 // direction index of the client
-	switch {
-	case st.synFrom >= 0:
-		cl, c.Roles = st.synFrom, "syn"
-	case st.httpFrom >= 0:
-		cl, c.Roles = st.httpFrom, "http"
-	default:
-		c.Roles = "port"
-		if st.a.Port() < st.b.Port() {
-			cl = 1 // a has the lower port: a is the server
-		}
-	}
-	ends := [2]netip.AddrPort{st.a, st.b}
-	c.Client, c.Server = ends[cl], ends[1-cl]
-	cd, sd := &st.dirs[cl], &st.dirs[1-cl]
-	c.Start, c.End, c.Dur = c.start.RFC3339(), c.end.RFC3339(), c.end.Sub(c.start)
-	if cd.syn && st.hasSA && st.synFrom == cl {
-		c.SynToSynAck = st.synAck.Sub(cd.synTime)
-		if st.hasAck {
-			c.HasHandshake = true
-			c.SynAckToAck = st.ack.Sub(st.synAck)
-			c.HandshakeRTT = c.SynToSynAck + c.SynAckToAck
-		}
-	}
-	if st.hasIRTT {
-		c.TsharkIRTT = st.irtt
-	}
-	c.ClientMSS, c.ServerMSS = cd.mss, sd.mss
-	c.PacketsC2S, c.PacketsS2C, c.BytesC2S, c.BytesS2C = cd.packets, sd.packets, cd.bytes, sd.bytes
-	if cd.hasData && c.HasHandshake {
-		c.HasRequestDelay, c.RequestDelay = true, cd.firstData.Sub(st.ack)
-	}
-	if cd.hasData && st.hasAfter[1-cl] {
-		c.HasFirstByte = true
-		c.FirstByte = st.dataAfter[1-cl].Sub(cd.firstData)
-		c.LastByte = sd.lastData.Sub(cd.firstData)
-	}
-	if sd.hasData {
-		if span := sd.lastData.Sub(sd.firstData); span > 0 {
-			c.HasGoodput, c.Goodput = true, float64(sd.unique)/span
-		}
-	}
-	switch {
-	case cd.rst:
-		c.Ended = "RST by client"
-	case sd.rst:
-		c.Ended = "RST by server"
-	case cd.fin && sd.fin:
-		c.Ended = "FIN"
-	case cd.fin:
-		c.Ended = "FIN by client"
-	case sd.fin:
-		c.Ended = "FIN by server"
-	default:
-		c.Ended = "open"
-	}
-	if sd.gaps != nil {
-		// Segments the server sends are bounded by the MSS the client
-		// announced; with segmentation offload (or no SYN) the largest
-		// segment seen is the better yardstick.
-		c.GapMSS, c.GapMSSSource = cd.mss, "client SYN MSS option"
-		if c.GapMSS == 0 || sd.maxLen > c.GapMSS {
-			c.GapMSS, c.GapMSSSource = sd.maxLen, "largest server segment"
-		}
-		for i := 1; i < len(sd.gaps); i++ {
-			if sd.gaps[i-1].Len < c.GapMSS {
-				sd.gaps[i].Flags = append(sd.gaps[i].Flags, LastPacketShort)
-			}
-		}
-		c.Gaps = sd.gaps
-	}
-	return c
 }
 
 func (r *Result) summarize(ps []float64) {

@@ -115,8 +115,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	rtts := map[int64]float64{}
 	streams := map[int64]bool{}
 	var prev parse.Time
-	spec := tshark.Spec{Input: opt.File, Fields: parse.SummaryFields, Mode: tshark.Columns}
-	s.Partial, err = dissect.Run(ctx, bin, spec, parse.ToFrame, func(f *parse.Frame) error {
+	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
+	s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
 		if s.Packets == 0 {
 			s.First = f.Time
 		} else {
@@ -168,7 +168,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	return s, nil
 }
 
-func addConv(convs map[[3]string]*Conversation, f *parse.Frame) {
+func addConv(convs map[[3]string]*Conversation, f *Frame) {
 	a, b := f.Src, f.Dst
 	tr := f.Transport
 	if tr != "" {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -81,10 +80,7 @@ func ICMPJSON(w io.Writer, nodes []*icmpnode.Node) error {
 		},
 		Nodes: nodes,
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 // ICMPCSVHeader is the layout of ICMPCSV: one row per node (peer "*")

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -79,10 +78,7 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 // TCPJSON prints the analysis as JSON (schema pcapmeter.tcp/v1; times in
 // seconds, sizes in bytes, goodput in bytes per second).
 func TCPJSON(w io.Writer, r *tcpconn.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	return writeJSON(w, struct {
 		Schema string `json:"schema"`
 		*tcpconn.Result
 	}{"pcapmeter.tcp/v1", r})

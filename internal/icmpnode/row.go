@@ -1,14 +1,17 @@
-package parse
+package icmpnode
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
-// ICMPRow is one tshark row of the ICMP echo analysis, as text.
-type ICMPRow struct {
+// Row is one tshark row of the ICMP echo analysis, one string per field.
+type Row struct {
 	Frame    string `csv:"frame.number"`
 	Time     string `csv:"frame.time_epoch"`
 	FrameLen string `csv:"frame.len"`
@@ -27,8 +30,8 @@ type ICMPRow struct {
 	DataLen  string `csv:"data.len"`
 }
 
-// ICMPFields are the tshark fields behind ICMPRow, in column order.
-var ICMPFields = []string{
+// Fields are the tshark fields behind Row, in column order.
+var Fields = []string{
 	"frame.number", "frame.time_epoch", "frame.len",
 	"ip.src", "ip.dst", "ip.ttl", "ipv6.src", "ipv6.dst", "ipv6.hlim",
 	"icmp.type", "icmp.ident", "icmp.seq",
@@ -36,15 +39,16 @@ var ICMPFields = []string{
 	"data.len",
 }
 
-// ICMPDisplayFilter selects frames with an ICMP or ICMPv6 echo anywhere in
+// DisplayFilter selects frames with an ICMP or ICMPv6 echo anywhere in
 // them; ToEcho then keeps only those whose outer ICMP message is the echo
 // (an ICMP error quotes the echo request that caused it).
-const ICMPDisplayFilter = "icmp.type == 8 || icmp.type == 0 || icmpv6.type == 128 || icmpv6.type == 129"
+const DisplayFilter = "icmp.type == 8 || icmp.type == 0 || icmpv6.type == 128 || icmpv6.type == 129"
 
-// Echo is one ICMP or ICMPv6 echo request or reply.
+// Echo is this analysis' one typed packet: an ICMP or ICMPv6 echo request
+// or reply.
 type Echo struct {
 	Frame    int64
-	Time     Time
+	Time     parse.Time
 	Src, Dst netip.Addr
 	// TTL is the IPv4 TTL or the IPv6 hop limit of the packet.
 	TTL     int
@@ -57,23 +61,20 @@ type Echo struct {
 	DataLen  int // ICMP payload bytes
 }
 
-// ErrNotEcho marks a row whose outer ICMP message is not an echo (an ICMP
+// errNotEcho marks a row whose outer ICMP message is not an echo (an ICMP
 // error quoting an echo request). It is counted, not used.
-var ErrNotEcho = fmt.Errorf("outer ICMP message is not an echo")
+var errNotEcho = errors.New("outer ICMP message is not an echo")
 
-// ToEcho converts an ICMPRow. The outer ICMP message is the first value of
-// the type field; the IP header that carries it is the one just before it,
+// ToEcho converts a Row. The outer ICMP message is the first value of the
+// type field; the IP header that carries it is the one just before it,
 // i.e. the IP value at index (number of IP headers − number of ICMP
 // messages): that picks the outer header of an ICMP error (whose quoted
 // packet adds an inner one) and the inner header of a tunnel.
-func ToEcho(r *ICMPRow) (Echo, error) {
+func ToEcho(r *Row) (Echo, error) {
 	var e Echo
 	var err error
-	if e.Frame, err = strconv.ParseInt(r.Frame, 10, 64); err != nil || e.Frame <= 0 {
-		return e, fmt.Errorf("frame.number %q", r.Frame)
-	}
-	if e.Time, err = ParseTime(r.Time); err != nil {
-		return e, fmt.Errorf("frame %d: %w", e.Frame, err)
+	if e.Frame, e.Time, err = parse.ParseFrame(r.Frame, r.Time); err != nil {
+		return e, err
 	}
 	if e.FrameLen, err = strconv.Atoi(r.FrameLen); err != nil || e.FrameLen < 0 {
 		return e, fmt.Errorf("frame %d: frame.len %q", e.Frame, r.FrameLen)
@@ -83,26 +84,16 @@ func ToEcho(r *ICMPRow) (Echo, error) {
 		e.V6 = true
 		types, src, dst, ttl, id, seq = r.Type6, r.IPv6Src, r.IPv6Dst, r.HopLimit, r.ID6, r.Seq6
 	}
-	tv := strings.Split(types, ",")
-	switch tv[0] {
-	case "8", "128":
-		e.Request = true
-	case "0", "129":
-	case "":
-		return e, fmt.Errorf("frame %d: no ICMP type", e.Frame)
-	default:
-		if _, err := strconv.Atoi(tv[0]); err != nil {
-			return e, fmt.Errorf("frame %d: icmp type %q", e.Frame, types)
+	messages := strings.Split(types, ",")
+	if e.Request, err = isRequest(messages[0], types); err != nil {
+		if err != errNotEcho {
+			err = fmt.Errorf("frame %d: %w", e.Frame, err)
 		}
-		return e, ErrNotEcho
+		return e, err
 	}
 	pick := func(s string) string {
 		vs := strings.Split(s, ",")
-		i := len(vs) - len(tv)
-		if i < 0 {
-			i = 0
-		}
-		return vs[i]
+		return vs[max(0, len(vs)-len(messages))]
 	}
 	if e.Src, err = netip.ParseAddr(pick(src)); err != nil {
 		return e, fmt.Errorf("frame %d: source %q", e.Frame, src)
@@ -122,4 +113,21 @@ func ToEcho(r *ICMPRow) (Echo, error) {
 		}
 	}
 	return e, nil
+}
+
+// isRequest reads the outer ICMP(v6) type t (the first value of field):
+// an echo request, an echo reply, or errNotEcho for any other message.
+func isRequest(t, field string) (bool, error) {
+	switch t {
+	case "8", "128":
+		return true, nil
+	case "0", "129":
+		return false, nil
+	case "":
+		return false, errors.New("no ICMP type")
+	}
+	if _, err := strconv.Atoi(t); err != nil {
+		return false, fmt.Errorf("icmp type %q", field)
+	}
+	return false, errNotEcho
 }

@@ -1,13 +1,16 @@
-package parse
+package tracesum
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
-// SummaryRow is one packet of the whole-trace summary, as text.
-type SummaryRow struct {
+// Row is one packet of the whole-trace summary as tshark prints it, one
+// string per field.
+type Row struct {
 	Frame      string `csv:"frame.number"`
 	Time       string `csv:"frame.time_epoch"`
 	Len        string `csv:"frame.len"`
@@ -30,8 +33,8 @@ type SummaryRow struct {
 	ICMPv6Type string `csv:"icmpv6.type"`
 }
 
-// SummaryFields are the tshark fields behind SummaryRow, in column order.
-var SummaryFields = []string{
+// Fields are the tshark fields behind Row, in column order.
+var Fields = []string{
 	"frame.number", "frame.time_epoch", "frame.len", "frame.protocols",
 	"ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
 	"tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport", "tcp.stream",
@@ -39,10 +42,11 @@ var SummaryFields = []string{
 	"http.request.method", "http.response.code", "icmp.type", "icmpv6.type",
 }
 
-// Frame is one packet of the summary, typed.
+// Frame is this analysis' one typed packet: what the overview counts of
+// any frame, whatever its protocol.
 type Frame struct {
 	Number int64
-	Time   Time
+	Time   parse.Time
 	Len    int
 	// Top is the highest protocol tshark recognised (the last entry of
 	// frame.protocols other than the generic "data").
@@ -66,15 +70,14 @@ type Frame struct {
 	EchoReply      bool
 }
 
-// ToFrame converts a SummaryRow.
-func ToFrame(r *SummaryRow) (Frame, error) {
+// ToFrame converts a Row. Unlike a single-protocol analysis, the overview
+// describes a frame by its outermost headers (the conversation a capture
+// tool lists), so multi-valued fields give their first value.
+func ToFrame(r *Row) (Frame, error) {
 	var f Frame
 	var err error
-	if f.Number, err = strconv.ParseInt(r.Frame, 10, 64); err != nil || f.Number <= 0 {
-		return f, fmt.Errorf("frame.number %q", r.Frame)
-	}
-	if f.Time, err = ParseTime(r.Time); err != nil {
-		return f, fmt.Errorf("frame %d: %w", f.Number, err)
+	if f.Number, f.Time, err = parse.ParseFrame(r.Frame, r.Time); err != nil {
+		return f, err
 	}
 	if f.Len, err = strconv.Atoi(r.Len); err != nil || f.Len < 0 {
 		return f, fmt.Errorf("frame %d: frame.len %q", f.Number, r.Len)
@@ -86,52 +89,15 @@ func ToFrame(r *SummaryRow) (Frame, error) {
 			break
 		}
 	}
-	first := func(s string) string { v, _, _ := strings.Cut(s, ","); return v }
 	f.Src, f.Dst = first(r.IPSrc), first(r.IPDst)
 	if f.Src == "" {
 		f.Src, f.Dst = first(r.IPv6Src), first(r.IPv6Dst)
 	}
-	port := func(s string) (uint16, error) {
-		if s == "" {
-			return 0, nil
-		}
-		n, err := strconv.ParseUint(first(s), 10, 16)
-		return uint16(n), err
-	}
-	f.Stream = -1
-	// An ICMP error quotes the packet that caused it, whose TCP or UDP
-	// header tshark dissects too; the frame is ICMP all the same.
-	for _, p := range protos {
-		if p == "icmp" || p == "icmpv6" {
-			f.Top = p
-			r.Stream, r.UDPSrc = "", ""
-			break
-		}
-		if p == "tcp" || p == "udp" {
-			break
-		}
-	}
-	switch {
-	case r.Stream != "":
-		f.Transport = "tcp"
-		if f.Stream, err = strconv.ParseInt(first(r.Stream), 10, 64); err != nil {
-			return f, fmt.Errorf("frame %d: tcp.stream %q", f.Number, r.Stream)
-		}
-		if f.SrcPort, err = port(r.TCPSrc); err == nil {
-			f.DstPort, err = port(r.TCPDst)
-		}
-	case r.UDPSrc != "":
-		f.Transport = "udp"
-		if f.SrcPort, err = port(r.UDPSrc); err == nil {
-			f.DstPort, err = port(r.UDPDst)
-		}
-	}
-	if err != nil {
-		return f, fmt.Errorf("frame %d: ports", f.Number)
+	if err := f.readTransport(r, protos); err != nil {
+		return f, fmt.Errorf("frame %d: %w", f.Number, err)
 	}
 	if r.InitialRTT != "" {
-		v := strings.TrimSuffix(first(r.InitialRTT), " seconds")
-		if f.InitialRTT, err = strconv.ParseFloat(v, 64); err != nil || f.InitialRTT < 0 {
+		if f.InitialRTT, err = parse.ParseSeconds(first(r.InitialRTT)); err != nil || f.InitialRTT < 0 {
 			return f, fmt.Errorf("frame %d: initial_rtt %q", f.Number, r.InitialRTT)
 		}
 		f.HasRTT = true
@@ -144,9 +110,48 @@ func ToFrame(r *SummaryRow) (Frame, error) {
 	if r.Codes != "" {
 		f.HTTPResponses = strings.Count(r.Codes, ",") + 1
 	}
-	// Only the outer ICMP type counts: an ICMP error quotes the echo
-	// request that caused it. tshark's columns show ICMPv6 types by name.
-	switch t := first(r.ICMPType); t {
+	f.readEcho(r)
+	return f, nil
+}
+
+// readTransport reads the transport and its ports. An ICMP error quotes
+// the packet that caused it, whose TCP or UDP header tshark dissects too;
+// the frame is ICMP all the same.
+func (f *Frame) readTransport(r *Row, protos []string) error {
+	stream, udp := r.Stream, r.UDPSrc
+	for _, p := range protos {
+		if p == "icmp" || p == "icmpv6" {
+			f.Top = p
+			stream, udp = "", ""
+			break
+		}
+		if p == "tcp" || p == "udp" {
+			break
+		}
+	}
+	f.Stream = -1
+	var err error
+	switch {
+	case stream != "":
+		f.Transport = "tcp"
+		if f.Stream, err = strconv.ParseInt(first(stream), 10, 64); err != nil {
+			return fmt.Errorf("tcp.stream %q", stream)
+		}
+		f.SrcPort, f.DstPort, err = ports(r.TCPSrc, r.TCPDst)
+	case udp != "":
+		f.Transport = "udp"
+		f.SrcPort, f.DstPort, err = ports(udp, r.UDPDst)
+	}
+	if err != nil {
+		return fmt.Errorf("ports")
+	}
+	return nil
+}
+
+// readEcho counts only the outer ICMP type: an ICMP error quotes the echo
+// request that caused it. tshark's columns show ICMPv6 types by name.
+func (f *Frame) readEcho(r *Row) {
+	switch first(r.ICMPType) {
 	case "8":
 		f.EchoRequest = true
 	case "0":
@@ -158,5 +163,28 @@ func ToFrame(r *SummaryRow) (Frame, error) {
 	case t == "129" || strings.HasPrefix(t, "Echo (ping) reply"):
 		f.EchoReply = true
 	}
-	return f, nil
+}
+
+// ports reads the outermost source and destination port; absent is 0.
+func ports(src, dst string) (uint16, uint16, error) {
+	s, err := port(src)
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := port(dst)
+	return s, d, err
+}
+
+func port(s string) (uint16, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(first(s), 10, 16)
+	return uint16(n), err
+}
+
+// first is the outermost value of a multi-valued field.
+func first(s string) string {
+	v, _, _ := strings.Cut(s, ",")
+	return v
 }

@@ -1,0 +1,161 @@
+// Package export is the analysis behind pcapmeter export: one row per
+// packet, the columns of Wireshark's packet list or any tshark fields,
+// streamed in capture order as tshark prints them. It owns the column
+// choice, the checks before any output exists, the ISO 8601 time column
+// and telling a display filter or field list tshark rejects (the user's
+// to fix) from a failure; cmd only writes the CSV.
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// Columns is what each column of the export holds.
+type Columns struct {
+	Header []string // the titles
+	Fields []string // the tshark field behind each
+	// iso is the index of a column of epoch times printed as ISO 8601
+	// instead, -1 for none.
+	iso int
+}
+
+// packetList is Wireshark's default packet list; the Time column is
+// filled according to the time format.
+var packetList = []struct{ title, field string }{
+	{"No.", "frame.number"}, {"Time", ""}, {"Source", "_ws.col.Source"}, {"Destination", "_ws.col.Destination"},
+	{"Protocol", "_ws.col.Protocol"}, {"Length", "frame.len"}, {"Info", "_ws.col.Info"},
+}
+
+// PacketList returns the packet list's columns with the Time column as
+// timeFmt says: relative (seconds since the first packet), epoch (Unix
+// seconds) or iso (ISO 8601, UTC).
+func PacketList(timeFmt string) (Columns, error) {
+	c := Columns{iso: -1}
+	for i, col := range packetList {
+		f := col.field
+		if f == "" {
+			switch timeFmt {
+			case "relative":
+				f = "frame.time_relative"
+			case "epoch":
+				f = "frame.time_epoch"
+			case "iso":
+				f, c.iso = "frame.time_epoch", i
+			default:
+				return c, fmt.Errorf("invalid --time %q: give relative, epoch or iso", timeFmt)
+			}
+		}
+		c.Header, c.Fields = append(c.Header, col.title), append(c.Fields, f)
+	}
+	return c, nil
+}
+
+// FieldColumns returns one column per tshark field, titled by its name.
+// Only well-formed field names pass (they end up on tshark's command line).
+func FieldColumns(fields []string) (Columns, error) {
+	c := Columns{iso: -1}
+	for _, f := range fields {
+		f = strings.TrimSpace(f)
+		if !tshark.ValidField(f) {
+			return c, fmt.Errorf("invalid field name %q", f)
+		}
+		c.Header, c.Fields = append(c.Header, f), append(c.Fields, f)
+	}
+	return c, nil
+}
+
+// Options select what to export.
+type Options struct {
+	File    string
+	Columns Columns
+	// Filter is a tshark display filter selecting the packets; tshark
+	// checks it.
+	Filter string
+	Tshark string
+}
+
+// RejectedError is tshark refusing the display filter or the field list
+// before reading a packet, in tshark's words, which are the most useful
+// ones.
+type RejectedError struct{ Msg string }
+
+func (e *RejectedError) Error() string { return e.Msg }
+
+// Export is an export whose capture and tshark are checked, ready to run.
+type Export struct {
+	opt Options
+	bin string
+}
+
+// Prepare checks the capture and finds tshark, so that a bad input fails
+// before the caller creates any output. A capture without packets is an
+// empty export, not an error.
+func Prepare(ctx context.Context, opt Options) (*Export, error) {
+	if _, err := capfile.Sniff(opt.File); err != nil && !errors.Is(err, capfile.ErrEmpty) {
+		return nil, err
+	}
+	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	if err != nil {
+		return nil, err
+	}
+	return &Export{opt: opt, bin: bin}, nil
+}
+
+// Run calls each with every selected packet's row, one value per column
+// ("" where tshark had none), in capture order; the row is reused from
+// call to call. truncated is true when the capture is cut short in the
+// middle of a packet (every row before the cut was delivered). A filter
+// or field list tshark refuses is a *RejectedError.
+func (e *Export) Run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
+	iso := e.opt.Columns.iso
+	spec := tshark.Spec{Input: e.opt.File, Fields: e.opt.Columns.Fields, Mode: tshark.Fields, DisplayFilter: e.opt.Filter}
+	truncated, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], func(rowp *[]string) error {
+		row := *rowp
+		if iso >= 0 && row[iso] != "" {
+			t, err := parse.ParseTime(row[iso])
+			if err != nil {
+				return err
+			}
+			row[iso] = t.RFC3339()
+		}
+		return each(row)
+	})
+	var ee *tshark.ExitError
+	if err != nil && ctx.Err() == nil && errors.As(err, &ee) && (ee.Code == 1 || ee.Code == 2) {
+		// tshark refuses bad filters (status 2) and field names (status
+		// 1) before reading a packet, and says why.
+		if msg, ok := rejection(ee.Stderr, e.opt.Filter); ok {
+			return false, &RejectedError{Msg: msg}
+		}
+	}
+	return truncated, err
+}
+
+// rejection turns tshark's complaint about a display filter or field list
+// into one line, and reports whether it was one.
+func rejection(stderr, filter string) (string, bool) {
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "tshark: "))
+		if l == "" || strings.Trim(l, "^~ ") == "" || l == filter {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	msg := strings.Join(lines, " ")
+	switch {
+	case strings.Contains(msg, "fields aren't valid"):
+		return "tshark rejected --fields: " + msg + "; `tshark -G fields` lists the valid names", true
+	case filter != "" && msg != "":
+		return fmt.Sprintf("tshark rejected --filter %q: %s", filter, msg), true
+	}
+	return "", false
+}

@@ -1,0 +1,182 @@
+package icmpnode
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/parse"
+)
+
+type key struct {
+	requester, responder netip.Addr
+	id, seq              string
+}
+
+type pending struct {
+	t       parse.Time
+	answers int
+	size    [2]int64 // frame and data bytes of the request
+}
+
+// forgetAfter bounds memory on long captures: a request is forgotten this
+// long (capture time) after it was sent. A reply later than that counts as
+// a reply without a request.
+const forgetAfter = 120 * 1e9
+
+type pair struct {
+	requests    int
+	bytes, data int64
+	answered    int
+	durations   []float64 // reply time − request time, seconds
+	frameSumAns int64     // frame bytes of answered requests
+	dataSumAns  int64
+	hopsSum     int
+	dupReplies  int
+	unsolicited int
+}
+
+type addrStat struct {
+	packets     int
+	sent        int
+	initialTTLs int // sent packets whose TTL is an initial value
+}
+
+// collector accumulates one file's echoes, whatever the node turns out to be.
+type collector struct {
+	pending map[key]*pending
+	pairs   map[[2]netip.Addr]*pair // requester, responder
+	addrs   map[netip.Addr]*addrStat
+	echoes  int
+	errors  int
+	swept   parse.Time
+}
+
+func initialTTL(ttl int) int {
+	for _, i := range []int{32, 64, 128, 255} {
+		if ttl <= i {
+			return i
+		}
+	}
+	return 255
+}
+
+func (c *collector) pairOf(req, resp netip.Addr) *pair {
+	k := [2]netip.Addr{req, resp}
+	p := c.pairs[k]
+	if p == nil {
+		p = &pair{}
+		c.pairs[k] = p
+	}
+	return p
+}
+
+func (c *collector) add(e *Echo) {
+	c.echoes++
+	for i, a := range []netip.Addr{e.Src, e.Dst} {
+		s := c.addrs[a]
+		if s == nil {
+			s = &addrStat{}
+			c.addrs[a] = s
+		}
+		if i == 1 && e.Dst == e.Src {
+			break
+		}
+		s.packets++
+		if i == 0 {
+			s.sent++
+			if initialTTL(e.TTL) == e.TTL {
+				s.initialTTLs++
+			}
+		}
+	}
+	if e.Request {
+		k := key{e.Src, e.Dst, e.ID, e.Seq}
+		p := c.pairOf(e.Src, e.Dst)
+		p.requests++
+		p.bytes += int64(e.FrameLen)
+		p.data += int64(e.DataLen)
+		if _, dup := c.pending[k]; !dup {
+			c.pending[k] = &pending{t: e.Time, size: [2]int64{int64(e.FrameLen), int64(e.DataLen)}}
+		}
+		if e.Time-c.swept > forgetAfter {
+			c.sweep(e.Time)
+		}
+		return
+	}
+	k := key{e.Dst, e.Src, e.ID, e.Seq}
+	p := c.pairOf(e.Dst, e.Src)
+	q := c.pending[k]
+	switch {
+	case q == nil:
+		p.unsolicited++
+	case q.answers > 0:
+		p.dupReplies++
+	default:
+		q.answers++
+		p.answered++
+		p.durations = append(p.durations, e.Time.Sub(q.t))
+		p.frameSumAns += q.size[0]
+		p.dataSumAns += q.size[1]
+		p.hopsSum += initialTTL(e.TTL) - e.TTL + 1
+	}
+}
+
+func (c *collector) sweep(now parse.Time) {
+	for k, q := range c.pending {
+		if now-q.t > forgetAfter {
+			delete(c.pending, k)
+		}
+	}
+	c.swept = now
+}
+
+// detect finds the capture's own host: the address present in the most
+// echo packets (as source or destination). A tie is broken by TTLs: the
+// capturing host's own packets leave with an initial TTL (32, 64, 128 or
+// 255), while a remote host's arrive decremented by every router on the
+// way. Anything still tied is refused.
+func detect(c *collector) (netip.Addr, string, error) {
+	if c.echoes == 0 {
+		return netip.Addr{}, "", ErrNoEcho
+	}
+	type cand struct {
+		a netip.Addr
+		s *addrStat
+	}
+	var cs []cand
+	for a, s := range c.addrs {
+		cs = append(cs, cand{a, s})
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].s.packets != cs[j].s.packets {
+			return cs[i].s.packets > cs[j].s.packets
+		}
+		return cs[i].a.Less(cs[j].a)
+	})
+	top := []cand{cs[0]}
+	for _, x := range cs[1:] {
+		if x.s.packets == cs[0].s.packets {
+			top = append(top, x)
+		}
+	}
+	why := fmt.Sprintf("in %d of %d echo packets", cs[0].s.packets, c.echoes)
+	if len(top) == 1 {
+		return top[0].a, "the only address " + why, nil
+	}
+	var initial []cand
+	for _, x := range top {
+		if x.s.sent > 0 && x.s.initialTTLs == x.s.sent {
+			initial = append(initial, x)
+		}
+	}
+	if len(initial) == 1 {
+		return initial[0].a, why + ", and the only one sending with an undecremented TTL", nil
+	}
+	names := make([]string, len(top))
+	for i, x := range top {
+		names[i] = x.a.String()
+	}
+	return netip.Addr{}, "", fmt.Errorf("%w: %s each appear %s; give the node's address with --node", ErrAmbiguous, strings.Join(names, " and "), why)
+}

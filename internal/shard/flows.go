@@ -1,0 +1,112 @@
+package shard
+
+import (
+	"fmt"
+	"hash/maphash"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+type tuple struct{ a, b netip.AddrPort } // a < b
+
+// flowState is one connection tuple. base holds, per direction (0: from
+// the tuple's a side), the sequence number tshark anchors that direction
+// at: the first segment's, or the ACK of a SYN/ACK minus one for the other
+// side. A SYN (without ACK) carrying another sequence number is a new
+// connection on the same ports for tshark, closed or not
+// (TestStreamNumberingMatchesTshark checks the cases against tshark).
+type flowState struct {
+	global  int64
+	shard   int
+	base    [2]uint32
+	baseSet [2]bool
+}
+
+// observe updates the anchors with a packet going in direction d.
+func (fs *flowState) observe(d int, p pkt) {
+	if !fs.baseSet[d] {
+		fs.base[d], fs.baseSet[d] = p.seq, true
+	}
+	if p.flags&0x12 == 0x12 && !fs.baseSet[1-d] { // SYN/ACK
+		fs.base[1-d], fs.baseSet[1-d] = p.ack-1, true
+	}
+}
+
+var seed = maphash.MakeSeed()
+
+// router sends each packet of one pass to its shard, numbering
+// connections as tshark will.
+type router struct {
+	k      int
+	outs   map[int]*Out
+	flows  map[tuple]*flowState
+	nflows int64
+}
+
+// route writes packet frame (its bytes data) to its shard's output, when
+// that shard is produced in this pass.
+func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInfo, data []byte) error {
+	p, err := parseTCP(link, data)
+	if err != nil {
+		return err
+	}
+	s := 0
+	var fs *flowState
+	if p.ok {
+		fs = r.place(p)
+		s = fs.shard
+	}
+	o := r.outs[s]
+	if o == nil {
+		return nil
+	}
+	if o.traceStreams && fs != nil {
+		o.streams = append(o.streams, fs.global)
+	}
+	o.mu.Lock()
+	o.frames = append(o.frames, uint32(frame))
+	o.mu.Unlock()
+	if err := o.pw.WritePacket(ci, data); err != nil {
+		return fmt.Errorf("shard %d: %w", s, err)
+	}
+	return nil
+}
+
+// place finds (or starts) the connection of a TCP packet.
+func (r *router) place(p pkt) *flowState {
+	t := tuple{p.src, p.dst}
+	if t.b.Addr().Less(t.a.Addr()) || (t.a.Addr() == t.b.Addr() && t.b.Port() < t.a.Port()) {
+		t.a, t.b = t.b, t.a
+	}
+	d := 0
+	if p.src != t.a {
+		d = 1
+	}
+	fs := r.flows[t]
+	syn := p.flags&0x02 != 0 && p.flags&0x10 == 0
+	if fs == nil {
+		h := maphash.Comparable(seed, t)
+		fs = &flowState{global: r.nflows, shard: int(h % uint64(r.k))}
+		r.nflows++
+		r.flows[t] = fs
+		fs.register(r.outs, p)
+	} else if syn && fs.baseSet[d] && p.seq != fs.base[d] {
+		// Port reuse (or a capture that began mid-connection): tshark
+		// starts a new stream here.
+		fs.global, fs.baseSet = r.nflows, [2]bool{}
+		r.nflows++
+		fs.register(r.outs, p)
+	}
+	fs.observe(d, p)
+	return fs
+}
+
+func (fs *flowState) register(outs map[int]*Out, p pkt) {
+	if o := outs[fs.shard]; o != nil {
+		o.mu.Lock()
+		o.flows = append(o.flows, Flow{Global: fs.global, A: p.src, B: p.dst})
+		o.mu.Unlock()
+	}
+}

@@ -1,0 +1,125 @@
+package shard
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+type pkt struct {
+	ok       bool // a plain TCP packet
+	src, dst netip.AddrPort
+	flags    uint8
+	seq, ack uint32
+}
+
+// parseTCP finds the IP and TCP headers of a packet. Anything that is not
+// plain TCP over IPv4/IPv6 returns ok = false (it goes to shard 0); shapes
+// whose flow cannot be told (IP fragments, IPv6 extension headers) return
+// ErrUnsupported.
+func parseTCP(link layers.LinkType, b []byte) (pkt, error) {
+	ip, err := linkPayload(link, b)
+	if err != nil || len(ip) < 1 {
+		return pkt{}, err
+	}
+	var tcp []byte
+	var src, dst netip.Addr
+	switch ip[0] >> 4 {
+	case 4:
+		tcp, src, dst, err = ipv4TCP(ip)
+	case 6:
+		tcp, src, dst, err = ipv6TCP(ip)
+	}
+	if err != nil || tcp == nil {
+		return pkt{}, err
+	}
+	return pkt{
+		ok:    true,
+		src:   netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp)),
+		dst:   netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])),
+		seq:   binary.BigEndian.Uint32(tcp[4:]),
+		ack:   binary.BigEndian.Uint32(tcp[8:]),
+		flags: tcp[13],
+	}, nil
+}
+
+// linkPayload strips the link-layer header: the IP packet, or nil for a
+// frame that carries none.
+func linkPayload(link layers.LinkType, b []byte) ([]byte, error) {
+	hdr := 0
+	switch link {
+	case layers.LinkTypeEthernet:
+		if len(b) < 14 {
+			return nil, nil
+		}
+		et, off := binary.BigEndian.Uint16(b[12:]), 14
+		for (et == 0x8100 || et == 0x88a8) && len(b) >= off+4 {
+			et, off = binary.BigEndian.Uint16(b[off+2:]), off+4
+		}
+		if et != 0x0800 && et != 0x86DD {
+			return nil, nil
+		}
+		return b[off:], nil
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		hdr = 4
+	case layers.LinkTypeRaw, layers.LinkType(12), layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+		hdr = 0
+	case layers.LinkTypeLinuxSLL:
+		hdr = 16
+	case layers.LinkType(276): // Linux SLL2
+		hdr = 20
+	default:
+		return nil, fmt.Errorf("%w: link type %d", ErrUnsupported, link)
+	}
+	if len(b) < hdr {
+		return nil, nil
+	}
+	return b[hdr:], nil
+}
+
+// ipv4TCP returns the TCP header (at least 20 bytes) and the addresses of
+// an IPv4 packet, or a nil header when it carries no whole one.
+func ipv4TCP(ip []byte) ([]byte, netip.Addr, netip.Addr, error) {
+	var none netip.Addr
+	if len(ip) < 20 || ip[9] != 6 {
+		return nil, none, none, nil
+	}
+	if frag := binary.BigEndian.Uint16(ip[6:]); frag&0x3fff != 0 {
+		return nil, none, none, fmt.Errorf("%w: fragmented TCP", ErrUnsupported)
+	}
+	ihl := int(ip[0]&0x0f) * 4
+	if len(ip) < ihl+20 {
+		return nil, none, none, nil
+	}
+	src, _ := netip.AddrFromSlice(ip[12:16])
+	dst, _ := netip.AddrFromSlice(ip[16:20])
+	return ip[ihl:], src, dst, nil
+}
+
+// ipv6TCP is ipv4TCP for IPv6: it walks hop-by-hop, routing and
+// destination options headers to the transport header; a fragment header
+// ends the walk.
+func ipv6TCP(ip []byte) ([]byte, netip.Addr, netip.Addr, error) {
+	var none netip.Addr
+	if len(ip) < 40 {
+		return nil, none, none, nil
+	}
+	next, off := ip[6], 40
+	for next == 0 || next == 43 || next == 60 {
+		if len(ip) < off+8 {
+			return nil, none, none, nil
+		}
+		next, off = ip[off], off+8+int(ip[off+1])*8
+	}
+	if next == 44 {
+		return nil, none, none, fmt.Errorf("%w: IPv6 fragments", ErrUnsupported)
+	}
+	if next != 6 || len(ip) < off+20 {
+		return nil, none, none, nil
+	}
+	src, _ := netip.AddrFromSlice(ip[8:24])
+	dst, _ := netip.AddrFromSlice(ip[24:40])
+	return ip[off:], src, dst, nil
+}

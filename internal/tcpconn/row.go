@@ -1,0 +1,178 @@
+package tcpconn
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/parse"
+)
+
+// Row is one TCP packet as tshark prints it for this analysis, one string
+// per field, so that "absent" and "zero" stay apart until ToSegment.
+type Row struct {
+	Frame      string `csv:"frame.number"`
+	Time       string `csv:"frame.time_epoch"`
+	IPSrc      string `csv:"ip.src"`
+	IPv6Src    string `csv:"ipv6.src"`
+	IPDst      string `csv:"ip.dst"`
+	IPv6Dst    string `csv:"ipv6.dst"`
+	IPID       string `csv:"ip.id"`
+	SrcPort    string `csv:"tcp.srcport"`
+	DstPort    string `csv:"tcp.dstport"`
+	Stream     string `csv:"tcp.stream"`
+	Len        string `csv:"tcp.len"`
+	Seq        string `csv:"tcp.seq"`
+	Ack        string `csv:"tcp.ack"`
+	Flags      string `csv:"tcp.flags"`
+	Window     string `csv:"tcp.window_size"`
+	MSS        string `csv:"tcp.options.mss_val"`
+	InitialRTT string `csv:"tcp.analysis.initial_rtt"`
+	Retrans    string `csv:"tcp.analysis.retransmission"`
+	FastRetx   string `csv:"tcp.analysis.fast_retransmission"`
+	OutOfOrder string `csv:"tcp.analysis.out_of_order"`
+	Lost       string `csv:"tcp.analysis.lost_segment"`
+	DupAck     string `csv:"tcp.analysis.duplicate_ack"`
+	ZeroWindow string `csv:"tcp.analysis.zero_window"`
+	Methods    string `csv:"http.request.method"`
+}
+
+// Fields are the tshark fields behind Row, in column order.
+var Fields = []string{
+	"frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "ip.id",
+	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
+	"tcp.window_size", "tcp.options.mss_val", "tcp.analysis.initial_rtt",
+	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.out_of_order",
+	"tcp.analysis.lost_segment", "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
+	"http.request.method",
+}
+
+// DisplayFilter selects TCP packets that are not quoted inside an ICMP
+// error.
+const DisplayFilter = "tcp && !icmp && !icmpv6"
+
+// Segment is this analysis' one typed packet: a TCP segment with the
+// header fields and tshark's analysis flags the connection metrics need.
+type Segment struct {
+	Frame            int64
+	Time             parse.Time
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+	// IPID is the IPv4 identification field; HasIPID is false for IPv6.
+	IPID    uint16
+	HasIPID bool
+	Stream  int64
+	Len     int
+	Seq     uint32
+	Ack     uint32
+	Flags   uint16
+	Window  int64
+	// MSS is the SYN's MSS option, 0 when absent.
+	MSS int
+	// InitialRTT is tshark's handshake RTT estimate, seconds (HasRTT).
+	InitialRTT                                     float64
+	HasRTT                                         bool
+	Retransmission, FastRetransmission, OutOfOrder bool
+	LostSegment, DuplicateAck, ZeroWindow          bool
+	HTTPRequests                                   int
+}
+
+// ToSegment converts a Row. The TCP header is the innermost one, so every
+// multi-valued field (a tunnel's) gives its last value.
+func ToSegment(r *Row) (Segment, error) {
+	var s Segment
+	var err error
+	if s.Frame, s.Time, err = parse.ParseFrame(r.Frame, r.Time); err != nil {
+		return s, err
+	}
+	if err := s.readEndpoints(r); err != nil {
+		return s, fmt.Errorf("frame %d: %w", s.Frame, err)
+	}
+	if err := s.readHeader(r); err != nil {
+		return s, fmt.Errorf("frame %d: %w", s.Frame, err)
+	}
+	s.Retransmission = r.Retrans != ""
+	s.FastRetransmission = r.FastRetx != ""
+	s.OutOfOrder = r.OutOfOrder != ""
+	s.LostSegment = r.Lost != ""
+	s.DuplicateAck = r.DupAck != ""
+	s.ZeroWindow = r.ZeroWindow != ""
+	if r.Methods != "" {
+		s.HTTPRequests = strings.Count(r.Methods, ",") + 1
+	}
+	return s, nil
+}
+
+// readEndpoints reads who talks to whom: addresses, ports and tshark's
+// connection index.
+func (s *Segment) readEndpoints(r *Row) error {
+	var err error
+	if s.Src, err = parse.PickAddr(r.IPSrc, r.IPv6Src); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	if s.Dst, err = parse.PickAddr(r.IPDst, r.IPv6Dst); err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	if s.SrcPort, err = parse.ParsePort(r.SrcPort); err != nil {
+		return fmt.Errorf("tcp.srcport %w", err)
+	}
+	if s.DstPort, err = parse.ParsePort(r.DstPort); err != nil {
+		return fmt.Errorf("tcp.dstport %w", err)
+	}
+	if s.Stream, err = strconv.ParseInt(parse.LastValue(r.Stream), 10, 64); err != nil || s.Stream < 0 {
+		return fmt.Errorf("tcp.stream %q", r.Stream)
+	}
+	return nil
+}
+
+// readHeader reads the IP ID and the TCP header's numbers; every one of
+// them but seq and ack may be absent.
+func (s *Segment) readHeader(r *Row) error {
+	var err error
+	if r.IPID != "" && r.IPv6Src == "" {
+		// Columns print "0x40f2 (16626)", fields "0x40f2".
+		v, _, _ := strings.Cut(parse.LastValue(r.IPID), " ")
+		id, err := strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 16)
+		if err != nil {
+			return fmt.Errorf("ip.id %q", r.IPID)
+		}
+		s.IPID, s.HasIPID = uint16(id), true
+	}
+	if s.Len, err = optInt(r.Len); err != nil || s.Len < 0 {
+		return fmt.Errorf("tcp.len %q", r.Len)
+	}
+	if s.Seq, err = parse.ParseU32(r.Seq); err != nil {
+		return fmt.Errorf("tcp.seq %q", r.Seq)
+	}
+	if s.Ack, err = parse.ParseU32(r.Ack); err != nil {
+		return fmt.Errorf("tcp.ack %q", r.Ack)
+	}
+	if s.Flags, err = parse.ParseFlags(r.Flags); err != nil {
+		return fmt.Errorf("tcp.flags %q", r.Flags)
+	}
+	if r.Window != "" {
+		if s.Window, err = strconv.ParseInt(parse.LastValue(r.Window), 10, 64); err != nil {
+			return fmt.Errorf("tcp.window_size %q", r.Window)
+		}
+	}
+	if s.MSS, err = optInt(r.MSS); err != nil {
+		return fmt.Errorf("mss %q", r.MSS)
+	}
+	if r.InitialRTT != "" {
+		if s.InitialRTT, err = parse.ParseSeconds(parse.LastValue(r.InitialRTT)); err != nil {
+			return fmt.Errorf("initial_rtt %q", r.InitialRTT)
+		}
+		s.HasRTT = true
+	}
+	return nil
+}
+
+// optInt reads the innermost value of an optional decimal field; absent
+// is 0.
+func optInt(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(parse.LastValue(s))
+}
