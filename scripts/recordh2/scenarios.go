@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -233,10 +235,10 @@ var scenarios = map[string]scenario{
 	},
 	"h2c-prior": {
 		listen: "127.0.0.1:50051", decodeAs: "tcp.port==50051,http2", out: "testdata/h2/h2c-prior-v4-50051.pcapng",
-		about: "cleartext HTTP/2 with prior knowledge on a port tshark does not know: 30 multiplexed streams, 10 requested in one write, 12 gRPC calls",
+		about: "cleartext HTTP/2 with prior knowledge on a port tshark does not know: 30 multiplexed streams (push, CONTINUATION both ways, split HEADERS, early answer), 10 requested in one write, 12 gRPC calls",
 		plan: func(r *rand.Rand) []connPlan {
 			return []connPlan{
-				{Kind: "h2", Coalesce: 2, Bursts: append(bursts(1, 30, func(i int) *reqSpec { return h2Stream(r, 0, i, false) }),
+				{Kind: "h2", Coalesce: 2, Bursts: append(bursts(1, 30, func(i int) *reqSpec { return h2Stream(r, 0, i, true) }),
 					bursts(1, 10, func(i int) *reqSpec { return inStep(r, 0, i) })...)},
 				{Kind: "h2", Bursts: bursts(2, 6, func(i int) *reqSpec { return grpcCall(r, i) })},
 			}
@@ -268,4 +270,52 @@ var scenarios = map[string]scenario{
 			return []connPlan{h1Conn(r, 0, 10, 0, "h1.keylog"), h1Conn(r, 1, 10, 0, "h1.keylog"), h2(2), h2(3)}
 		},
 	},
+}
+
+// benchScenario is one of four captures of the same traffic shape
+// (small delays, many exchanges) over HTTP/1.1 or HTTP/2, with or without
+// TLS, for measuring what decryption and HTTP/2 dissection cost tshark.
+// They are big, so they go to /tmp, not testdata.
+func benchScenario(useTLS, h2 bool) scenario {
+	s := scenario{listen: "127.0.0.1:8080", tls: useTLS}
+	kind, keylog := "h1", ""
+	if useTLS {
+		s.listen, keylog = "127.0.0.1:443", "keylog"
+	}
+	if h2 {
+		kind = "h2"
+		if !useTLS {
+			s.listen, s.decodeAs = "127.0.0.1:50051", "tcp.port==50051,http2"
+		}
+	}
+	name := map[[2]bool]string{{false, false}: "bench-h1", {true, false}: "bench-https1",
+		{false, true}: "bench-h2c", {true, true}: "bench-https2"}[[2]bool{useTLS, h2}]
+	s.out, s.about = "/tmp/pcapmeter-bench/"+name+".pcapng", "benchmark traffic: 4 connections × 2000 small exchanges"
+	s.plan = func(r *rand.Rand) []connPlan {
+		draw := func(i int) *reqSpec {
+			return (&reqSpec{Delay: lognormal(r, time.Millisecond, 0.3, 200*time.Microsecond),
+				Size: 100 + r.IntN(3000)}).finish(fmt.Sprintf("/b/%d", i))
+		}
+		var out []connPlan
+		for c := 0; c < 4; c++ {
+			p := connPlan{Kind: kind, KeyLog: keylog}
+			if h2 {
+				p.Bursts = bursts(40, 50, draw)
+			} else {
+				p.Bursts = bursts(1, 2000, draw)
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	return s
+}
+
+func init() {
+	for _, t := range []bool{false, true} {
+		for _, h2 := range []bool{false, true} {
+			s := benchScenario(t, h2)
+			scenarios[strings.TrimSuffix(filepath.Base(s.out), ".pcapng")] = s
+		}
+	}
 }
