@@ -121,7 +121,7 @@ func (c *clientConn) truth(t *Truth, sc *serverConn) error {
 	}
 	events := sc.tap.Events()
 	ct := ConnTruth{Conn: c.idx, ClientPort: c.port, Kind: c.plan.Kind, TLSVersion: c.tlsVer, ALPN: c.alpn,
-		ClientHelloNS: c.helloNS, ServerFlightsNS: sc.hsWritesNS, HandshakeDoneNS: c.doneNS}
+		ClientFlightsNS: c.flights, ServerFlightsNS: sc.hsWritesNS, HandshakeDoneNS: c.doneNS}
 	if c.tlsVer != "" {
 		ct.KeyLog = "." + c.plan.KeyLog
 	}

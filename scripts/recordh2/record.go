@@ -32,7 +32,7 @@ type clientConn struct {
 	port    int
 	tlsVer  string
 	alpn    string
-	helloNS int64
+	flights []int64 // the client's handshake writes
 	doneNS  int64
 	h2      *h2Client
 	h1      []*h1Rec
@@ -190,13 +190,14 @@ func (c *clientConn) dial(addr string, useTLS bool, pool *x509.CertPool, kl *key
 	if c.plan.Kind == "h1" {
 		protos = []string{"http/1.1"}
 	}
-	tc := tls.Client(raw, &tls.Config{RootCAs: pool, ServerName: serverName, NextProtos: protos,
+	rw := &rawWrites{Conn: raw}
+	tc := tls.Client(rw, &tls.Config{RootCAs: pool, ServerName: serverName, NextProtos: protos,
 		MaxVersion: c.plan.TLSMax, KeyLogWriter: w})
-	c.helloNS = time.Now().UnixNano()
 	if err := tc.Handshake(); err != nil {
 		return err
 	}
 	c.doneNS = time.Now().UnixNano()
+	c.flights = rw.done()
 	cs := tc.ConnectionState()
 	c.tlsVer, c.alpn, c.conn = tls.VersionName(cs.Version), cs.NegotiatedProtocol, tc
 	return nil

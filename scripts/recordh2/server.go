@@ -27,10 +27,8 @@ type connTaps struct {
 // serverConn is what the server saw of one connection.
 type serverConn struct {
 	tap *tap
-	// Raw (ciphertext) writes during the TLS handshake and when the
-	// server's Handshake returned, for the handshake truth.
+	// The server's ciphertext writes during the TLS handshake.
 	hsWritesNS []int64
-	hsDoneNS   int64
 }
 
 func (r *connTaps) put(port int, sc *serverConn) {
@@ -72,7 +70,7 @@ func (l *tapListener) Accept() (net.Conn, error) {
 			l.taps.put(port, sc)
 			return sc.tap, nil
 		}
-		rw := &rawWrites{Conn: raw, sc: sc}
+		rw := &rawWrites{Conn: raw}
 		tc := tls.Server(rw, l.tls)
 		tc.SetDeadline(time.Now().Add(5 * time.Second))
 		if err := tc.Handshake(); err != nil {
@@ -80,8 +78,7 @@ func (l *tapListener) Accept() (net.Conn, error) {
 			continue
 		}
 		tc.SetDeadline(time.Time{})
-		sc.hsDoneNS = time.Now().UnixNano()
-		rw.done()
+		sc.hsWritesNS = rw.done()
 		mode := modeH1
 		if tc.ConnectionState().NegotiatedProtocol == "h2" {
 			mode = modeH2
@@ -92,28 +89,31 @@ func (l *tapListener) Accept() (net.Conn, error) {
 	}
 }
 
-// rawWrites times the server's ciphertext writes until the handshake is
-// done (its flights: ServerHello ... Finished).
+// rawWrites times the ciphertext writes of one side until its handshake
+// is done: its flights (ClientHello; ServerHello ... Finished; the
+// client's Finished).
 type rawWrites struct {
 	net.Conn
-	sc   *serverConn
 	mu   sync.Mutex
+	ns   []int64
 	over bool
 }
 
 func (r *rawWrites) Write(b []byte) (int, error) {
 	r.mu.Lock()
 	if !r.over {
-		r.sc.hsWritesNS = append(r.sc.hsWritesNS, time.Now().UnixNano())
+		r.ns = append(r.ns, time.Now().UnixNano())
 	}
 	r.mu.Unlock()
 	return r.Conn.Write(b)
 }
 
-func (r *rawWrites) done() {
+// done stops the timing and returns the flights' times.
+func (r *rawWrites) done() []int64 {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.over = true
-	r.mu.Unlock()
+	return r.ns
 }
 
 // selfSigned makes a throwaway certificate for serverName and the

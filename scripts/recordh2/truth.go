@@ -32,12 +32,13 @@ type ConnTruth struct {
 	TLSVersion string `json:"tls_version,omitempty"`
 	ALPN       string `json:"alpn,omitempty"`
 	KeyLog     string `json:"keylog,omitempty"` // the key log holding this connection's secrets
-	// ClientHelloNS is when the client started its handshake (it writes
-	// the ClientHello at once); ServerFlightsNS are the server's handshake
-	// writes (TLS 1.3: the first carries ServerHello ... Finished; TLS 1.2:
-	// the second carries ChangeCipherSpec + Finished); HandshakeDoneNS is
-	// when the client's handshake returned.
-	ClientHelloNS   int64   `json:"client_hello_ns,omitempty"`
+	// The handshake's writes, each side's flights in order: the client's
+	// ClientHello, then (TLS 1.3) its Finished or (TLS 1.2) ClientKeyExchange
+	// + ChangeCipherSpec + Finished; the server's ServerHello ... Finished
+	// (TLS 1.3: one flight) or ServerHello ... ServerHelloDone, then
+	// ChangeCipherSpec + Finished (TLS 1.2). HandshakeDoneNS is when the
+	// client's handshake returned.
+	ClientFlightsNS []int64 `json:"client_flights_ns,omitempty"`
 	ServerFlightsNS []int64 `json:"server_flights_ns,omitempty"`
 	HandshakeDoneNS int64   `json:"handshake_done_ns,omitempty"`
 	GoAwayServer    *Goaway `json:"goaway_server,omitempty"`
