@@ -290,7 +290,7 @@ func benchScenario(useTLS, h2 bool) scenario {
 	}
 	name := map[[2]bool]string{{false, false}: "bench-h1", {true, false}: "bench-https1",
 		{false, true}: "bench-h2c", {true, true}: "bench-https2"}[[2]bool{useTLS, h2}]
-	s.out, s.about = "/tmp/pcapmeter-bench/"+name+".pcapng", "benchmark traffic: 4 connections × 2000 small exchanges"
+	s.out, s.about = "/tmp/pcapmeter-bench/"+name+".pcapng", "benchmark traffic: 4 connections × 8000 small exchanges"
 	s.plan = func(r *rand.Rand) []connPlan {
 		draw := func(i int) *reqSpec {
 			return (&reqSpec{Delay: lognormal(r, time.Millisecond, 0.3, 200*time.Microsecond),
@@ -300,9 +300,9 @@ func benchScenario(useTLS, h2 bool) scenario {
 		for c := 0; c < 4; c++ {
 			p := connPlan{Kind: kind, KeyLog: keylog}
 			if h2 {
-				p.Bursts = bursts(40, 50, draw)
+				p.Bursts = bursts(160, 50, draw)
 			} else {
-				p.Bursts = bursts(1, 2000, draw)
+				p.Bursts = bursts(1, 8000, draw)
 			}
 			out = append(out, p)
 		}
