@@ -31,4 +31,10 @@ go run ./cmd/pcapsynth -o testdata/icmp/synth-node.pcap -icmp-node 192.168.100.1
 if [ "${1:-}" = "--record" ]; then
   go run ./scripts/recordhttp -scenario keepalive -seed 1 -out "$out/keepalive-v4.pcapng"
   go run ./scripts/recordhttp -scenario pipelined -seed 1 -out "$out/pipelined-v6-port6000.pcapng"
+  # HTTPS/1.1, HTTP/2 over TLS (with NSS key logs beside), h2c by prior
+  # knowledge and by Upgrade, HTTP/1.1 and h2 on one server: testdata/h2.
+  # The servers listen on 443 and 8080: no other server may hold them.
+  for s in https1 https2 h2c-prior h2c-upgrade mixed; do
+    go run ./scripts/recordh2 -scenario "$s" -seed 1
+  done
 fi

@@ -16,7 +16,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,13 +26,13 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/pcapmeter/pcapmeter/scripts/internal/dumpcap"
 )
 
 // Truth is written as JSON beside the capture.
@@ -164,30 +163,11 @@ func record(sc scenario, name, out string, seed uint64, iface string) (*Truth, e
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dumpcap := exec.CommandContext(ctx, "dumpcap", "-i", iface, "-f", "tcp port "+strconv.Itoa(port), "-w", out, "-q")
-	stderr, _ := dumpcap.StderrPipe()
-	if err := dumpcap.Start(); err != nil {
-		return nil, fmt.Errorf("start dumpcap: %w", err)
+	capture, err := dumpcap.Start(iface, "tcp port "+strconv.Itoa(port), out)
+	if err != nil {
+		return nil, err
 	}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		once := sync.Once{}
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Capturing on") {
-				once.Do(func() { close(ready) })
-			}
-		}
-		once.Do(func() { close(ready) })
-	}()
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		return nil, fmt.Errorf("dumpcap did not start")
-	}
-	time.Sleep(300 * time.Millisecond)
+	defer capture.Abort()
 
 	var mu sync.Mutex
 	srv := map[string]*serverRec{}
@@ -231,13 +211,8 @@ func record(sc scenario, name, out string, seed uint64, iface string) (*Truth, e
 	for err := range errs {
 		return nil, err
 	}
-	time.Sleep(500 * time.Millisecond)
-	dumpcap.Process.Signal(syscall.SIGINT)
-	if err := dumpcap.Wait(); err != nil && ctx.Err() == nil {
-		var ee *exec.ExitError
-		if !(errorsAs(err, &ee)) {
-			return nil, fmt.Errorf("dumpcap: %w", err)
-		}
+	if err := capture.Stop(); err != nil {
+		return nil, err
 	}
 
 	t := &Truth{Scenario: name, Server: ln.Addr().String(), Seed: seed}
@@ -262,14 +237,6 @@ func record(sc scenario, name, out string, seed uint64, iface string) (*Truth, e
 	}
 	sort.SliceStable(t.Exchanges, func(i, j int) bool { return t.Exchanges[i].URI < t.Exchanges[j].URI })
 	return t, nil
-}
-
-func errorsAs(err error, target **exec.ExitError) bool {
-	e, ok := err.(*exec.ExitError)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // serve answers requests on every connection, one at a time per
