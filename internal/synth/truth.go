@@ -176,7 +176,9 @@ func markAmbiguous(exs []Exchange) {
 		runs, first, last := 0, -1, -1
 		for _, side := range []func(e *Exchange) bool{
 			func(e *Exchange) bool { return e.ReqFirstFrame == 0 },
-			func(e *Exchange) bool { return e.RespFirstFrame == 0 && e.Reason != ReasonReset && e.Reason != ReasonCaptureEnded },
+			func(e *Exchange) bool {
+				return e.RespFirstFrame == 0 && e.Reason != ReasonReset && e.Reason != ReasonCaptureEnded
+			},
 		} {
 			in := false
 			for j, i := range idx {
