@@ -110,7 +110,7 @@ func Scenarios() []Scenario {
 		ev(RespSegDrop, 2, 9, 1, 1),
 	}
 	add("pipelined-gaps", "http/synth-pipelined-gaps.pcapng",
-		"pipelining (depth 4) across gaps: one missing response in a batch (decidable), two (ambiguous), a whole exchange missing, requests and responses missing in one batch", c)
+		"pipelining (depth 4) across gaps: missing responses decidable by counting, a whole exchange missing (how many is unknowable), a missing request and a missing response in one batch (ambiguous pairing)", c)
 
 	c = detailed(46, 6, 10)
 	c.Pipeline = 3

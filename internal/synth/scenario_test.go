@@ -116,8 +116,8 @@ func TestScenarioVerdicts(t *testing.T) {
 		{"gap-and-hole", map[string]int{"matched": 12, "matched+ttlb?": 3, "unanswered/response_in_gap": 1}},
 		{"mirror-erspan3", map[string]int{"matched": 9, "matched+ttlb?": 7, "orphan/request_in_gap": 3,
 			"unanswered/response_in_gap": 2, "unanswered/response_start_in_gap": 3}},
-		{"pipelined-gaps", map[string]int{"matched": 26, "matched+amb": 2, "matched+ttlb?": 1, "invisible+amb": 1,
-			"orphan/request_in_gap+amb": 1, "unanswered/response_in_gap": 2, "unanswered/response_in_gap+amb": 3}},
+		{"pipelined-gaps", map[string]int{"matched": 27, "matched+amb": 1, "matched+ttlb?": 1, "invisible+amb": 1,
+			"orphan/request_in_gap": 1, "unanswered/response_in_gap": 5}},
 		{"reset-end", map[string]int{"matched": 6, "unanswered/reset": 2, "unanswered/capture_ended": 1}},
 		{"ring", map[string]int{"matched": 60}},
 	} {
@@ -141,8 +141,11 @@ func equalCounts(a, b map[string]int) bool {
 }
 
 // TestPipelinedAmbiguity checks the ambiguity rule where the scenario
-// placed it: one missing response in a batch is decidable, two are not,
-// and an exchange missing in both directions is flagged.
+// placed it: missing responses in a batch are decidable by counting (one
+// run, or two runs of one each), an exchange missing in both directions
+// is flagged (how many such exchanges a gap held is unknowable), and so is
+// the exchange whose pairing moves when a missing request and a missing
+// response are not at the same place in the batch.
 func TestPipelinedAmbiguity(t *testing.T) {
 	amb := map[string]bool{}
 	for _, e := range scenarioTruth(t, "pipelined-gaps").Exchanges {
@@ -150,7 +153,7 @@ func TestPipelinedAmbiguity(t *testing.T) {
 			amb[e.URI] = true
 		}
 	}
-	want := []string{"/c1/r1", "/c1/r2", "/c1/r3", "/c2/r2", "/c2/r5", "/c2/r6", "/c2/r7"}
+	want := []string{"/c2/r2", "/c2/r6"}
 	if len(amb) != len(want) {
 		t.Errorf("ambiguous %v, want %v", amb, want)
 	}

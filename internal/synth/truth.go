@@ -150,16 +150,20 @@ func (g *gen) judge(ex *Exchange, m *exMeta, frame []int, stop int64) {
 
 // markAmbiguous flags the exchanges whose pairing the capture cannot
 // decide in principle. Within one pipelined batch (requests sent back to
-// back before any answer), a request whose first line the capture lacks,
-// or a response whose status line it lacks, leaves a run of unknown
-// length: bytes are missing, but how many messages they held is not
-// written anywhere. One such run is resolved by counting from both ends
-// of the batch (its first response starts where the first request's ACK
-// number points, the next batch's ACK number marks its end). Two or more
-// runs are not: every exchange from the first run to the last is
-// ambiguous. Exchanges outside batches (no pipelining) never are, except
-// an invisible one (how many exchanges a gap in both directions held is
-// unknowable too).
+// back before any answer), a run of requests whose first line the capture
+// lacks, or of responses whose status line it lacks, hides how many
+// messages it held. The capture bounds each run: a response run holds at
+// least one message (bytes lie between the end of the visible response
+// before it, known from its headers, and the start of the next, or the
+// batch's ends, which the acknowledgement numbers give), as does a request
+// run after a request captured whole; after a request whose tail is
+// missing the hole may be only that tail (at least zero, and such a hole
+// counts as a run even if it hides nothing). Both sides of a batch hold
+// the same number of messages. Every assignment of counts within those
+// bounds is tried: an exchange is ambiguous when some assignment pairs
+// its visible request or response differently, or, when both are hidden,
+// changes how many exchanges its run held. Without pipelining every batch
+// is one request, so only an exchange hidden in both directions can be.
 func markAmbiguous(exs []Exchange) {
 	type key struct{ conn, batch int }
 	groups := map[key][]int{}
@@ -172,36 +176,177 @@ func markAmbiguous(exs []Exchange) {
 		groups[k] = append(groups[k], i)
 	}
 	for _, k := range order {
-		idx := groups[k]
-		runs, first, last := 0, -1, -1
-		for _, side := range []func(e *Exchange) bool{
-			func(e *Exchange) bool { return e.ReqFirstFrame == 0 },
-			func(e *Exchange) bool {
-				return e.RespFirstFrame == 0 && e.Reason != ReasonReset && e.Reason != ReasonCaptureEnded
-			},
-		} {
-			in := false
-			for j, i := range idx {
-				miss := side(&exs[i])
-				if miss && !in {
-					runs++
-				}
-				if miss {
-					if first < 0 || j < first {
-						first = j
-					}
-					last = max(last, j)
-				}
-				in = miss
-			}
+		batch := make([]*Exchange, len(groups[k]))
+		for j, i := range groups[k] {
+			batch[j] = &exs[i]
 		}
-		if runs < 2 {
-			continue
-		}
-		for j := first; j <= last; j++ {
-			exs[idx[j]].Ambiguous = true
+		for j, amb := range ambiguousIn(batch) {
+			batch[j].Ambiguous = amb
 		}
 	}
+}
+
+// run is a stretch of hidden messages on one side of a batch, between
+// visible message number after−1 and visible message number after: true
+// length n, lower bound lb, starting at batch position first.
+type run struct {
+	after, n, lb, first int
+}
+
+// side is what the capture shows of one direction of a batch: the batch
+// positions of the visible messages, in order, and the runs between them.
+type side struct {
+	visible []int
+	runs    []run
+}
+
+// sideOf builds a side over positions (batch positions, in order);
+// hidden says whether a position's message is missing its first line,
+// partial whether a visible one is missing its tail (then the hole after
+// it may be only that tail: a run of lower bound 0, even if empty).
+func sideOf(positions []int, hidden, partial func(int) bool) side {
+	var s side
+	for _, j := range positions {
+		if hidden(j) {
+			if n := len(s.runs); n > 0 && s.runs[n-1].after == len(s.visible) {
+				s.runs[n-1].n++
+				continue
+			}
+			s.runs = append(s.runs, run{after: len(s.visible), n: 1, lb: 1, first: j})
+			continue
+		}
+		s.visible = append(s.visible, j)
+		if partial(j) {
+			s.runs = append(s.runs, run{after: len(s.visible), lb: 0, first: j + 1})
+		}
+	}
+	return s
+}
+
+// place returns, for run lengths ns, each visible message's pairing
+// position (the n-th request answers the n-th response) and the count.
+func (s side) place(ns []int) (pos []int, total int) {
+	r := 0
+	for v := range s.visible {
+		for ; r < len(s.runs) && s.runs[r].after <= v; r++ {
+			total += ns[r]
+		}
+		pos = append(pos, total)
+		total++
+	}
+	for ; r < len(s.runs); r++ {
+		total += ns[r]
+	}
+	return pos, total
+}
+
+// ambiguousIn applies the rule of markAmbiguous to one batch.
+func ambiguousIn(b []*Exchange) []bool {
+	out := make([]bool, len(b))
+	var all, sent []int
+	for j := range b {
+		all = append(all, j)
+		if b[j].Reason != ReasonReset && b[j].Reason != ReasonCaptureEnded {
+			sent = append(sent, j)
+		}
+	}
+	cli := sideOf(all, func(j int) bool { return b[j].ReqFirstFrame == 0 },
+		func(j int) bool { return b[j].ReqFrame == 0 })
+	srv := sideOf(sent, func(j int) bool { return b[j].RespFirstFrame == 0 }, func(int) bool { return false })
+	nc, ns := len(cli.runs), len(srv.runs)
+	if nc+ns == 0 {
+		return out
+	}
+	truth := make([]int, nc+ns)
+	for i, r := range append(append([]run{}, cli.runs...), srv.runs...) {
+		truth[i] = r.n
+	}
+	// partners maps each visible message's exchange to the exchange of the
+	// visible message it pairs with on the other side (−1: a hidden one).
+	partners := func(lens []int) (req, resp map[int]int, ok bool) {
+		cp, ct := cli.place(lens[:nc])
+		sp, st := srv.place(lens[nc:])
+		if ct-st != len(b)-len(sent) {
+			return nil, nil, false
+		}
+		reqAt, respAt := map[int]int{}, map[int]int{}
+		for i, p := range cp {
+			reqAt[p] = cli.visible[i]
+		}
+		for i, p := range sp {
+			respAt[p] = srv.visible[i]
+		}
+		req, resp = map[int]int{}, map[int]int{}
+		for i, p := range cp {
+			req[cli.visible[i]] = -1
+			if e, ok := respAt[p]; ok {
+				req[cli.visible[i]] = e
+			}
+		}
+		for i, p := range sp {
+			resp[srv.visible[i]] = -1
+			if e, ok := reqAt[p]; ok {
+				resp[srv.visible[i]] = e
+			}
+		}
+		return req, resp, true
+	}
+	wantReq, wantResp, _ := partners(truth)
+	lens := make([]int, nc+ns)
+	var try func(i int)
+	try = func(i int) {
+		if i < len(lens) {
+			lb := cli.runs
+			k := i
+			if i >= nc {
+				lb, k = srv.runs, i-nc
+			}
+			for n := lb[k].lb; n <= len(b)+2; n++ {
+				lens[i] = n
+				try(i + 1)
+			}
+			return
+		}
+		req, resp, ok := partners(lens)
+		if !ok {
+			return
+		}
+		for e, p := range req {
+			if p != wantReq[e] {
+				out[e] = true
+				if p >= 0 {
+					out[p] = true
+				}
+			}
+		}
+		for e, p := range resp {
+			if p != wantResp[e] {
+				out[e] = true
+				if p >= 0 {
+					out[p] = true
+				}
+			}
+		}
+		// Exchanges hidden on both sides: ambiguous when their run can
+		// hold another number of them.
+		for x, n := range lens {
+			r := cli.runs
+			k := x
+			if x >= nc {
+				r, k = srv.runs, x-nc
+			}
+			if n == truth[x] {
+				continue
+			}
+			for j := r[k].first; j < r[k].first+r[k].n; j++ {
+				if b[j].ReqFirstFrame == 0 && b[j].RespFirstFrame == 0 {
+					out[j] = true
+				}
+			}
+		}
+	}
+	try(0)
+	return out
 }
 
 // connections fills Truth.Connections.
