@@ -24,6 +24,7 @@ type exMeta struct {
 	req, resp []msgSeg
 	reset     bool // the server reset instead of answering
 	batch     int  // pipelined batch, per connection
+	respAck   int  // the client's ACK of the whole response (packet order), -1 none
 }
 
 // connMeta is what finish needs about a connection.
@@ -127,7 +128,7 @@ func (g *gen) request(cm *connMeta, c, idx int, t *int64, cseq *uint32, sseq uin
 	ex := Exchange{Conn: c, Index: idx, Client: cli.String(), Server: srv.String(), Method: "GET", URI: uri, ReqFirst: *t}
 	lost := g.r.Float64() < cfg.Loss
 	nseg := (len(req) + cfg.MSS - 1) / cfg.MSS
-	var meta exMeta
+	meta := exMeta{respAck: -1}
 	for s := 0; s < nseg; s++ {
 		lo, hi := s*cfg.MSS, min(len(req), (s+1)*cfg.MSS)
 		ms := msgSeg{seq: *cseq + uint32(lo), n: hi - lo}
@@ -293,7 +294,7 @@ func (g *gen) sendResponse(cm *connMeta, s *sent, segs []respSeg, gap bool, end,
 		// The client got it (only the capture missed it) and acks.
 		last = segs[len(segs)-1].at
 	}
-	g.add(pkt{t: last + 30_000, conn: c, fromCli: true, seq: cseq, ack: end, flags: fACK})
+	s.meta.respAck = g.add(pkt{t: last + 30_000, conn: c, fromCli: true, seq: cseq, ack: end, flags: fACK})
 	return last + 30_000
 }
 

@@ -273,6 +273,12 @@ func checkExchanges(t *testing.T, tr *synth.Truth, rows map[int]frameRow) {
 		if f := e.RespFrame; f > 0 && nsOf(rows[f].time) != e.RespLast {
 			t.Errorf("%s: response completes in frame %d at %s; truth %d", e.URI, f, rows[f].time, e.RespLast)
 		}
+		if e.TTLBUnknown && e.RespLastBound > 0 {
+			last := nsOf(rows[e.RespSegments[len(e.RespSegments)-1]].time)
+			if e.RespLastBound < e.RespLast || e.RespLastBound < last {
+				t.Errorf("%s: last-byte bound %d below the truth %d or the last captured frame's %d", e.URI, e.RespLastBound, e.RespLast, last)
+			}
+		}
 		if (e.Expect == synth.ExpectMatched) != (e.ReqFirstFrame > 0 && e.RespFirstFrame > 0) {
 			t.Errorf("%s: expect %s with frames %d, %d", e.URI, e.Expect, e.ReqFirstFrame, e.RespFirstFrame)
 		}

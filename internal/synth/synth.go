@@ -137,6 +137,7 @@ type Exchange struct {
 	Expect            string `json:"expect,omitempty"`
 	Reason            string `json:"reason,omitempty"`
 	TTLBUnknown       bool   `json:"ttlb_unknown,omitempty"`
+	RespLastBound     int64  `json:"resp_last_bound_ns,omitempty"`
 	ServerTimeUnknown bool   `json:"server_time_unknown,omitempty"`
 	Ambiguous         bool   `json:"ambiguous,omitempty"`
 }

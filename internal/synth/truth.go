@@ -129,6 +129,10 @@ func (g *gen) judge(ex *Exchange, m *exMeta, frame []int, stop int64) {
 		ex.Expect = ExpectMatched
 		ex.TTLBUnknown = resp.frame == 0
 		ex.ServerTimeUnknown = req.frame == 0
+		if ex.TTLBUnknown && m.respAck >= 0 && frame[m.respAck] > 0 {
+			// Received by the time the client acknowledged it all.
+			ex.RespLastBound = g.pkts[m.respAck].t
+		}
 	case req.firstFrame > 0:
 		ex.Expect = ExpectUnanswered
 		switch {
