@@ -164,7 +164,7 @@ func handshakes() []Scenario {
 	s.SynRTO, s.SynAckRTO = 6*time.Second, 3*time.Second
 	s.Events = []Event{{Kind: SYNACKLost, Conn: 1, N: 1}, {Kind: SYNACKLost, Conn: 2, N: 2}, {Kind: SYNLost, Conn: 3, N: 1}}
 	server := Scenario{Name: "handshake-server", File: "tcp/synth-handshake-server.pcapng",
-		About: "captured at the server, RTT 0.37 s: SYN/ACK resent after 3 s (and after 3 s + 6 s), a SYN lost before the capture point", HTTP: &s}
+		About: "captured at the server, RTT 0.37 s: a SYN/ACK resent after 3 s on the server timer; one lost twice, answered again when the SYN is repeated at 6 s; a SYN lost before the capture point", HTTP: &s}
 	return []Scenario{client, server}
 }
 
