@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make-testdata.sh: regenerate every capture in testdata/http with its truth.
+# make-testdata.sh: regenerate every capture in testdata/ with its truth.
 #
 #   scripts/make-testdata.sh            # synthetic captures only (deterministic)
 #   scripts/make-testdata.sh --record   # also re-record the loopback captures
@@ -27,6 +27,18 @@ synth synth-pipelined-loss.pcapng -seed 13 -conns 3 -per-conn 16 -pipeline 4 -lo
 # ICMP echo seen at a node, with loss and duplicate replies.
 mkdir -p testdata/icmp
 go run ./cmd/pcapsynth -o testdata/icmp/synth-node.pcap -icmp-node 192.168.100.1 -seed 31 -per-conn 12 -loss 0.1
+
+# Imperfect captures (issue #11), one class each, with detailed truth
+# (internal/synth/TRUTH.md): body gaps, client gaps, mirror loss (plain,
+# GRE, ERSPAN II/III), gap plus filled hole, pipelining across gaps, ring
+# buffer source, reset and capture end, SYN and SYN/ACK retransmission,
+# ICMP identifier/sequence reuse. `go run ./cmd/pcapsynth -list` lists them.
+mkdir -p testdata/tcp
+go build -o "${TMPDIR:-/tmp}/pcapsynth.$$" ./cmd/pcapsynth
+trap 'rm -f "${TMPDIR:-/tmp}/pcapsynth.$$"' EXIT
+for s in $("${TMPDIR:-/tmp}/pcapsynth.$$" -list | awk '{print $1}'); do
+  "${TMPDIR:-/tmp}/pcapsynth.$$" -scenario "$s"
+done
 
 if [ "${1:-}" = "--record" ]; then
   go run ./scripts/recordhttp -scenario keepalive -seed 1 -out "$out/keepalive-v4.pcapng"

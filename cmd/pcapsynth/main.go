@@ -4,6 +4,7 @@
 // loss, reordering and capture gaps that loopback cannot produce.
 //
 //	pcapsynth -o big.pcapng -conns 2000 -per-conn 100
+//	pcapsynth -scenario body-gaps -o testdata/http/synth-body-gaps.pcapng
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pcapmeter/pcapmeter/internal/synth"
@@ -35,6 +37,23 @@ func main() {
 	flag.Float64Var(&cfg.Loss, "loss", cfg.Loss, "probability that a data segment is lost once")
 	flag.Float64Var(&cfg.Reorder, "reorder", cfg.Reorder, "probability that a server segment is reordered")
 	flag.IntVar(&cfg.GapEvery, "gap-every", cfg.GapEvery, "drop every Nth response of a connection from the capture")
+	flag.BoolVar(&cfg.Detail, "detail", false, "detailed truth: frames, missing bytes, verdict and reason per exchange, handshakes per connection")
+	flag.Float64Var(&cfg.CaptureLoss, "capture-loss", 0, "probability that the capture misses a data segment or pure ACK (never retransmitted)")
+	flag.StringVar(&cfg.Encap, "encap", "", "deliver frames as a mirror does: gre, erspan2 or erspan3")
+	flag.Float64Var(&cfg.Tap, "tap", 0, "capture point on the path: 0 client host … 1 server host")
+	flag.IntVar(&cfg.ReqPad, "req-pad", 0, "X-Pad header bytes per request (requests spanning segments)")
+	flag.DurationVar(&cfg.StopAfter, "stop-after", 0, "end the capture this long after the first packet")
+	flag.DurationVar(&cfg.SynRTO, "syn-rto", 0, "initial SYN retransmission timeout (default 1s)")
+	flag.DurationVar(&cfg.SynAckRTO, "synack-rto", 0, "initial SYN/ACK retransmission timeout (default 1s)")
+	flag.Func("event", "scripted impairment KIND:CONN:INDEX[:SEG[:N]] (repeatable; kinds: resp-drop, resp-seg-drop, resp-seg-lost, req-drop, req-seg-drop, reset; syn-lost:CONN:N, synack-lost:CONN:N)", func(v string) error {
+		e, err := synth.ParseEvent(v)
+		if err == nil {
+			cfg.Events = append(cfg.Events, e)
+		}
+		return err
+	})
+	scenario := flag.String("scenario", "", "write the named imperfect-capture scenario (-list shows them); -o defaults to its testdata path")
+	list := flag.Bool("list", false, "list the scenarios")
 	pcap := flag.Bool("pcap", false, "write pcap (ns timestamps) instead of pcapng")
 	noTruth := flag.Bool("no-truth", false, "do not write the truth file")
 	icmpNode := flag.String("icmp-node", "", "write ICMP echo traffic seen at this node `IP` instead of HTTP (peers at 0, 1 and 3 routers; uses -seed, -per-conn pings each way, -loss)")
@@ -47,12 +66,25 @@ Examples:
   pcapsynth -o gaps.pcap -pcap -ipv6 -gap-every 4             # responses missing from the capture
   pcapsynth -o big.pcapng -conns 7500 -per-conn 20 -no-truth  # ~590k packets, for benchmarks
   pcapsynth -o pings.pcap -icmp-node 192.168.100.1 -per-conn 12 -loss 0.1
+  pcapsynth -o mirror.pcap -pcap -detail -capture-loss 0.05 -encap erspan2
+  pcapsynth -o gap.pcapng -detail -event resp-seg-drop:0:3:1:2   # 2 body segments missing
+  pcapsynth -scenario body-gaps                               # testdata/http/synth-body-gaps.pcapng
 
 Flags:
 `)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *list {
+		for _, sc := range synth.Scenarios() {
+			fmt.Printf("%-18s testdata/%-36s %s\n", sc.Name, sc.File, sc.About)
+		}
+		return
+	}
+	if *scenario != "" {
+		writeScenario(*scenario, *out, !*noTruth)
+		return
+	}
 	if *icmpNode != "" && *out != "" {
 		writeICMP(*out, *icmpNode, cfg, !*noTruth)
 		return
@@ -117,6 +149,41 @@ func writeICMP(out, node string, h synth.Config, truth bool) {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "pcapsynth: %s: %d pings sent, %d received\n", out, tr.RequestsSent, tr.RequestsReceived)
+}
+
+func writeScenario(name, out string, truth bool) {
+	sc, err := synth.FindScenario(name)
+	if err != nil {
+		fail(err)
+	}
+	if out == "" {
+		out = "testdata/" + sc.File
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		fail(err)
+	}
+	tr, err := sc.Generate(f)
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		fail(err)
+	}
+	if truth {
+		b, _ := json.MarshalIndent(tr, "", " ")
+		if err := os.WriteFile(out+".truth.json", append(b, '\n'), 0o644); err != nil {
+			fail(err)
+		}
+	}
+	what := ""
+	switch t := tr.(type) {
+	case *synth.Truth:
+		what = fmt.Sprintf("%d packets, %d exchanges", t.Packets, len(t.Exchanges))
+	case *synth.ICMPTruth:
+		what = fmt.Sprintf("%d pings sent, %d ambiguous replies", t.RequestsSent, t.AmbiguousReplies)
+	}
+	fmt.Fprintf(os.Stderr, "pcapsynth: %s (%s): %s\n", out, strings.TrimSpace(name), what)
 }
 
 func fail(err error) {

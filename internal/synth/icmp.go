@@ -28,6 +28,33 @@ type ICMPConfig struct {
 	// Dup the probability that a reply comes twice.
 	Loss, Dup float64
 	Start     time.Time
+	// ReuseKey > 0 makes the node's pings to each peer cycle through only
+	// that many sequence numbers under one identifier (1: every ping
+	// carries the same pair), as some probes and long runs past 65535
+	// do: which request a reply answers is then ambiguous once a request
+	// with the same pair went unanswered.
+	ReuseKey int `json:",omitempty"`
+	// Interval is the time between one round of pings and the next
+	// (default 20 ms: 10 ms after the node's ping, 10 ms after the peer's).
+	Interval time.Duration `json:",omitempty"`
+	// Detail lists every echo the node sent in the truth (ICMPTruth.Echoes).
+	Detail bool `json:",omitempty"`
+}
+
+// Echo is the truth about one echo request the node sent (ICMPConfig.Detail).
+type Echo struct {
+	Peer         string `json:"peer"`
+	ID           uint16 `json:"id"`
+	Seq          uint16 `json:"seq"`
+	RequestFrame int    `json:"request_frame"`
+	ReplyFrame   int    `json:"reply_frame"` // 0: no reply
+	RTTNS        int64  `json:"rtt_ns,omitempty"`
+	// DuplicateFrame is a second copy of the reply.
+	DuplicateFrame int `json:"duplicate_frame,omitempty"`
+	// Ambiguous: when the reply arrived, an earlier request with the same
+	// peer, identifier and sequence number had no reply yet, so the
+	// capture alone cannot say which of them it answers.
+	Ambiguous bool `json:"ambiguous,omitempty"`
 }
 
 // ICMPTruth is what the node's 13 metrics must come out as, computed
@@ -49,6 +76,8 @@ type ICMPTruth struct {
 	DelaySumNS       int64      `json:"reply_delay_sum_ns"`
 	HopsSum          int        `json:"hops_sum"`
 	Duplicates       int        `json:"duplicate_replies"`
+	AmbiguousReplies int        `json:"ambiguous_replies,omitempty"`
+	Echoes           []Echo     `json:"echoes,omitempty"`
 }
 
 type icmpPkt struct {
@@ -58,6 +87,8 @@ type icmpPkt struct {
 	request  bool
 	id, seq  uint16
 	payload  int
+	echo     int // index in the truth's echoes, -1 for the peer's pings
+	dup      bool
 }
 
 // GenerateICMP writes a pcap of ICMPv4 (or ICMPv6, when Node is IPv6)
@@ -75,6 +106,11 @@ func GenerateICMP(cfg ICMPConfig, w io.Writer) (*ICMPTruth, error) {
 	if v6 {
 		frame = 14 + 40 + 8 + int64(cfg.Payload)
 	}
+	step := int64(10_000_000)
+	if cfg.Interval > 0 {
+		step = int64(cfg.Interval) / 2
+	}
+	var echoes []Echo
 	for i, peer := range cfg.Peers {
 		hops := cfg.Hops[i]
 		oneWay := int64(200_000 + 300_000*hops) // ns
@@ -83,12 +119,19 @@ func GenerateICMP(cfg ICMPConfig, w io.Writer) (*ICMPTruth, error) {
 			// reply arrives with the peer's initial TTL (128) less one
 			// per router.
 			rtt := 2*oneWay + int64(r.IntN(500_000)) + 50_000
-			pk = append(pk, icmpPkt{t: t, src: cfg.Node, dst: peer, ttl: 64, request: true, id: uint16(0x100 + i), seq: uint16(s), payload: cfg.Payload})
+			seq := uint16(s)
+			if cfg.ReuseKey > 0 {
+				seq = uint16(s % cfg.ReuseKey)
+			}
+			echo := len(echoes)
+			echoes = append(echoes, Echo{Peer: peer.String(), ID: uint16(0x100 + i), Seq: seq})
+			pk = append(pk, icmpPkt{t: t, src: cfg.Node, dst: peer, ttl: 64, request: true, id: uint16(0x100 + i), seq: seq, payload: cfg.Payload, echo: echo})
 			tr.RequestsSent++
 			tr.RequestBytesSent += frame
 			tr.RequestDataSent += int64(cfg.Payload)
 			if r.Float64() >= cfg.Loss {
-				rep := icmpPkt{t: t + rtt, src: peer, dst: cfg.Node, ttl: uint8(128 - hops), id: uint16(0x100 + i), seq: uint16(s), payload: cfg.Payload}
+				rep := icmpPkt{t: t + rtt, src: peer, dst: cfg.Node, ttl: uint8(128 - hops), id: uint16(0x100 + i), seq: seq, payload: cfg.Payload, echo: echo}
+				echoes[echo].RTTNS = rtt
 				pk = append(pk, rep)
 				tr.RepliesReceived++
 				tr.Answered++
@@ -98,25 +141,34 @@ func GenerateICMP(cfg ICMPConfig, w io.Writer) (*ICMPTruth, error) {
 				tr.HopsSum += hops + 1
 				if r.Float64() < cfg.Dup {
 					rep.t += 1000
+					rep.dup = true
 					pk = append(pk, rep)
 					tr.RepliesReceived++
 					tr.Duplicates++
 				}
 			}
-			t += 10_000_000
+			t += step
 			// The peer pings the node, which answers after a short delay.
 			delay := int64(20_000 + r.IntN(80_000))
-			pk = append(pk, icmpPkt{t: t, src: peer, dst: cfg.Node, ttl: uint8(128 - hops), request: true, id: uint16(0x200 + i), seq: uint16(s), payload: cfg.Payload})
-			pk = append(pk, icmpPkt{t: t + delay, src: cfg.Node, dst: peer, ttl: 64, id: uint16(0x200 + i), seq: uint16(s), payload: cfg.Payload})
+			pk = append(pk, icmpPkt{t: t, src: peer, dst: cfg.Node, ttl: uint8(128 - hops), request: true, id: uint16(0x200 + i), seq: uint16(s), payload: cfg.Payload, echo: -1})
+			pk = append(pk, icmpPkt{t: t + delay, src: cfg.Node, dst: peer, ttl: 64, id: uint16(0x200 + i), seq: uint16(s), payload: cfg.Payload, echo: -1})
 			tr.RequestsReceived++
 			tr.RepliesSent++
 			tr.RequestBytesRecv += frame
 			tr.RequestDataRecv += int64(cfg.Payload)
 			tr.DelaySumNS += delay
-			t += 10_000_000
+			t += step
 		}
 	}
 	slices.SortStableFunc(pk, func(a, b icmpPkt) int { return int(a.t - b.t) })
+	if cfg.Detail {
+		tr.Echoes = echoFrames(pk, echoes)
+		for _, e := range tr.Echoes {
+			if e.Ambiguous {
+				tr.AmbiguousReplies++
+			}
+		}
+	}
 	bw := bufio.NewWriter(w)
 	pw := pcapgo.NewWriterNanos(bw)
 	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
@@ -161,4 +213,34 @@ func GenerateICMP(cfg ICMPConfig, w io.Writer) (*ICMPTruth, error) {
 		}
 	}
 	return tr, bw.Flush()
+}
+
+// echoFrames numbers the echoes' frames and flags ambiguous replies: a
+// reply is ambiguous when an earlier request with the same peer,
+// identifier and sequence number has no reply before it.
+func echoFrames(pk []icmpPkt, echoes []Echo) []Echo {
+	type key struct {
+		peer    string
+		id, seq uint16
+	}
+	open := map[key]int{} // requests sent and not yet answered
+	for i, p := range pk {
+		if p.echo < 0 {
+			continue
+		}
+		e := &echoes[p.echo]
+		k := key{e.Peer, e.ID, e.Seq}
+		switch {
+		case p.request:
+			e.RequestFrame = i + 1
+			open[k]++
+		case p.dup:
+			e.DuplicateFrame = i + 1
+		default:
+			e.ReplyFrame = i + 1
+			e.Ambiguous = open[k] > 1
+			open[k]--
+		}
+	}
+	return echoes
 }

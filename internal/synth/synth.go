@@ -1,32 +1,29 @@
 // Package synth writes deterministic synthetic HTTP/1.1 captures with exact
 // ground truth. It exists because some cases a test must cover cannot be
 // produced on demand with real traffic on loopback (packet loss and
-// retransmission, reordering, a capture that drops a whole response), and
-// because benchmarks need captures of a million packets made in seconds.
+// retransmission, reordering, a capture that drops a whole response, a
+// mirror that loses segments, a lost SYN/ACK), and because benchmarks need
+// captures of a million packets made in seconds.
 //
-// The capture point is the client's host: segments the client sends are
-// always captured (a lost one appears twice, original and retransmission);
-// a server segment lost on the way is absent and its retransmission appears
-// later. Every timestamp, sequence number and byte is a function of the
-// Config, so the same Config always gives the same file.
+// By default the capture point is the client's host: segments the client
+// sends are always captured (a lost one appears twice, original and
+// retransmission); a server segment lost on the way is absent and its
+// retransmission appears later. Config.Tap moves the capture point along
+// the path, Config.CaptureLoss and Config.Events make the capture itself
+// miss packets (which nobody retransmits), Config.Encap wraps every frame
+// the way a GRE or ERSPAN mirror delivers it. Every timestamp, sequence
+// number and byte is a function of the Config, so the same Config always
+// gives the same file; fields added later are zero in older
+// configurations, which therefore still give the same bytes.
 package synth
 
 import (
-	"bufio"
-	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Config describes a synthetic capture.
@@ -60,6 +57,41 @@ type Config struct {
 	PCAPNG bool
 	// Start is the time of the first packet.
 	Start time.Time
+
+	// Detail adds to the truth what a report must say about every
+	// exchange (frames, bytes the capture lacks, verdict and reason,
+	// ambiguity) and every connection's handshake (Truth.Connections).
+	Detail bool `json:",omitempty"`
+	// Events script impairments of single exchanges and handshakes.
+	Events []Event `json:",omitempty"`
+	// CaptureLoss is the probability that the capture misses a data
+	// segment or a pure ACK, in either direction (a SYN, FIN or RST, and
+	// the handshake's ACK, are always kept). Nothing is retransmitted:
+	// the receiver got the packet, only the capture did not.
+	CaptureLoss float64 `json:",omitempty"`
+	// Encap wraps every frame as a mirror delivers it: "gre" (GRE with
+	// transparent Ethernet bridging), "erspan2" or "erspan3"; "" none.
+	Encap string `json:",omitempty"`
+	// Tap is where the capture point sits on every path, from 0 (the
+	// client's host) to 1 (the server's host).
+	Tap float64 `json:",omitempty"`
+	// LossAfterTap puts network losses between the capture point and the
+	// receiver, so the lost packet is captured too. Only for 0 < Tap < 1:
+	// at a host the only possible place is used (a sender's own packets
+	// are captured before the network can lose them).
+	LossAfterTap bool `json:",omitempty"`
+	// SynRTO and SynAckRTO are the initial retransmission timeouts of the
+	// client's SYN and the server's SYN/ACK (default 1 s), doubling on
+	// each retry. A server also answers a repeated SYN at once.
+	SynRTO    time.Duration `json:",omitempty"`
+	SynAckRTO time.Duration `json:",omitempty"`
+	// ReqPad adds an X-Pad header of this many bytes to every request,
+	// so that a request can span several segments.
+	ReqPad int `json:",omitempty"`
+	// StopAfter ends the capture this long after Start (0: it sees
+	// everything). Exchanges whose request starts later are not in the
+	// truth.
+	StopAfter time.Duration `json:",omitempty"`
 }
 
 // Default returns a small, sensible configuration.
@@ -71,7 +103,8 @@ func Default() Config {
 	}
 }
 
-// Exchange is the truth about one request.
+// Exchange is the truth about one request. The fields after Retransmit
+// are filled only with Config.Detail (see TRUTH.md for their meaning).
 type Exchange struct {
 	Conn       int    `json:"conn"`
 	Index      int    `json:"index"`
@@ -79,8 +112,8 @@ type Exchange struct {
 	Server     string `json:"server"`
 	Method     string `json:"method"`
 	URI        string `json:"uri"`
-	Status     int    `json:"status"`      // 0: not answered in the capture
-	LostInGap  bool   `json:"lost_in_gap"` // the response was dropped from the capture
+	Status     int    `json:"status"`      // 0: the capture lacks the status line
+	LostInGap  bool   `json:"lost_in_gap"` // the whole response was dropped from the capture
 	DelayNS    int64  `json:"delay_ns"`
 	ReqFirst   int64  `json:"req_first_ns"` // Unix ns at the capture point
 	ReqLast    int64  `json:"req_last_ns"`
@@ -88,6 +121,25 @@ type Exchange struct {
 	RespLast   int64  `json:"resp_last_ns"`
 	BodyBytes  int    `json:"body_bytes"`
 	Retransmit int    `json:"retransmitted_segments"`
+
+	Batch             int    `json:"batch,omitempty"`
+	ReqSeq            uint32 `json:"req_seq,omitempty"`
+	ReqLen            int    `json:"req_len,omitempty"`
+	RespSeq           uint32 `json:"resp_seq,omitempty"`
+	RespLen           int    `json:"resp_len,omitempty"`
+	ReqFirstFrame     int    `json:"req_first_frame,omitempty"`
+	ReqFrame          int    `json:"req_frame,omitempty"`
+	RespFirstFrame    int    `json:"resp_first_frame,omitempty"`
+	RespFrame         int    `json:"resp_frame,omitempty"`
+	ReqMissing        int    `json:"req_bytes_missing,omitempty"`
+	RespMissing       int    `json:"resp_bytes_missing,omitempty"`
+	RespSegments      []int  `json:"resp_frames,omitempty"`
+	Expect            string `json:"expect,omitempty"`
+	Reason            string `json:"reason,omitempty"`
+	TTLBUnknown       bool   `json:"ttlb_unknown,omitempty"`
+	RespLastBound     int64  `json:"resp_last_bound_ns,omitempty"`
+	ServerTimeUnknown bool   `json:"server_time_unknown,omitempty"`
+	Ambiguous         bool   `json:"ambiguous,omitempty"`
 }
 
 // TTFB, TTLB and Server give the truth latencies in seconds.
@@ -105,6 +157,41 @@ type Truth struct {
 	Packets       int        `json:"packets"`
 	Retransmitted int        `json:"retransmitted_segments"`
 	Exchanges     []Exchange `json:"exchanges"`
+	// Connections is filled with Config.Detail.
+	Connections []Conn `json:"connections,omitempty"`
+}
+
+// Conn is the truth about one connection (Config.Detail). Times are in
+// ns at the capture point; a pointer is nil when the capture cannot show
+// that figure.
+type Conn struct {
+	Conn   int    `json:"conn"`
+	Stream int    `json:"tcp_stream"` // tshark's tcp.stream: order of first captured packet
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// SYNsSent and SYNACKsSent count every copy sent, captured or not.
+	SYNsSent     int   `json:"syns_sent"`
+	SYNACKsSent  int   `json:"synacks_sent"`
+	SYNFrames    []int `json:"syn_frames"`
+	SYNACKFrames []int `json:"synack_frames"`
+	ACKFrame     int   `json:"ack_frame"`
+	// SYNToSYNACK pairs the last captured SYN the server answered with
+	// its answer; SYNACKToACK the SYN/ACK the client answered with its
+	// ACK. HandshakeRTT is their sum: the exchange that completed, with
+	// no retransmission timeout in it.
+	SYNToSYNACK  *int64 `json:"syn_to_synack_ns"`
+	SYNACKToACK  *int64 `json:"synack_to_ack_ns"`
+	HandshakeRTT *int64 `json:"handshake_rtt_ns"`
+	// Connect is the first SYN to the ACK, timeouts included.
+	Connect    int64 `json:"connect_ns"`
+	PathRTT    int64 `json:"path_rtt_ns"` // the configured RTT
+	Exchanges  int   `json:"exchanges"`
+	ClientGaps int   `json:"client_gaps"` // runs of client bytes the capture never holds
+	ServerGaps int   `json:"server_gaps"`
+	// FilledHoles counts server segments lost before the capture point
+	// whose retransmission the capture holds.
+	FilledHoles int    `json:"filled_holes"`
+	End         string `json:"end"` // fin, reset or open (the capture ended first)
 }
 
 type pkt struct {
@@ -116,6 +203,9 @@ type pkt struct {
 	flags    uint8
 	payload  []byte // nil for a run of filler bytes of length n
 	n        int
+	// dropped: the capture misses this packet; keep: capture loss never
+	// applies to it.
+	dropped, keep bool
 }
 
 const (
@@ -129,15 +219,31 @@ const (
 type gen struct {
 	cfg  Config
 	r    *rand.Rand
+	r2   *rand.Rand // capture loss: its own stream, so older configs draw as before
 	pkts []pkt
 	tr   *Truth
 	seq  int
+	// shift moves client-host times to the capture point on the current
+	// connection.
+	shift int64
+	ix    eventIndex
+	meta  []exMeta // parallel to tr.Exchanges
+	conns []*connMeta
 }
 
-func (g *gen) add(p pkt) {
+func (g *gen) add(p pkt) int {
+	if p.fromCli {
+		p.t += g.shift
+	} else {
+		p.t -= g.shift
+	}
+	if g.cfg.CaptureLoss > 0 && !p.keep && p.flags&(fSYN|fFIN|fRST) == 0 && g.r2.Float64() < g.cfg.CaptureLoss {
+		p.dropped = true
+	}
 	p.order = g.seq
 	g.seq++
 	g.pkts = append(g.pkts, p)
+	return p.order
 }
 
 func (g *gen) delay() time.Duration {
@@ -158,8 +264,14 @@ func (g *gen) delay() time.Duration {
 
 // Generate writes the capture to w and returns its truth.
 func Generate(cfg Config, w io.Writer) (*Truth, error) {
-	if cfg.Conns < 1 || cfg.PerConn < 0 || cfg.MSS < 100 || cfg.BodyMin < 0 || cfg.BodyMax < cfg.BodyMin {
+	if cfg.Conns < 1 || cfg.PerConn < 0 || cfg.MSS < 100 || cfg.BodyMin < 0 || cfg.BodyMax < cfg.BodyMin ||
+		cfg.Tap < 0 || cfg.Tap > 1 || cfg.CaptureLoss < 0 || cfg.CaptureLoss >= 1 || cfg.ReqPad < 0 {
 		return nil, fmt.Errorf("synth: bad config %+v", cfg)
+	}
+	switch cfg.Encap {
+	case "", "gre", "erspan2", "erspan3":
+	default:
+		return nil, fmt.Errorf("synth: unknown encapsulation %q: want gre, erspan2 or erspan3", cfg.Encap)
 	}
 	if cfg.Pipeline < 1 {
 		cfg.Pipeline = 1
@@ -167,18 +279,13 @@ func Generate(cfg Config, w io.Writer) (*Truth, error) {
 	if cfg.Port == 0 {
 		cfg.Port = 80
 	}
-	g := &gen{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), tr: &Truth{Config: cfg}}
+	g := &gen{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), r2: rand.New(rand.NewPCG(cfg.Seed, 0xcab1e)),
+		tr: &Truth{Config: cfg}, ix: indexEvents(cfg.Events)}
 	for c := 0; c < cfg.Conns; c++ {
 		g.conn(c)
 	}
-	slices.SortStableFunc(g.pkts, func(a, b pkt) int {
-		if c := cmp.Compare(a.t, b.t); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.order, b.order)
-	})
-	g.tr.Packets = len(g.pkts)
-	return g.tr, g.write(w)
+	captured := g.finish()
+	return g.tr, g.write(w, captured)
 }
 
 func (g *gen) addrs(c int) (cli, srv netip.AddrPort) {
@@ -190,220 +297,4 @@ func (g *gen) addrs(c int) (cli, srv netip.AddrPort) {
 		srv = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, 80}), g.cfg.Port)
 	}
 	return
-}
-
-// conn generates one connection: handshake, exchanges, FIN both ways.
-func (g *gen) conn(c int) {
-	cfg := g.cfg
-	cli, srv := g.addrs(c)
-	half := int64(cfg.RTT) / 2
-	t := cfg.Start.UnixNano() + int64(c)*int64(3*time.Millisecond) + int64(g.r.IntN(1000))*1000
-	// Sequence numbers are relative-friendly: ISNs from the seed.
-	cISN, sISN := g.r.Uint32(), g.r.Uint32()
-	cseq, sseq := cISN+1, sISN+1
-	g.add(pkt{t: t, conn: c, fromCli: true, seq: cISN, flags: fSYN})
-	g.add(pkt{t: t + int64(cfg.RTT), conn: c, seq: sISN, ack: cseq, flags: fSYN | fACK})
-	t += int64(cfg.RTT) + 20_000
-	g.add(pkt{t: t, conn: c, fromCli: true, seq: cseq, ack: sseq, flags: fACK})
-	t += 50_000
-
-	serverFree := int64(0) // when the server finishes its previous response (at the server)
-	for i := 0; i < cfg.PerConn; {
-		batch := min(cfg.Pipeline, cfg.PerConn-i)
-		type sent struct {
-			ex       Exchange
-			arriveAt int64 // request complete at the server
-		}
-		var reqs []sent
-		// Client writes the batch back to back.
-		for k := 0; k < batch; k++ {
-			idx := i + k
-			uri := fmt.Sprintf("/c%d/r%d", c, idx)
-			req := []byte(fmt.Sprintf("GET %s HTTP/1.1\r\nHost: synth.test\r\nUser-Agent: pcapsynth\r\n\r\n", uri))
-			ex := Exchange{Conn: c, Index: idx, Client: cli.String(), Server: srv.String(), Method: "GET", URI: uri, ReqFirst: t}
-			lostAt := int64(-1)
-			if g.r.Float64() < cfg.Loss {
-				lostAt = t
-			}
-			g.add(pkt{t: t, conn: c, fromCli: true, seq: cseq, ack: sseq, flags: fPSH | fACK, payload: req})
-			arrive := t + half
-			if lostAt >= 0 {
-				// Lost on the way: the client retransmits after an RTO
-				// of 3×RTT (min 200 ms, as Linux), captured again.
-				rto := max(int64(3*cfg.RTT), int64(200*time.Millisecond))
-				g.add(pkt{t: t + rto, conn: c, fromCli: true, seq: cseq, ack: sseq, flags: fPSH | fACK, payload: req})
-				g.tr.Retransmitted++
-				ex.Retransmit++
-				arrive = t + rto + half
-			}
-			ex.ReqLast = t
-			cseq += uint32(len(req))
-			// TCP delivers in order: a request behind a lost one reaches
-			// the server only with the retransmission.
-			if len(reqs) > 0 {
-				arrive = max(arrive, reqs[len(reqs)-1].arriveAt)
-			}
-			reqs = append(reqs, sent{ex: ex, arriveAt: arrive})
-			t += 10_000
-		}
-		// Server answers in order.
-		lastArrival := t
-		for k := range reqs {
-			ex := &reqs[k].ex
-			d := g.delay()
-			ex.DelayNS = int64(d)
-			start := max(reqs[k].arriveAt, serverFree) + int64(d)
-			body := cfg.BodyMin
-			if cfg.BodyMax > cfg.BodyMin {
-				body += g.r.IntN(cfg.BodyMax - cfg.BodyMin + 1)
-			}
-			head := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + strconv.Itoa(body) + "\r\n\r\n"
-			total := len(head) + body
-			ex.BodyBytes = body
-			gap := cfg.GapEvery > 0 && (ex.Index+1)%cfg.GapEvery == 0
-			nseg := (total + cfg.MSS - 1) / cfg.MSS
-			type seg struct {
-				at   int64
-				seq  uint32
-				data []byte
-				n    int
-			}
-			var segs []seg
-			off := 0
-			segStart := start
-			for s := 0; s < nseg; s++ {
-				n := min(cfg.MSS, total-off)
-				var data []byte
-				if off < len(head) {
-					data = []byte(head[off:min(len(head), off+n)])
-					if len(data) < n {
-						data = append(data, []byte(strings.Repeat("x", n-len(data)))...)
-					}
-				}
-				arrive := segStart + half + int64(s)*12_000 // 12 µs per segment
-				segs = append(segs, seg{at: arrive, seq: sseq + uint32(off), data: data, n: n})
-				off += n
-			}
-			serverFree = start + int64(nseg)*12_000
-			// Loss: a lost server segment is not captured; its
-			// retransmission arrives an RTO later. Reordering swaps the
-			// arrival of two neighbours.
-			for s := range segs {
-				if gap {
-					break
-				}
-				if g.r.Float64() < cfg.Loss {
-					rto := max(int64(3*cfg.RTT), int64(200*time.Millisecond))
-					segs[s].at += rto
-					g.tr.Retransmitted++
-					ex.Retransmit++
-				} else if s+1 < len(segs) && g.r.Float64() < cfg.Reorder {
-					segs[s].at, segs[s+1].at = segs[s+1].at+1000, segs[s].at
-				}
-			}
-			if !gap {
-				first, last := segs[0].at, segs[0].at
-				for _, s := range segs {
-					last = max(last, s.at)
-				}
-				// The message's first byte reaches the capture point
-				// with the segment holding the lowest sequence number.
-				ex.RespFirst, ex.RespLast = first, last
-				ex.Status = 200
-				for _, s := range segs {
-					flags := uint8(fACK)
-					if s.seq+uint32(s.n) == sseq+uint32(total) {
-						flags |= fPSH
-					}
-					g.add(pkt{t: s.at, conn: c, seq: s.seq, ack: cseq, flags: flags, payload: s.data, n: s.n})
-				}
-				// The client acknowledges the whole response once.
-				g.add(pkt{t: last + 30_000, conn: c, fromCli: true, seq: cseq, ack: sseq + uint32(total), flags: fACK})
-				lastArrival = max(lastArrival, last+30_000)
-			} else {
-				ex.LostInGap = true
-				// The client got it (only the capture missed it) and acks.
-				end := segs[len(segs)-1].at
-				g.add(pkt{t: end + 30_000, conn: c, fromCli: true, seq: cseq, ack: sseq + uint32(total), flags: fACK})
-				lastArrival = max(lastArrival, end+30_000)
-			}
-			sseq += uint32(total)
-		}
-		for _, s := range reqs {
-			g.tr.Exchanges = append(g.tr.Exchanges, s.ex)
-		}
-		i += batch
-		t = lastArrival + 200_000 // client think time
-	}
-	// Client closes; server closes.
-	g.add(pkt{t: t, conn: c, fromCli: true, seq: cseq, ack: sseq, flags: fFIN | fACK})
-	g.add(pkt{t: t + int64(cfg.RTT), conn: c, seq: sseq, ack: cseq + 1, flags: fFIN | fACK})
-	g.add(pkt{t: t + int64(cfg.RTT) + 20_000, conn: c, fromCli: true, seq: cseq + 1, ack: sseq + 1, flags: fACK})
-}
-
-func (g *gen) write(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	var writePacket func(ci gopacket.CaptureInfo, data []byte) error
-	var flush func() error
-	if g.cfg.PCAPNG {
-		ng, err := pcapgo.NewNgWriterInterface(bw, pcapgo.NgInterface{Name: "synth0", LinkType: layers.LinkTypeEthernet, SnapLength: 262144}, pcapgo.NgWriterOptions{})
-		if err != nil {
-			return err
-		}
-		writePacket, flush = ng.WritePacket, ng.Flush
-	} else {
-		pw := pcapgo.NewWriterNanos(bw)
-		if err := pw.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
-			return err
-		}
-		writePacket, flush = pw.WritePacket, func() error { return nil }
-	}
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{ComputeChecksums: true, FixLengths: true}
-	cliMAC := []byte{0x02, 0, 0, 0, 0, 1}
-	srvMAC := []byte{0x02, 0, 0, 0, 0, 2}
-	filler := []byte(strings.Repeat("x", 65536))
-	for _, p := range g.pkts {
-		cli, srv := g.addrs(p.conn)
-		src, dst := srv, cli
-		eth := &layers.Ethernet{SrcMAC: srvMAC, DstMAC: cliMAC}
-		if p.fromCli {
-			src, dst = cli, srv
-			eth.SrcMAC, eth.DstMAC = cliMAC, srvMAC
-		}
-		tcp := &layers.TCP{
-			SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
-			Seq: p.seq, Ack: p.ack, Window: 65535,
-			FIN: p.flags&fFIN != 0, SYN: p.flags&fSYN != 0, RST: p.flags&fRST != 0,
-			PSH: p.flags&fPSH != 0, ACK: p.flags&fACK != 0,
-		}
-		var ipLayer gopacket.SerializableLayer
-		if g.cfg.IPv6 {
-			eth.EthernetType = layers.EthernetTypeIPv6
-			ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
-			tcp.SetNetworkLayerForChecksum(ip)
-			ipLayer = ip
-		} else {
-			eth.EthernetType = layers.EthernetTypeIPv4
-			ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice(), Flags: layers.IPv4DontFragment}
-			tcp.SetNetworkLayerForChecksum(ip)
-			ipLayer = ip
-		}
-		payload := p.payload
-		if len(payload) < p.n {
-			payload = append(payload, filler[:p.n-len(payload)]...)
-		}
-		if err := gopacket.SerializeLayers(buf, opts, eth, ipLayer, tcp, gopacket.Payload(payload)); err != nil {
-			return err
-		}
-		data := buf.Bytes()
-		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, p.t).UTC(), CaptureLength: len(data), Length: len(data)}
-		if err := writePacket(ci, data); err != nil {
-			return err
-		}
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return bw.Flush()
 }
