@@ -18,6 +18,7 @@ import (
 
 func TestMain(m *testing.M) {
 	faketshark.Main()
+	testutil.NoRaceExitSleep()
 	os.Exit(m.Run())
 }
 

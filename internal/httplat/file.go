@@ -63,7 +63,7 @@ func (f *fileRun) run(ctx context.Context) error {
 // when the split is not possible.
 func (f *fileRun) pass1(ctx context.Context) (stalled, error) {
 	est, estErr := shard.EstimatePackets(f.file)
-	if f.opt.Jobs > 1 || (estErr == nil && est > shardPackets) {
+	if f.opt.Jobs > 1 || (estErr == nil && est > f.opt.shardPackets) {
 		st, err := f.split(ctx, est, estErr)
 		if !errors.Is(err, errFallback) {
 			return st, err

@@ -1,38 +1,90 @@
 package httplat
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"net/netip"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"syscall"
+	"sync"
 	"testing"
-	"time"
 
-	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/faketshark"
-	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
-	"github.com/pcapmeter/pcapmeter/parse"
-	"github.com/pcapmeter/pcapmeter/stats"
-	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
 func TestMain(m *testing.M) {
 	faketshark.Main()
+	testutil.NoRaceExitSleep()
 	os.Exit(m.Run())
 }
 
-// measure runs the pipeline and collects every exchange by request URI
-// (orphans under "orphan#N").
+// outcome is one run's result and every exchange it reported, in order.
+type outcome struct {
+	exs   []exchange.Exchange
+	res   *Result
+	warns string
+	err   error
+}
+
+// run runs the pipeline with jobs and collects what it reports.
+func run(opt Options, jobs int) outcome {
+	var o outcome
+	opt.Jobs = jobs
+	opt.OnExchange = func(_ string, e *exchange.Exchange) error {
+		o.exs = append(o.exs, *e)
+		return nil
+	}
+	o.res, o.err = Run(context.Background(), opt)
+	if o.res != nil {
+		o.warns = strings.Join(o.res.Warnings, "; ")
+	}
+	return o
+}
+
+// runJobs is run for a test, which fails on any error but ErrNoHTTP.
+func runJobs(t *testing.T, opt Options, jobs int) outcome {
+	t.Helper()
+	testutil.Tshark(t)
+	o := run(opt, jobs)
+	if o.err != nil && o.err != ErrNoHTTP {
+		t.Fatalf("jobs %d: %v", jobs, o.err)
+	}
+	return o
+}
+
+// sharedRuns holds the runs several tests make, one tshark per distinct
+// set of options: tests that assert different things about the same run
+// share it. Shared runs use --crosscheck, which adds the other pairing's
+// comparison and changes nothing the selected pairing reports.
+var sharedRuns sync.Map // key → *sharedRun
+
+type sharedRun struct {
+	once sync.Once
+	o    outcome
+}
+
+// shared is runJobs, with --crosscheck, for a run other tests may make
+// too. Only the options in the key may be set.
+func shared(t *testing.T, opt Options, jobs int) outcome {
+	t.Helper()
+	testutil.Tshark(t)
+	key := fmt.Sprintf("%q %v %d %v %d %s %d", opt.Files, opt.Server, opt.Port, opt.HTTPPorts, opt.Mode, opt.Pairing, max(1, jobs))
+	opt.Crosscheck = true
+	v, _ := sharedRuns.LoadOrStore(key, &sharedRun{})
+	sr := v.(*sharedRun)
+	sr.once.Do(func() { sr.o = run(opt, jobs) })
+	if sr.o.err != nil && sr.o.err != ErrNoHTTP {
+		t.Fatalf("jobs %d: %v", jobs, sr.o.err)
+	}
+	return sr.o
+}
+
+// measure runs the pipeline (a shared run) and collects every exchange by
+// request URI (orphans under "orphan#N").
 func measure(t *testing.T, opt Options) (*Result, map[string]exchange.Exchange) {
 	return measureURIs(t, opt, true)
 }
@@ -41,10 +93,13 @@ func measure(t *testing.T, opt Options) (*Result, map[string]exchange.Exchange) 
 // for the project's own captures, whose URIs are numbered).
 func measureURIs(t *testing.T, opt Options, unique bool) (*Result, map[string]exchange.Exchange) {
 	t.Helper()
-	testutil.Tshark(t)
+	o := shared(t, opt, 1)
+	if o.err != nil {
+		t.Fatalf("Run(%v): %v", opt.Files, o.err)
+	}
 	exs := map[string]exchange.Exchange{}
 	n := 0
-	opt.OnExchange = func(_ string, e *exchange.Exchange) error {
+	for _, e := range o.exs {
 		k := e.URI
 		if e.Kind == exchange.Orphan {
 			n++
@@ -53,438 +108,49 @@ func measureURIs(t *testing.T, opt Options, unique bool) (*Result, map[string]ex
 		if _, dup := exs[k]; dup && unique {
 			t.Errorf("exchange %q reported twice", k)
 		}
-		exs[k] = *e
-		return nil
+		exs[k] = e
 	}
-	res, err := Run(context.Background(), opt)
-	if err != nil {
-		t.Fatalf("Run(%v): %v", opt.Files, err)
+	return o.res, exs
+}
+
+// same checks that two runs agree on every exchange (in order) and every
+// reported number.
+func same(t *testing.T, name string, a, b outcome) {
+	t.Helper()
+	if !slices.Equal(a.exs, b.exs) {
+		t.Errorf("%s: exchanges differ (%d vs %d)", name, len(a.exs), len(b.exs))
+		for i := range min(len(a.exs), len(b.exs)) {
+			if a.exs[i] != b.exs[i] {
+				t.Errorf("first difference at %d:\n%+v\n%+v", i, a.exs[i], b.exs[i])
+				break
+			}
+		}
 	}
-	return res, exs
+	if a.res.Total != b.res.Total || a.res.UDPIgnored != b.res.UDPIgnored || a.res.Estimated != b.res.Estimated ||
+		a.res.Partial != b.res.Partial || len(a.res.Servers) != len(b.res.Servers) {
+		t.Errorf("%s: totals %+v vs %+v", name, a.res.Total, b.res.Total)
+		return
+	}
+	for i := range a.res.Servers {
+		sa, sb := a.res.Servers[i], b.res.Servers[i]
+		if sa.Server != sb.Server || sa.Counts != sb.Counts {
+			t.Errorf("%s: server %v %+v vs %v %+v", name, sa.Server, sa.Counts, sb.Server, sb.Counts)
+		}
+		for _, d := range Definitions {
+			la, lb := sa.Latency[d], sb.Latency[d]
+			if la.Mean != lb.Mean || la.KL != lb.KL || !slices.Equal(la.Percentiles, lb.Percentiles) {
+				t.Errorf("%s: %v %s latency differs", name, sa.Server, d)
+			}
+		}
+	}
 }
 
 func within(got, want, rel float64) bool { return math.Abs(got-want) <= rel*math.Abs(want) }
 
-// TestLoopbackCaptures checks the real recordings against the truth the
-// recorder wrote: exact counts, every request paired with its own
-// response, and the mean and each percentile within 1%.
-func TestLoopbackCaptures(t *testing.T) {
-	cases := []struct {
-		file string
-		port uint16
-	}{
-		{"keepalive-v4.pcapng", 0},
-		{"pipelined-v6-port6000.pcapng", 6000}, // a port tshark decodes as X11
-	}
-	for _, c := range cases {
-		t.Run(c.file, func(t *testing.T) {
-			path := testutil.Testdata("http", c.file)
-			var truth testutil.LoopbackTruth
-			testutil.ReadJSON(t, path+".truth.json", &truth)
-			res, exs := measure(t, Options{Files: []string{path}, Port: c.port, Crosscheck: true})
-			if len(res.Servers) != 1 || res.Servers[0].Server.String() != truth.Server {
-				t.Fatalf("servers: %v, want %s", res.Servers, truth.Server)
-			}
-			var answered, interim int
-			var ttfb, server []float64
-			for _, te := range truth.Exchanges {
-				e, ok := exs[te.URI]
-				if !ok {
-					t.Errorf("%s: no exchange", te.URI)
-					continue
-				}
-				if te.Status == 0 {
-					if e.Kind != exchange.Unmatched {
-						t.Errorf("%s: never answered, got %s", te.URI, e.Kind)
-					}
-					continue
-				}
-				answered++
-				interim += te.Interim
-				if e.Kind != exchange.Matched || e.Status != te.Status || e.Interim != te.Interim {
-					t.Errorf("%s: %s %d (+%d interim), want matched %d (+%d)", te.URI, e.Kind, e.Status, e.Interim, te.Status, te.Interim)
-					continue
-				}
-				// Pairing check per exchange: scheduling noise on loopback
-				// is tens of microseconds; a wrong pairing is off by whole
-				// server delays (≥10 ms).
-				want := float64(te.TTFBNS) / 1e9
-				if math.Abs(e.TTFB()-want) > 0.001+0.02*want {
-					t.Errorf("%s: ttfb %.6f, truth %.6f", te.URI, e.TTFB(), want)
-				}
-				ttfb = append(ttfb, want)
-				server = append(server, float64(te.ServerNS)/1e9)
-			}
-			s := res.Servers[0]
-			if s.Counts.Requests != len(truth.Exchanges) || s.Counts.Matched != answered ||
-				s.Counts.UnmatchedRequests != len(truth.Exchanges)-answered || s.Counts.OrphanResponses != 0 || s.Counts.Interim != interim {
-				t.Errorf("counts %+v; truth: %d requests, %d answered, %d interim", s.Counts, len(truth.Exchanges), answered, interim)
-			}
-			defs := map[Definition][]float64{TTFB: ttfb}
-			if !strings.Contains(c.file, "pipelined") {
-				// Under pipelining the wire cannot see when the server
-				// took a queued request up; the truth's server time can.
-				defs[Server] = server
-			}
-			for d, want := range defs {
-				ws, _ := stats.Summarize(want, stats.DefaultPercentiles)
-				got := s.Latency[d]
-				if !within(got.Mean, ws.Mean, 0.01) {
-					t.Errorf("%s mean %.6f, truth %.6f", d, got.Mean, ws.Mean)
-				}
-				for i, p := range got.Percentiles {
-					if !within(p.Value, ws.Percentiles[i].Value, 0.01) {
-						t.Errorf("%s p%v %.6f, truth %.6f", d, p.P, p.Value, ws.Percentiles[i].Value)
-					}
-				}
-			}
-			// tshark links pipelined responses to the most recent request.
-			cc := res.Crosscheck
-			pipelined := strings.Contains(c.file, "pipelined")
-			if cc == nil || cc.Requests != len(truth.Exchanges) || (cc.Disagree > 0) != pipelined {
-				t.Errorf("crosscheck %+v (pipelined=%v)", cc, pipelined)
-			}
-		})
-	}
-}
-
-// TestSyntheticCaptures compares with the synthetic writer's exact truth:
-// every timestamp to the nanosecond, except first-byte times the pipeline
-// itself flags as estimated, which must then be upper bounds.
-func TestSyntheticCaptures(t *testing.T) {
-	for _, file := range []string{"synth-loss-reorder.pcapng", "synth-gaps-v6.pcap", "synth-pipelined-loss.pcapng"} {
-		t.Run(file, func(t *testing.T) {
-			path := testutil.Testdata("http", file)
-			var truth synth.Truth
-			testutil.ReadJSON(t, path+".truth.json", &truth)
-			checkSynth(t, path, &truth, tshark.Columns)
-		})
-	}
-}
-
-func checkSynth(t *testing.T, path string, truth *synth.Truth, mode tshark.OutputMode) {
-	t.Helper()
-	res, exs := measure(t, Options{Files: []string{path}, Mode: mode})
-	var answered, lost, estimated int
-	lastOfConn := map[int]int{}
-	for _, te := range truth.Exchanges {
-		lastOfConn[te.Conn] = max(lastOfConn[te.Conn], te.Index)
-	}
-	for _, te := range truth.Exchanges {
-		e, ok := exs[te.URI]
-		if !ok {
-			t.Errorf("%s: missing", te.URI)
-			continue
-		}
-		if e.Client.String() != te.Client || e.Server.String() != te.Server {
-			t.Errorf("%s: %v → %v", te.URI, e.Client, e.Server)
-		}
-		if te.Status == 0 {
-			if e.Kind != exchange.Unmatched {
-				t.Errorf("%s: dropped from the capture, got %s", te.URI, e.Kind)
-			}
-			// A dropped response followed by another on the same
-			// connection is recognised as lost in a gap.
-			if te.LostInGap && te.Index < lastOfConn[te.Conn] {
-				lost++
-				if !e.ResponseLost {
-					t.Errorf("%s: not flagged as lost in a gap", te.URI)
-				}
-			}
-			continue
-		}
-		answered++
-		if e.Kind != exchange.Matched || e.Status != te.Status {
-			t.Errorf("%s: %s %d", te.URI, e.Kind, e.Status)
-			continue
-		}
-		if int64(e.ReqFirst) != te.ReqFirst || int64(e.ReqLast) != te.ReqLast {
-			t.Errorf("%s: request %d..%d; truth %d..%d", te.URI, e.ReqFirst, e.ReqLast, te.ReqFirst, te.ReqLast)
-		}
-		switch {
-		case e.Estimated:
-			estimated++
-			if int64(e.RespFirst) < te.RespFirst || int64(e.RespLast) < te.RespLast {
-				t.Errorf("%s: estimated response %d..%d is not an upper bound of the truth %d..%d", te.URI, e.RespFirst, e.RespLast, te.RespFirst, te.RespLast)
-			}
-		case int64(e.RespFirst) != te.RespFirst || int64(e.RespLast) != te.RespLast:
-			t.Errorf("%s: response %d..%d, truth %d..%d (ttfb %.6f vs %.6f)", te.URI, e.RespFirst, e.RespLast, te.RespFirst, te.RespLast, e.TTFB(), te.TTFB())
-		}
-	}
-	c := res.Total
-	if c.Requests != len(truth.Exchanges) || c.Matched != answered || c.OrphanResponses != 0 || c.LostInGaps != lost {
-		t.Errorf("counts %+v; truth %d requests, %d answered, %d lost in gaps", c, len(truth.Exchanges), answered, lost)
-	}
-	if truth.Retransmitted > 0 && c.RetransSegments == 0 {
-		t.Errorf("no retransmission counted; truth has %d", truth.Retransmitted)
-	}
-	if res.Estimated != estimated {
-		t.Errorf("Estimated %d, exchanges flagged %d", res.Estimated, estimated)
-	}
-	if truth.Config.Pipeline <= 1 && estimated > 0 {
-		t.Errorf("%d estimates without pipelining", estimated)
-	}
-}
-
-// TestSyntheticDeterministic regenerates a committed synthetic capture from
-// the configuration in its truth file: same bytes, so the truth still
-// describes the file.
-func TestSyntheticDeterministic(t *testing.T) {
-	path := testutil.Testdata("http", "synth-loss-reorder.pcapng")
-	var truth synth.Truth
-	testutil.ReadJSON(t, path+".truth.json", &truth)
-	var buf bytes.Buffer
-	if _, err := synth.Generate(truth.Config, &buf); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := os.ReadFile(path)
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Fatal("synth output changed: run scripts/make-testdata.sh and review")
-	}
-}
-
-// TestSyntheticVariety runs freshly generated captures through both tshark
-// output modes: IPv6 pipelining with loss and gaps, and a constant-delay
-// pcap, must match their truth exactly in each mode.
-func TestSyntheticVariety(t *testing.T) {
-	dir := t.TempDir()
-	cfgs := []synth.Config{}
-	c := synth.Default()
-	c.Seed, c.Conns, c.PerConn, c.Pipeline, c.IPv6, c.Loss, c.Port = 21, 3, 12, 3, true, 0.05, 8080
-	c.BodyMax = 12000
-	cfgs = append(cfgs, c)
-	c = synth.Default()
-	c.Seed, c.Conns, c.PerConn, c.Dist, c.PCAPNG, c.GapEvery = 22, 2, 10, "exp", false, 3
-	cfgs = append(cfgs, c)
-	c = synth.Default()
-	c.Seed, c.Conns, c.PerConn, c.Dist, c.Reorder, c.Loss, c.BodyMax = 23, 2, 10, "uniform", 0.2, 0.05, 40000
-	cfgs = append(cfgs, c)
-	for i, cfg := range cfgs {
-		path := filepath.Join(dir, "s"+string(rune('0'+i))+".cap")
-		f, _ := os.Create(path)
-		truth, err := synth.Generate(cfg, f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mode := range []tshark.OutputMode{tshark.Columns, tshark.Fields} {
-			checkSynth(t, path, truth, mode)
-		}
-	}
-}
-
-// TestOutputModesAgree: the cheap custom-column mode and -T fields give the
-// same exchanges, field for field.
-func TestOutputModesAgree(t *testing.T) {
-	for _, file := range []string{"keepalive-v4.pcapng", "synth-pipelined-loss.pcapng", "synth-gaps-v6.pcap"} {
-		path := testutil.Testdata("http", file)
-		var lists [2][]exchange.Exchange
-		for i, mode := range []tshark.OutputMode{tshark.Columns, tshark.Fields} {
-			testutil.Tshark(t)
-			_, err := Run(context.Background(), Options{Files: []string{path}, Mode: mode, OnExchange: func(_ string, e *exchange.Exchange) error {
-				lists[i] = append(lists[i], *e)
-				return nil
-			}})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !slices.Equal(lists[0], lists[1]) || len(lists[0]) == 0 {
-			t.Errorf("%s: columns gave %d exchanges, fields %d, or they differ", file, len(lists[0]), len(lists[1]))
-		}
-	}
-}
-
-func TestServerSelection(t *testing.T) {
-	path := testutil.Testdata("http", "keepalive-v4.pcapng")
-	res, _ := measure(t, Options{Files: []string{path}, Server: netip.MustParseAddr("127.0.0.1"), Port: 8080})
-	if len(res.Servers) != 1 || res.Total.Matched != 100 {
-		t.Errorf("selected: %+v", res.Total)
-	}
-	// The address is also a client elsewhere? Only its server side counts.
-	wiki := testutil.Shared(t, "http/zeek_wikipedia.pcap")
-	res, _ = measureURIs(t, Options{Files: []string{wiki}, Server: netip.MustParseAddr("208.80.152.2")}, false)
-	if len(res.Servers) != 1 || res.Servers[0].Server.Addr().String() != "208.80.152.2" {
-		t.Errorf("--server kept %d servers", len(res.Servers))
-	}
-	testutil.Tshark(t)
-	res, err := Run(context.Background(), Options{Files: []string{path}, Port: 9999})
-	if !errors.Is(err, ErrNoHTTP) || res == nil || res.Total.Requests != 0 {
-		t.Errorf("other port: %v", err)
-	}
-}
-
-// TestSharedCaptures runs the public captures: no errors, and counts that
-// agree with tshark's raw request/response lines (SOURCES.md) or with
-// what the capture is known to hold.
-func TestSharedCaptures(t *testing.T) {
-	type want struct {
-		req, resp        int // resp = final + interim responses
-		matched, orphans int
-		unmatched, lost  int
-		partial          bool
-		udp              int
-	}
-	cases := map[string]want{
-		"http/zeek_1000-requests-one-dropped-response.pcap": {req: 1000, resp: 999, matched: 999, unmatched: 1, lost: 1},
-		"http/zeek_pipelined-requests.pcap":                 {req: 5, resp: 5, matched: 5},
-		"http/zeek_100-continue.pcap":                       {req: 1, resp: 2, matched: 1},
-		"http/ndpi_WebattackRCE_requests-only.pcap":         {req: 797, resp: 0, unmatched: 797},
-		"http/ndpi_http_ua_splitted_in_two_pkts.pcapng":     {req: 37, resp: 37, matched: 37},
-		// Checked by hand: in streams 51, 60 and 61 the client's next
-		// request acknowledges server bytes the capture lacks.
-		"http/ndpi_1kxun.pcap": {req: 133, resp: 118, matched: 114, unmatched: 19, lost: 3, udp: 143},
-		// Stream 2 lacks server bytes 7241-14480 (jquery.cycle's response).
-		"http/zeek_bro.org.pcap":                   {req: 31, resp: 30, matched: 30, unmatched: 1, lost: 1},
-		"http/zeek_methods.pcap":                   {req: 27, resp: 49, matched: 27, orphans: 22},
-		"http/sanders_http_ip4and6.pcapng":         {req: 2, resp: 2, matched: 2},
-		"http/suricata_http-ipv6_8000.pcap":        {req: 1, resp: 1, matched: 1},
-		"odd/ndpi_http_starting_with_reply.pcapng": {req: 2, resp: 3, matched: 2, orphans: 1},
-		"odd/suricata_http-mime-truncated.pcap":    {req: 8, resp: 8, matched: 8, partial: true},
-		"odd/zeek_vxlan-encapsulated-http.pcap":    {req: 1, resp: 1, matched: 1},
-		"odd/ndpi_quickplay_sll-http.pcap":         {req: 82, resp: 11, matched: 11, unmatched: 71},
-		"tcp/zeek_iso-download_loopback.pcap.gz":   {req: 1, resp: 1, matched: 1},
-		// tshark without out-of-order reassembly reports the two
-		// retransmitted responses again (6 lines); they are not exchanges.
-		"tcp/arkime_wireshark-retrans_4000.pcap": {req: 4, resp: 4, matched: 4},
-	}
-	for rel, w := range cases {
-		t.Run(rel, func(t *testing.T) {
-			path := testutil.Shared(t, rel)
-			opt := Options{Files: []string{path}}
-			if strings.Contains(rel, "_4000") {
-				opt.HTTPPorts = []uint16{4000}
-			}
-			res, _ := measureURIs(t, opt, false)
-			c := res.Total
-			got := want{c.Requests, c.Responses + c.Interim, c.Matched, c.OrphanResponses, c.UnmatchedRequests, c.LostInGaps, res.Partial, res.UDPIgnored}
-			if got != w {
-				t.Errorf("got  %+v\nwant %+v", got, w)
-			}
-		})
-	}
-}
-
-func TestInputErrors(t *testing.T) {
-	testutil.Tshark(t)
-	dir := t.TempDir()
-	text := filepath.Join(dir, "notes.txt")
-	os.WriteFile(text, []byte("GET / HTTP/1.1\r\n"), 0o644)
-	empty := filepath.Join(dir, "empty.pcap")
-	os.WriteFile(empty, []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}, 0o644)
-	cases := map[string]error{
-		filepath.Join(dir, "missing.pcap"): os.ErrNotExist,
-		text:                               capfile.ErrNotCapture,
-		empty:                              capfile.ErrEmpty,
-	}
-	for f, want := range cases {
-		if _, err := Run(context.Background(), Options{Files: []string{f}}); !errors.Is(err, want) {
-			t.Errorf("%s: %v, want %v", filepath.Base(f), err, want)
-		}
-	}
-	if _, err := Run(context.Background(), Options{Files: []string{testutil.Testdata("http", "synth-gaps-v6.pcap")}, Percentiles: []float64{0}}); err == nil {
-		t.Error("percentile 0 accepted")
-	}
-}
-
-func TestTsharkFaults(t *testing.T) {
-	exe, _ := os.Executable()
-	capture := testutil.Testdata("http", "synth-gaps-v6.pcap")
-	run := func(mode string, ctx context.Context) error {
-		t.Setenv(faketshark.Env, mode)
-		_, err := Run(ctx, Options{Files: []string{capture}, Tshark: exe})
-		return err
-	}
-	var ee *tshark.ExitError
-	if err := run(faketshark.Crash, context.Background()); !errors.As(err, &ee) || ee.Signal == "" {
-		t.Errorf("crash: %v", err)
-	}
-	if err := run(faketshark.Fail, context.Background()); !errors.As(err, &ee) || !strings.Contains(err.Error(), "boom") {
-		t.Errorf("fail: %v", err)
-	}
-	var fe *parse.FormatError
-	if err := run(faketshark.Garbage, context.Background()); !errors.As(err, &fe) {
-		t.Errorf("garbage: %v", err)
-	}
-	var old *tshark.TooOldError
-	if err := run(faketshark.Old, context.Background()); !errors.As(err, &old) {
-		t.Errorf("old: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	if err := run(faketshark.Hang, ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("hang: %v", err)
-	}
-	if time.Since(start) > 10*time.Second {
-		t.Errorf("hang took %v to cancel", time.Since(start))
-	}
-}
-
-// TestTsharkFaultsParallel: a tshark that crashes, fails, prints garbage or
-// hangs while pcapmeter is feeding it a shard (more than the pipe and the
-// splitter's queue hold), or while several files run side by side, ends
-// the run with the fault's error; nothing blocks and every process is
-// reaped.
-func TestTsharkFaultsParallel(t *testing.T) {
-	exe, _ := os.Executable()
-	cfg := synth.Default()
-	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.BodyMax = 7, 400, 20, 3000
-	big := filepath.Join(t.TempDir(), "big.pcapng")
-	f, _ := os.Create(big)
-	if _, err := synth.Generate(cfg, f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if st, _ := os.Stat(big); st.Size() < 12<<20 {
-		t.Fatalf("generated capture is only %d bytes; the test needs shards bigger than the queues", st.Size())
-	}
-	small := testutil.Testdata("http", "synth-gaps-v6.pcap")
-	pidDir := t.TempDir()
-	for _, c := range []struct {
-		name  string
-		files []string
-	}{{"one big file split in 2", []string{big}}, {"3 files side by side", []string{small, big, small}}} {
-		for _, mode := range []string{faketshark.Crash, faketshark.Fail, faketshark.Garbage, faketshark.Hang} {
-			t.Setenv(faketshark.Env, mode)
-			t.Setenv(faketshark.PIDFile, filepath.Join(pidDir, "pid"))
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			start := time.Now()
-			_, err := Run(ctx, Options{Files: c.files, Tshark: exe, Jobs: 2})
-			cancel()
-			var ee *tshark.ExitError
-			var fe *parse.FormatError
-			ok := false
-			switch mode {
-			case faketshark.Crash:
-				ok = errors.As(err, &ee) && ee.Signal != ""
-			case faketshark.Fail:
-				ok = errors.As(err, &ee) && strings.Contains(err.Error(), "boom")
-			case faketshark.Garbage:
-				ok = errors.As(err, &fe)
-			case faketshark.Hang:
-				ok = errors.Is(err, context.DeadlineExceeded)
-			}
-			if !ok {
-				t.Errorf("%s, %s: %v", c.name, mode, err)
-			}
-			if d := time.Since(start); d > 20*time.Second {
-				t.Errorf("%s, %s: took %v to end", c.name, mode, d)
-			}
-			if b, err := os.ReadFile(filepath.Join(pidDir, "pid")); err == nil {
-				var pid int
-				fmt.Sscan(string(b), &pid)
-				if pid > 0 && syscall.Kill(pid, 0) == nil {
-					t.Errorf("%s, %s: tshark %d still running", c.name, mode, pid)
-				}
-			}
-		}
-	}
-}
-
 // TestCountsAddEveryField: totals and merged files add every tally, also
 // one added to Counts later.
 func TestCountsAddEveryField(t *testing.T) {
+	t.Parallel()
 	var one, sum Counts
 	v := reflect.ValueOf(&one).Elem()
 	for i := 0; i < v.NumField(); i++ {

@@ -108,6 +108,10 @@ type Options struct {
 	// OnExchange, if set, sees every exchange (of the selected pairing)
 	// as soon as it is complete; it is how CSV output streams.
 	OnExchange func(file string, e *exchange.Exchange) error
+	// shardPackets is ShardPackets unless a test asks for fewer, to force
+	// many shards and so several passes over a small file; an option, not
+	// a package variable, so that such tests can run in parallel.
+	shardPackets int64
 }
 
 // normalize fills in the defaults and refuses values that would make the
@@ -126,6 +130,9 @@ func (o *Options) normalize() error {
 		return err
 	}
 	o.Jobs = max(1, o.Jobs)
+	if o.shardPackets == 0 {
+		o.shardPackets = ShardPackets
+	}
 	if o.Percentiles == nil {
 		o.Percentiles = stats.DefaultPercentiles
 	}

@@ -25,10 +25,6 @@ var errFallback = errors.New("flow sharding not possible")
 // estimated packet count (shard.EstimatePackets) over this.
 const ShardPackets = 1_000_000
 
-// shardPackets is ShardPackets, a variable so that tests can force many
-// shards, and so several passes over the file.
-var shardPackets int64 = ShardPackets
-
 // splitRun is one file dissected as k flow shards, each fed to its own
 // tshark through a pipe, opt.Jobs at a time: one read of the file (a pass)
 // per opt.Jobs shards. Exchanges go to f: at once when nothing downstream
@@ -57,7 +53,7 @@ func runSplit(ctx context.Context, f *fileRun, est int64, estErr error) (stalled
 	if estErr != nil {
 		return nil, fmt.Errorf("%w: %w", errFallback, estErr)
 	}
-	k := max(f.opt.Jobs, int(math.Ceil(float64(est)/float64(shardPackets))))
+	k := max(f.opt.Jobs, int(math.Ceil(float64(est)/float64(f.opt.shardPackets))))
 	s := &splitRun{f: f, k: k, size: st.Size(), runs: make([]*shardRun, k), ordered: f.opt.OnExchange != nil}
 	defer s.removeSpills()
 	jobs := f.opt.Jobs

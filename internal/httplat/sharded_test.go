@@ -21,65 +21,11 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 )
 
-type outcome struct {
-	exs   []exchange.Exchange
-	res   *Result
-	warns string
-}
-
-func runJobs(t *testing.T, opt Options, jobs int) outcome {
-	t.Helper()
-	testutil.Tshark(t)
-	var o outcome
-	opt.Jobs = jobs
-	opt.OnExchange = func(_ string, e *exchange.Exchange) error {
-		o.exs = append(o.exs, *e)
-		return nil
-	}
-	res, err := Run(context.Background(), opt)
-	if err != nil && err != ErrNoHTTP {
-		t.Fatalf("jobs %d: %v", jobs, err)
-	}
-	o.res, o.warns = res, strings.Join(res.Warnings, "; ")
-	return o
-}
-
-// same checks that two runs agree on every exchange (in order) and every
-// reported number.
-func same(t *testing.T, name string, a, b outcome) {
-	t.Helper()
-	if !slices.Equal(a.exs, b.exs) {
-		t.Errorf("%s: exchanges differ (%d vs %d)", name, len(a.exs), len(b.exs))
-		for i := range min(len(a.exs), len(b.exs)) {
-			if a.exs[i] != b.exs[i] {
-				t.Errorf("first difference at %d:\n%+v\n%+v", i, a.exs[i], b.exs[i])
-				break
-			}
-		}
-	}
-	if a.res.Total != b.res.Total || a.res.UDPIgnored != b.res.UDPIgnored || a.res.Estimated != b.res.Estimated ||
-		a.res.Partial != b.res.Partial || len(a.res.Servers) != len(b.res.Servers) {
-		t.Errorf("%s: totals %+v vs %+v", name, a.res.Total, b.res.Total)
-		return
-	}
-	for i := range a.res.Servers {
-		sa, sb := a.res.Servers[i], b.res.Servers[i]
-		if sa.Server != sb.Server || sa.Counts != sb.Counts {
-			t.Errorf("%s: server %v %+v vs %v %+v", name, sa.Server, sa.Counts, sb.Server, sb.Counts)
-		}
-		for _, d := range Definitions {
-			la, lb := sa.Latency[d], sb.Latency[d]
-			if la.Mean != lb.Mean || la.KL != lb.KL || !slices.Equal(la.Percentiles, lb.Percentiles) {
-				t.Errorf("%s: %v %s latency differs", name, sa.Server, d)
-			}
-		}
-	}
-}
-
 // TestShardedIdentical: splitting by connection changes nothing, on the
 // project's captures and the public ones whose link types the splitter
 // reads; those it cannot split fall back, say so, and agree too.
 func TestShardedIdentical(t *testing.T) {
+	t.Parallel()
 	files := []string{
 		testutil.Testdata("http", "keepalive-v4.pcapng"), testutil.Testdata("http", "synth-loss-reorder.pcapng"),
 		testutil.Testdata("http", "synth-gaps-v6.pcap"), testutil.Testdata("http", "synth-pipelined-loss.pcapng"),
@@ -91,23 +37,27 @@ func TestShardedIdentical(t *testing.T) {
 		files = append(files, testutil.Shared(t, rel))
 	}
 	for _, f := range files {
-		opt := Options{Files: []string{f}, Crosscheck: true}
-		one, many := runJobs(t, opt, 1), runJobs(t, opt, 3)
-		same(t, filepath.Base(f), one, many)
-		fellBack := strings.Contains(many.warns, "dissected by one tshark")
-		wantFallback := strings.Contains(f, "vxlan") || strings.Contains(f, "nflog")
-		if fellBack != wantFallback {
-			t.Errorf("%s: fallback %v, want %v (%s)", filepath.Base(f), fellBack, wantFallback, many.warns)
-		}
-		if one.res.Crosscheck.Agree != many.res.Crosscheck.Agree {
-			t.Errorf("%s: crosscheck differs", filepath.Base(f))
-		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			opt := Options{Files: []string{f}, Crosscheck: true}
+			one, many := shared(t, opt, 1), runJobs(t, opt, 3)
+			same(t, filepath.Base(f), one, many)
+			fellBack := strings.Contains(many.warns, "dissected by one tshark")
+			wantFallback := strings.Contains(f, "vxlan") || strings.Contains(f, "nflog")
+			if fellBack != wantFallback {
+				t.Errorf("%s: fallback %v, want %v (%s)", filepath.Base(f), fellBack, wantFallback, many.warns)
+			}
+			if one.res.Crosscheck.Agree != many.res.Crosscheck.Agree {
+				t.Errorf("%s: crosscheck differs", filepath.Base(f))
+			}
+		})
 	}
 }
 
 // TestShardedManyPasses forces more shards than processes, so the file is
 // read in several passes, and checks progress covers every pass.
 func TestShardedManyPasses(t *testing.T) {
+	t.Parallel()
 	cfg := synth.Default()
 	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.Loss, cfg.GapEvery = 41, 24, 6, 0.02, 5
 	path := filepath.Join(t.TempDir(), "many.pcapng")
@@ -124,9 +74,7 @@ func TestShardedManyPasses(t *testing.T) {
 	if len(seen) == 0 || seen[len(seen)-1] != st.Size() {
 		t.Fatalf("one tshark: progress totals %v, want %d (one pass)", seen, st.Size())
 	}
-	old := shardPackets
-	shardPackets = est/7 + 1 // 7 shards
-	defer func() { shardPackets = old }()
+	opt.shardPackets = est/7 + 1 // 7 shards
 	// Jobs 0 (an Options zero value) means 1.
 	for _, c := range []struct{ jobs, passes int }{{0, 7}, {1, 7}, {2, 4}} {
 		seen = nil
@@ -148,6 +96,7 @@ func TestShardedManyPasses(t *testing.T) {
 // --jobs at a time) with the same report, the same exchanges in the order
 // the files were given, and warnings in that order, as one at a time.
 func TestManyFiles(t *testing.T) {
+	t.Parallel()
 	files := []string{
 		testutil.Testdata("http", "synth-pipelined-loss.pcapng"), testutil.Testdata("http", "keepalive-v4.pcapng"),
 		testutil.Testdata("http", "synth-gaps-v6.pcap"), testutil.Testdata("http", "pipelined-v6-port6000.pcapng"),
@@ -191,15 +140,10 @@ func TestManyFiles(t *testing.T) {
 	}
 }
 
-// TestFallbackLate: a packet the splitter cannot place (a fragmented TCP
-// packet) at the very end of a capture is found only after the shards were
-// mostly dissected; the file is then dissected by one tshark, and what the
-// shards had already found must not be counted a second time.
-func TestFallbackLate(t *testing.T) {
-	testutil.Tshark(t)
-	cfg := synth.Default()
-	// Several MB: each shard gets many chunks before the bad packet.
-	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.BodyMax, cfg.PCAPNG = 43, 40, 20, 5000, false
+// lateFragmentCapture writes cfg's capture with a fragmented TCP packet,
+// which the splitter cannot place, at the very end.
+func lateFragmentCapture(t *testing.T, cfg synth.Config) string {
+	t.Helper()
 	var gen bytes.Buffer
 	if _, err := synth.Generate(cfg, &gen); err != nil {
 		t.Fatal(err)
@@ -234,24 +178,37 @@ func TestFallbackLate(t *testing.T) {
 	if st, _ := os.Stat(path); st.Size() < 2<<20 {
 		t.Fatalf("capture of %d bytes is too small for the test", st.Size())
 	}
+	return path
+}
 
+// TestFallbackLate: a packet the splitter cannot place (a fragmented TCP
+// packet) at the very end of a capture is found only after the shards were
+// mostly dissected; the file is then dissected by one tshark, and what the
+// shards had already found must not be counted a second time.
+func TestFallbackLate(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	cfg := synth.Default()
+	// Several MB: each shard gets many chunks before the bad packet.
+	cfg.Seed, cfg.Conns, cfg.PerConn, cfg.BodyMax, cfg.PCAPNG = 43, 40, 20, 5000, false
+	path := lateFragmentCapture(t, cfg)
+
+	// One tshark: the reference for both split runs (a file this small is
+	// not split with one job, so the per-exchange sink changes nothing).
+	opt := Options{Files: []string{path}}
+	one := runJobs(t, opt, 1)
+	if want := cfg.Conns * cfg.PerConn; one.res.Total.Matched != want {
+		t.Fatalf("--jobs 1: %d matched, want %d", one.res.Total.Matched, want)
+	}
 	// Without a per-exchange sink the shards' exchanges go straight to
 	// the aggregate figures; with one they are spilled first.
-	one, err := Run(context.Background(), Options{Files: []string{path}, Jobs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := cfg.Conns * cfg.PerConn; one.Total.Matched != want {
-		t.Fatalf("--jobs 1: %d matched, want %d", one.Total.Matched, want)
-	}
 	two, err := Run(context.Background(), Options{Files: []string{path}, Jobs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	same(t, "late fragment, aggregate only", outcome{res: one}, outcome{res: two})
+	same(t, "late fragment, aggregate only", outcome{res: one.res}, outcome{res: two})
 	if !strings.Contains(strings.Join(two.Warnings, "; "), "dissected by one tshark") {
 		t.Errorf("no fallback warning: %q", two.Warnings)
 	}
-	opt := Options{Files: []string{path}}
-	same(t, "late fragment, per exchange", runJobs(t, opt, 1), runJobs(t, opt, 2))
+	same(t, "late fragment, per exchange", one, runJobs(t, opt, 2))
 }

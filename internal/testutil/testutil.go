@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -81,4 +82,15 @@ func ReadJSON(t testing.TB, path string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// NoRaceExitSleep makes the programs this test process starts exit at
+// once under the race detector. A fake tshark (internal/faketshark) is the
+// test binary itself, and a race-enabled binary sleeps a second at every
+// exit by default (GORACE atexit_sleep_ms=1000) to let late reports out:
+// a second per faked tshark run. Race detection in them stays on; a
+// GORACE the caller set is kept, and wins where it names the same option.
+// Call it from TestMain.
+func NoRaceExitSleep() {
+	os.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=0 "+os.Getenv("GORACE")))
 }
