@@ -9,6 +9,12 @@
 // every connection (numbered as tshark numbers them: by first appearance,
 // with a new stream when a SYN on known ports carries another initial
 // sequence number).
+//
+// The file is opened through capfile, the one place that reads capture
+// signatures and undoes gzip; source.go picks the pcap or pcapng reader,
+// tcphdr.go finds the TCP header of each packet, flows.go numbers and
+// routes connections, queue.go feeds each shard's tshark on its own
+// goroutine.
 package shard
 
 import (

@@ -4,6 +4,10 @@
 // and how much HTTP and ping traffic there is. One tshark pass, streamed:
 // memory holds one size and one inter-arrival time per packet (for the
 // percentiles) and one entry per conversation.
+//
+// Like every analysis it is a vertical slice: row.go declares the tshark
+// fields it reads and converts each row into its one typed packet, the
+// Frame; this file counts the frames and finishes the overview.
 package tracesum
 
 import (
