@@ -31,10 +31,7 @@ func BootstrapCI(xs []float64, percentiles []float64, level float64, seed uint64
 	if n == 0 {
 		return b
 	}
-	reps := 1000
-	if n*reps > 20_000_000 {
-		reps = max(200, 20_000_000/n)
-	}
+	reps := replicates(n)
 	b.Replicates = reps
 	r := rand.New(rand.NewPCG(seed, 0xb007))
 	sorted := append([]float64(nil), xs...)
@@ -83,6 +80,15 @@ func BootstrapCI(xs []float64, percentiles []float64, level float64, seed uint64
 		b.Percentiles[i] = ci(pcts[i])
 	}
 	return b
+}
+
+// replicates is the number of resamples of a sample of n: 1000, lowered
+// so that the draws stay near 2·10⁷, never below 200.
+func replicates(n int) int {
+	if n*1000 > 20_000_000 {
+		return max(200, 20_000_000/n)
+	}
+	return 1000
 }
 
 // sortedOrder returns the indices of ranks in increasing rank order.

@@ -35,6 +35,30 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer, usag
 	return 0, false
 }
 
+// commandOptions is what a subcommand's options struct provides: its
+// flags, and their validation (with the arguments) into the Options of
+// the analysis it runs.
+type commandOptions[O any] interface {
+	AddFlags(fs *pflag.FlagSet)
+	options(args []string) (O, error)
+}
+
+// parseCommand parses args with o's flags and validates them. On --help,
+// a bad flag or a bad value it has printed what the user needs and done is
+// true: the subcommand returns code.
+func parseCommand[O any](x cli.Exit, o commandOptions[O], args []string, stdout io.Writer, usage string) (opt O, code int, done bool) {
+	fs := newFlags(x.Prog)
+	o.AddFlags(fs)
+	if code, done := parseFlags(fs, args, stdout, x.Stderr, usage); done {
+		return opt, code, true
+	}
+	opt, err := o.options(fs.Args())
+	if err != nil {
+		return opt, x.Usage(err.Error()), true
+	}
+	return opt, cli.ExitOK, false
+}
+
 // reportFlags are the flags every report-writing subcommand has: what to
 // write, where, and with which tshark.
 type reportFlags struct {

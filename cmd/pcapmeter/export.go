@@ -65,14 +65,9 @@ func (o *exportOptions) options(args []string) (export.Options, error) {
 func runExport(args []string, stdout, stderr io.Writer) int {
 	x := cli.Exit{Prog: "pcapmeter export", Stderr: stderr, Stopped: "the CSV is incomplete"}
 	var o exportOptions
-	fs := newFlags(x.Prog)
-	o.AddFlags(fs)
-	if code, done := parseFlags(fs, args, stdout, stderr, exportUsage); done {
+	opt, code, done := parseCommand[export.Options](x, &o, args, stdout, exportUsage)
+	if done {
 		return code
-	}
-	opt, err := o.options(fs.Args())
-	if err != nil {
-		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()

@@ -81,14 +81,9 @@ func (o *icmpOptions) options(args []string) (icmpnode.Options, error) {
 func runICMP(args []string, stdout, stderr io.Writer) int {
 	x := cli.Exit{Prog: "pcapmeter icmp", Stderr: stderr, Explain: explainICMP}
 	var o icmpOptions
-	fs := newFlags(x.Prog)
-	o.AddFlags(fs)
-	if code, done := parseFlags(fs, args, stdout, stderr, icmpUsage); done {
+	opt, code, done := parseCommand[icmpnode.Options](x, &o, args, stdout, icmpUsage)
+	if done {
 		return code
-	}
-	opt, err := o.options(fs.Args())
-	if err != nil {
-		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()

@@ -11,20 +11,25 @@ import (
 )
 
 func TestICMPGolden(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	node := filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")
 	for _, format := range []string{"text", "json", "csv", "nssa"} {
-		code, out, errs := pcapmeter(t, "icmp", node, "--format", format, "--name", "Node 1")
-		if code != 0 || errs != "" {
-			t.Fatalf("%s: exit %d, %q", format, code, errs)
-		}
-		golden(t, "icmp-synth."+format, out)
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := pcapmeter(t, "icmp", node, "--format", format, "--name", "Node 1")
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, %q", code, errs)
+			}
+			golden(t, "icmp-synth."+format, out)
+		})
 	}
 }
 
 // TestNSSALayout: the four node captures print the assignment template's
 // layout exactly, with a number wherever the template says "num".
 func TestNSSALayout(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	tmpl, err := os.ReadFile(testutil.Shared(t, "icmp/nssa220/output_format_template.csv"))
 	if err != nil {
@@ -54,6 +59,7 @@ func TestNSSALayout(t *testing.T) {
 }
 
 func TestICMPErrors(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	node := filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")
 	cases := []struct {
@@ -69,12 +75,18 @@ func TestICMPErrors(t *testing.T) {
 		{[]string{"icmp", td("synth-gaps-v6.pcap")}, 1, "no ICMP echo"},
 	}
 	for _, c := range cases {
-		code, _, errs := pcapmeter(t, c.args...)
-		if code != c.code || !strings.Contains(errs, c.msg) {
-			t.Errorf("%v: exit %d stderr %q; want %d %q", c.args, code, errs, c.code, c.msg)
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, _, errs := pcapmeter(t, c.args...)
+			if code != c.code || !strings.Contains(errs, c.msg) {
+				t.Errorf("exit %d stderr %q; want %d %q", code, errs, c.code, c.msg)
+			}
+		})
+	}
+	t.Run("ambiguous", func(t *testing.T) {
+		t.Parallel()
+		if code, _, errs := pcapmeter(t, "icmp", testutil.Shared(t, "odd/zeek_icmp_dot1q.pcap")); code != 1 || !strings.Contains(errs, "give the node's address with --node") {
+			t.Errorf("ambiguous: %d %q", code, errs)
 		}
-	}
-	if code, _, errs := pcapmeter(t, "icmp", testutil.Shared(t, "odd/zeek_icmp_dot1q.pcap")); code != 1 || !strings.Contains(errs, "give the node's address with --node") {
-		t.Errorf("ambiguous: %d %q", code, errs)
-	}
+	})
 }

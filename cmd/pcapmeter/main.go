@@ -3,6 +3,12 @@
 // latency per server), tcp (per-connection performance), icmp (ping
 // metrics per node), summary (whole-trace
 // overview) and export (packets as CSV).
+//
+// Each subcommand has its file: an options struct built from its flags
+// (AddFlags, then a method that validates them into the slice's Options),
+// one call into its analysis under internal/, the report written by
+// cmd/internal/report, and the ending through cli.Exit. Nothing here
+// measures.
 package main
 
 import (

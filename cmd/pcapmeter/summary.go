@@ -68,14 +68,9 @@ func (o *summaryOptions) options(args []string) (tracesum.Options, error) {
 func runSummary(args []string, stdout, stderr io.Writer) int {
 	x := cli.Exit{Prog: "pcapmeter summary", Stderr: stderr}
 	var o summaryOptions
-	fs := newFlags(x.Prog)
-	o.AddFlags(fs)
-	if code, done := parseFlags(fs, args, stdout, stderr, summaryUsage); done {
+	opt, code, done := parseCommand[tracesum.Options](x, &o, args, stdout, summaryUsage)
+	if done {
 		return code
-	}
-	opt, err := o.options(fs.Args())
-	if err != nil {
-		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()

@@ -11,17 +11,22 @@ import (
 )
 
 func TestSummaryGolden(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	for _, format := range []string{"text", "json"} {
-		code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--format", format)
-		if code != 0 || errs != "" {
-			t.Fatalf("exit %d %q", code, errs)
-		}
-		golden(t, "summary-gaps."+format, out)
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--format", format)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d %q", code, errs)
+			}
+			golden(t, "summary-gaps."+format, out)
+		})
 	}
 }
 
 func TestExportGolden(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	code, out, errs := pcapmeter(t, "export", td("synth-gaps-v6.pcap"), "--filter", "http")
 	if code != 0 || errs != "" {
@@ -34,50 +39,67 @@ func TestExportGolden(t *testing.T) {
 // every row has every column, numbers parse as numbers, times as times,
 // and quoted Info texts keep their commas.
 func TestExportLoadsWithTypes(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	path := testutil.Shared(t, "http/wireshark_http.cap")
 	for _, tf := range []string{"relative", "epoch", "iso"} {
-		code, out, errs := pcapmeter(t, "export", path, "--time", tf)
-		if code != 0 {
-			t.Fatalf("exit %d %q", code, errs)
-		}
-		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != 44 || strings.Join(rows[0], ",") != "No.,Time,Source,Destination,Protocol,Length,Info" {
-			t.Fatalf("%d rows, header %q", len(rows), rows[0])
-		}
-		var prev float64
-		for i, r := range rows[1:] {
-			if n, err := strconv.Atoi(r[0]); err != nil || n != i+1 {
-				t.Errorf("No. %q", r[0])
-			}
-			if l, err := strconv.Atoi(r[5]); err != nil || l < 54 {
-				t.Errorf("Length %q", r[5])
-			}
-			var ts float64
-			if tf == "iso" {
-				tt, err := time.Parse(time.RFC3339Nano, r[1])
-				if err != nil {
-					t.Fatalf("iso time %q: %v", r[1], err)
-				}
-				ts = float64(tt.UnixNano()) / 1e9
-			} else if ts, err = strconv.ParseFloat(r[1], 64); err != nil {
-				t.Fatalf("time %q", r[1])
-			}
-			if ts < prev {
-				t.Errorf("time goes back at row %d", i+1)
-			}
-			prev = ts
-		}
-		if tf == "relative" && rows[1][1] != "0.000000000" {
-			t.Errorf("relative time starts at %q", rows[1][1])
-		}
-		if !strings.Contains(rows[2][6], "[SYN, ACK]") {
-			t.Errorf("Info with a comma lost: %q", rows[2][6])
-		}
+		t.Run(tf, func(t *testing.T) {
+			t.Parallel()
+			exportLoads(t, path, tf)
+		})
 	}
+	t.Run("fields", func(t *testing.T) {
+		t.Parallel()
+		exportFieldsLoad(t, path)
+	})
+}
+
+// exportLoads is TestExportLoadsWithTypes for one --time format.
+func exportLoads(t *testing.T, path, tf string) {
+	code, out, errs := pcapmeter(t, "export", path, "--time", tf)
+	if code != 0 {
+		t.Fatalf("exit %d %q", code, errs)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 44 || strings.Join(rows[0], ",") != "No.,Time,Source,Destination,Protocol,Length,Info" {
+		t.Fatalf("%d rows, header %q", len(rows), rows[0])
+	}
+	var prev float64
+	for i, r := range rows[1:] {
+		if n, err := strconv.Atoi(r[0]); err != nil || n != i+1 {
+			t.Errorf("No. %q", r[0])
+		}
+		if l, err := strconv.Atoi(r[5]); err != nil || l < 54 {
+			t.Errorf("Length %q", r[5])
+		}
+		var ts float64
+		if tf == "iso" {
+			tt, err := time.Parse(time.RFC3339Nano, r[1])
+			if err != nil {
+				t.Fatalf("iso time %q: %v", r[1], err)
+			}
+			ts = float64(tt.UnixNano()) / 1e9
+		} else if ts, err = strconv.ParseFloat(r[1], 64); err != nil {
+			t.Fatalf("time %q", r[1])
+		}
+		if ts < prev {
+			t.Errorf("time goes back at row %d", i+1)
+		}
+		prev = ts
+	}
+	if tf == "relative" && rows[1][1] != "0.000000000" {
+		t.Errorf("relative time starts at %q", rows[1][1])
+	}
+	if !strings.Contains(rows[2][6], "[SYN, ACK]") {
+		t.Errorf("Info with a comma lost: %q", rows[2][6])
+	}
+}
+
+// exportFieldsLoad: --fields with a --filter gives those columns, typed.
+func exportFieldsLoad(t *testing.T, path string) {
 	code, out, _ := pcapmeter(t, "export", path, "--fields", "frame.number,ip.src,tcp.len", "--filter", "tcp.len > 0")
 	rows, _ := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if code != 0 || len(rows) < 2 || strings.Join(rows[0], ",") != "frame.number,ip.src,tcp.len" {
@@ -91,6 +113,7 @@ func TestExportLoadsWithTypes(t *testing.T) {
 }
 
 func TestExportErrors(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	ok := td("synth-gaps-v6.pcap")
 	cases := []struct {
@@ -108,12 +131,15 @@ func TestExportErrors(t *testing.T) {
 		{[]string{"summary", ok, "--format", "csv"}, 2, "invalid --format"},
 	}
 	for _, c := range cases {
-		code, out, errs := pcapmeter(t, c.args...)
-		if code != c.code || !strings.Contains(errs, c.msg) {
-			t.Errorf("%v: exit %d stderr %q; want %d %q", c.args, code, errs, c.code, c.msg)
-		}
-		if c.code != 0 && out != "" {
-			t.Errorf("%v: wrote %q despite failing", c.args, out)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := pcapmeter(t, c.args...)
+			if code != c.code || !strings.Contains(errs, c.msg) {
+				t.Errorf("exit %d stderr %q; want %d %q", code, errs, c.code, c.msg)
+			}
+			if c.code != 0 && out != "" {
+				t.Errorf("wrote %q despite failing", out)
+			}
+		})
 	}
 }

@@ -78,14 +78,9 @@ func (o *tcpOptions) options(args []string) (tcpconn.Options, error) {
 func runTCP(args []string, stdout, stderr io.Writer) int {
 	x := cli.Exit{Prog: "pcapmeter tcp", Stderr: stderr, Explain: explainTCP}
 	var o tcpOptions
-	fs := newFlags(x.Prog)
-	o.AddFlags(fs)
-	if code, done := parseFlags(fs, args, stdout, stderr, tcpUsage); done {
+	opt, code, done := parseCommand[tcpconn.Options](x, &o, args, stdout, tcpUsage)
+	if done {
 		return code
-	}
-	opt, err := o.options(fs.Args())
-	if err != nil {
-		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTCPGolden(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	cases := []struct {
 		name string
@@ -19,15 +20,19 @@ func TestTCPGolden(t *testing.T) {
 		{"tcp-pipelined-v6.text", []string{"tcp", td("pipelined-v6-port6000.pcapng"), "--server", "::1", "--port", "6000"}},
 	}
 	for _, c := range cases {
-		code, out, errs := pcapmeter(t, c.args...)
-		if code != 0 || errs != "" {
-			t.Fatalf("%s: exit %d %q", c.name, code, errs)
-		}
-		golden(t, c.name, out)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := pcapmeter(t, c.args...)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d %q", code, errs)
+			}
+			golden(t, c.name, out)
+		})
 	}
 }
 
 func TestTCPErrors(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	cases := []struct {
 		args []string
@@ -40,9 +45,12 @@ func TestTCPErrors(t *testing.T) {
 		{[]string{"tcp", td("synth-loss-reorder.pcapng"), "--server", "10.0.0.256"}, 2, "invalid IP address"},
 	}
 	for _, c := range cases {
-		code, _, errs := pcapmeter(t, c.args...)
-		if code != c.code || !strings.Contains(errs, c.msg) {
-			t.Errorf("%v: exit %d %q; want %d %q", c.args, code, errs, c.code, c.msg)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, _, errs := pcapmeter(t, c.args...)
+			if code != c.code || !strings.Contains(errs, c.msg) {
+				t.Errorf("exit %d %q; want %d %q", code, errs, c.code, c.msg)
+			}
+		})
 	}
 }

@@ -25,6 +25,7 @@ func httpSpec(input string) tshark.Spec {
 // typed rows and as raw strings, gives the same rows, and gocsv (the
 // reference decoder) agrees with what Run decoded.
 func TestEntryPointsAgree(t *testing.T) {
+	t.Parallel()
 	bin := testutil.Tshark(t)
 	capture := testutil.Testdata("http", "synth-pipelined-loss.pcapng")
 	ctx := context.Background()
@@ -73,6 +74,7 @@ func TestEntryPointsAgree(t *testing.T) {
 // TestConversionErrorHasLine: a row the conversion rejects is reported
 // with its output line, not a made-up one.
 func TestConversionErrorHasLine(t *testing.T) {
+	t.Parallel()
 	bin := testutil.Tshark(t)
 	n := 0
 	_, err := Run(context.Background(), bin, httpSpec(testutil.Testdata("http", "synth-pipelined-loss.pcapng")),
@@ -92,6 +94,7 @@ func TestConversionErrorHasLine(t *testing.T) {
 // the rows before the cut (from a file and from stdin), and a callback's
 // error ends the run and comes back unchanged.
 func TestTruncatedAndStop(t *testing.T) {
+	t.Parallel()
 	bin := testutil.Tshark(t)
 	whole, err := os.ReadFile(testutil.Testdata("http", "synth-loss-reorder.pcapng"))
 	if err != nil {

@@ -56,6 +56,7 @@ func TestRejection(t *testing.T) {
 // TestRun: rows come in capture order with the Time column in ISO 8601,
 // and a filter tshark refuses is a RejectedError, not a failure.
 func TestRun(t *testing.T) {
+	t.Parallel()
 	testutil.Tshark(t)
 	file := testutil.Testdata("http", "synth-gaps-v6.pcap")
 	cols, _ := PacketList("iso")

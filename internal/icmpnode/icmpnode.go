@@ -1,9 +1,15 @@
 // Package icmpnode measures ICMP echo (ping) traffic as seen by the host
 // that captured it: the 13 per-node metrics of the NSSA-220 "Packet
 // Capture Analysis" assignment, plus loss, duplicates, RTT percentiles and
-// a per-peer breakdown. It shares tshark running (dissect), row decoding
-// (parse) and statistics (stats) with the HTTP analysis and streams: memory
-// grows with peers and unanswered pings, not with the capture.
+// a per-peer breakdown. It streams: memory grows with peers and
+// unanswered pings, not with the capture.
+//
+// Like every analysis it is a vertical slice: row.go declares the tshark
+// fields it reads and converts each row into its one typed packet, the
+// Echo; collect.go pairs requests with replies and finds the capturing
+// host; node.go turns the pairs into one node's metrics. Running tshark
+// (dissect), the field helpers (parse) and the statistics (stats) are
+// shared with the other analyses.
 package icmpnode
 
 import (

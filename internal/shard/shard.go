@@ -9,6 +9,12 @@
 // every connection (numbered as tshark numbers them: by first appearance,
 // with a new stream when a SYN on known ports carries another initial
 // sequence number).
+//
+// The file is opened through capfile, the one place that reads capture
+// signatures and undoes gzip; source.go picks the pcap or pcapng reader,
+// tcphdr.go finds the TCP header of each packet, flows.go numbers and
+// routes connections, queue.go feeds each shard's tshark on its own
+// goroutine.
 package shard
 
 import (
@@ -23,6 +29,8 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
 )
 
 // ErrUnsupported says the capture cannot be split here (a link type or
@@ -108,8 +116,8 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		return false, err
 	}
 	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}}
+	tick := ticker{ctx: ctx, progress: progress, in: in, last: time.Now()}
 	var frame int64
-	lastReport := time.Now()
 	for {
 		data, ci, err := next()
 		if err == io.EOF {
@@ -131,14 +139,8 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 			// Beyond tshark's own frame numbering.
 			return false, fmt.Errorf("%w: more than %d packets", ErrUnsupported, uint32(math.MaxUint32))
 		}
-		if frame&0x3ff == 0 {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			if progress != nil && time.Since(lastReport) > 100*time.Millisecond {
-				progress(in.Consumed())
-				lastReport = time.Now()
-			}
+		if err := tick.check(frame); err != nil {
+			return false, err
 		}
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err
@@ -153,6 +155,29 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 	}
 	return truncated, nil
+}
+
+// ticker looks up from the split loop every 1024 packets: to stop when
+// the run is cancelled, and to report progress ten times a second.
+type ticker struct {
+	ctx      context.Context
+	progress func(int64)
+	in       *capfile.Reader
+	last     time.Time
+}
+
+func (t *ticker) check(frame int64) error {
+	if frame&0x3ff != 0 {
+		return nil
+	}
+	if err := t.ctx.Err(); err != nil {
+		return err
+	}
+	if t.progress != nil && time.Since(t.last) > 100*time.Millisecond {
+		t.progress(t.in.Consumed())
+		t.last = time.Now()
+	}
+	return nil
 }
 
 // EstimatePackets guesses how many packets path holds from the size of its

@@ -93,22 +93,17 @@ func TestParseTCPLinkTypes(t *testing.T) {
 // streams are numbered by first appearance, a SYN with a new sequence
 // number on a closed connection's ports starting a new one.
 func TestSplitNumbering(t *testing.T) {
-	var buf bytes.Buffer
-	w := pcapgo.NewWriterNanos(&buf)
-	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
-	pk := [][]byte{
+	t.Parallel()
+	capture := writePcap(t, [][]byte{
 		tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, true, false, false, 100), // 1: A SYN
 		tcpPacket(t, "10.0.0.2", "10.0.0.9", 2000, 80, true, false, false, 200), // 2: B SYN
 		tcpPacket(t, "10.0.0.9", "10.0.0.1", 80, 1000, true, true, false, 500),  // 3: A SYN/ACK
 		tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, false, true, true, 101),  // 4: A FIN
 		tcpPacket(t, "10.0.0.1", "10.0.0.9", 1000, 80, true, false, false, 900), // 5: A reused: new stream
 		tcpPacket(t, "10.0.0.2", "10.0.0.9", 2000, 80, true, false, false, 200), // 6: B SYN again (retransmitted)
-	}
-	for i, b := range pk {
-		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0), CaptureLength: len(b), Length: len(b)}, b)
-	}
+	})
 	path := filepath.Join(t.TempDir(), "x.pcap")
-	os.WriteFile(path, buf.Bytes(), 0o644)
+	os.WriteFile(path, capture, 0o644)
 	outs := map[int]*Out{0: {W: &bytes.Buffer{}}}
 	if _, err := Split(context.Background(), path, 1, outs, nil); err != nil {
 		t.Fatal(err)
@@ -150,12 +145,23 @@ func TestSplitNumbering(t *testing.T) {
 		t.Errorf("%d packets in the shards, want 6", n)
 	}
 	// Truncated file: the packets before the cut, and a flag.
-	os.WriteFile(path, buf.Bytes()[:buf.Len()-10], 0o644)
+	os.WriteFile(path, capture[:len(capture)-10], 0o644)
 	outs = map[int]*Out{0: {W: &bytes.Buffer{}}}
 	trunc, err := Split(context.Background(), path, 1, outs, nil)
 	if err != nil || !trunc || len(outs[0].frames) != 5 {
 		t.Errorf("truncated: %v %v %d", trunc, err, len(outs[0].frames))
 	}
+}
+
+// writePcap returns an Ethernet pcap of the packets, one second apart.
+func writePcap(t *testing.T, pkts [][]byte) []byte {
+	var buf bytes.Buffer
+	w := pcapgo.NewWriterNanos(&buf)
+	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	for i, b := range pkts {
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0), CaptureLength: len(b), Length: len(b)}, b)
+	}
+	return buf.Bytes()
 }
 
 // FuzzParseTCP: any bytes under any supported link type are classified
@@ -205,6 +211,7 @@ func BenchmarkSplit(b *testing.B) {
 // types cannot be written as one pcap per shard; Split says so with
 // ErrUnsupported (the caller falls back to one tshark) instead of failing.
 func TestSplitMixedLinkTypes(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	w, err := pcapgo.NewNgWriterInterface(&buf, pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, SnapLength: 65535}, pcapgo.DefaultNgWriterOptions)
 	if err != nil {
@@ -235,13 +242,9 @@ func TestSplitMixedLinkTypes(t *testing.T) {
 // tcp.stream. A difference is caught at run time (the shard falls back to
 // one tshark) but costs the parallelism; this keeps the model honest.
 func TestStreamNumberingMatchesTshark(t *testing.T) {
+	t.Parallel()
 	bin := testutil.Tshark(t)
-	type p struct {
-		fromClient bool
-		flags      string // S, SA, A, FA, R
-		seq, ack   uint32
-	}
-	cases := map[string][]p{
+	cases := map[string][]history{
 		"reuse after FIN":          {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "FA", 101, 501}, {true, "S", 900, 0}},
 		"reuse after RST":          {{true, "S", 100, 0}, {false, "R", 0, 101}, {true, "S", 700, 0}},
 		"reuse without a close":    {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "A", 101, 501}, {true, "S", 9000, 0}, {false, "SA", 7000, 9001}},
@@ -253,36 +256,48 @@ func TestStreamNumberingMatchesTshark(t *testing.T) {
 		"plain connection":         {{true, "S", 100, 0}, {false, "SA", 500, 101}, {true, "A", 101, 501}, {true, "FA", 101, 501}, {false, "FA", 501, 102}},
 	}
 	for name, pkts := range cases {
-		var buf bytes.Buffer
-		w := pcapgo.NewWriterNanos(&buf)
-		w.WriteFileHeader(65535, layers.LinkTypeEthernet)
-		for i, x := range pkts {
-			src, dst, sp, dp := "10.0.0.1", "10.0.0.9", uint16(1000), uint16(80)
-			if !x.fromClient {
-				src, dst, sp, dp = dst, src, dp, sp
-			}
-			b := tcpFlags(t, src, dst, sp, dp, x.flags, x.seq, x.ack)
-			w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i+1), 0), CaptureLength: len(b), Length: len(b)}, b)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			numberLikeTshark(t, bin, pkts)
+		})
+	}
+}
+
+// history is one packet of a crafted connection history.
+type history struct {
+	fromClient bool
+	flags      string // S, SA, A, FA, R
+	seq, ack   uint32
+}
+
+// numberLikeTshark writes pkts as a capture and compares the splitter's
+// stream of every packet with tshark's tcp.stream.
+func numberLikeTshark(t *testing.T, bin string, pkts []history) {
+	var frames [][]byte
+	for _, x := range pkts {
+		src, dst, sp, dp := "10.0.0.1", "10.0.0.9", uint16(1000), uint16(80)
+		if !x.fromClient {
+			src, dst, sp, dp = dst, src, dp, sp
 		}
-		path := filepath.Join(t.TempDir(), "case.pcap")
-		os.WriteFile(path, buf.Bytes(), 0o644)
-		out, err := exec.Command(bin, "-n", "-r", path, "-T", "fields", "-e", "tcp.stream").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []int64
-		for _, f := range strings.Fields(string(out)) {
-			n, _ := strconv.ParseInt(f, 10, 64)
-			want = append(want, n)
-		}
-		o := &Out{W: io.Discard, traceStreams: true}
-		if _, err := Split(context.Background(), path, 1, map[int]*Out{0: o}, nil); err != nil {
-			t.Fatal(err)
-		}
-		got := o.streams
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: splitter streams %v, tshark %v", name, got, want)
-		}
+		frames = append(frames, tcpFlags(t, src, dst, sp, dp, x.flags, x.seq, x.ack))
+	}
+	path := filepath.Join(t.TempDir(), "case.pcap")
+	os.WriteFile(path, writePcap(t, frames), 0o644)
+	out, err := exec.Command(bin, "-n", "-r", path, "-T", "fields", "-e", "tcp.stream").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, f := range strings.Fields(string(out)) {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		want = append(want, n)
+	}
+	o := &Out{W: io.Discard, traceStreams: true}
+	if _, err := Split(context.Background(), path, 1, map[int]*Out{0: o}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.streams; !slices.Equal(got, want) {
+		t.Errorf("splitter streams %v, tshark %v", got, want)
 	}
 }
 

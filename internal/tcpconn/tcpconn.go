@@ -5,6 +5,11 @@
 // optional inter-packet gap analysis of the server's data (IP ID gaps,
 // out-of-order segments, short segments mid-flow). One tshark pass;
 // memory grows with connections (and with data packets only for --gaps).
+//
+// Like every analysis it is a vertical slice: row.go declares the tshark
+// fields it reads and converts each row into its one typed packet, the
+// Segment; conn.go accumulates a connection's segments; this file runs the
+// pass and summarises across connections.
 package tcpconn
 
 import (

@@ -32,6 +32,7 @@ func eq(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 // reasons. The figures are read off the frames by hand (tshark -T fields
 // -e frame.time_relative): each cause shows in its own metric.
 func TestSandersLatency(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		file                        string
 		synAck, ack, req, firstByte float64
@@ -44,43 +45,53 @@ func TestSandersLatency(t *testing.T) {
 		{"tcp/sanders_latency3.pcapng", 0.023790, 0.014894, 1.383707 - 0.038684, 1.446010 - 1.383707},
 	}
 	for _, c := range cases {
-		r := analyse(t, Options{File: testutil.Shared(t, c.file)})
-		k := r.Connections[0]
-		if !k.HasHandshake || !eq(k.SynToSynAck, c.synAck) || !eq(k.SynAckToAck, c.ack) || !eq(k.HandshakeRTT, c.synAck+c.ack) ||
-			!eq(k.TsharkIRTT, k.HandshakeRTT) || !eq(k.RequestDelay, c.req) || !eq(k.FirstByte, c.firstByte) {
-			t.Errorf("%s: %+v", c.file, k)
-		}
-		if k.Client.String() != "172.16.16.128:1606" || k.Roles != "syn" || k.BytesC2S != 627 || k.BytesS2C != 1406 || k.HTTPRequests != 1 ||
-			k.ClientMSS != 1460 || k.ServerMSS != 1406 || k.Ended != "open" {
-			t.Errorf("%s: %+v", c.file, k)
-		}
+		t.Run(c.file, func(t *testing.T) {
+			t.Parallel()
+			k := analyse(t, Options{File: testutil.Shared(t, c.file)}).Connections[0]
+			if !k.HasHandshake || !eq(k.SynToSynAck, c.synAck) || !eq(k.SynAckToAck, c.ack) || !eq(k.HandshakeRTT, c.synAck+c.ack) ||
+				!eq(k.TsharkIRTT, k.HandshakeRTT) || !eq(k.RequestDelay, c.req) || !eq(k.FirstByte, c.firstByte) {
+				t.Errorf("%+v", k)
+			}
+			if k.Client.String() != "172.16.16.128:1606" || k.Roles != "syn" || k.BytesC2S != 627 || k.BytesS2C != 1406 || k.HTTPRequests != 1 ||
+				k.ClientMSS != 1460 || k.ServerMSS != 1406 || k.Ended != "open" {
+				t.Errorf("%+v", k)
+			}
+		})
 	}
 }
 
 func TestRealTCPEvents(t *testing.T) {
-	r := analyse(t, Options{File: testutil.Shared(t, "tcp/sanders_tcp_handshake.pcapng")})
-	if k := r.Connections[0]; !k.HasHandshake || k.HasFirstByte || k.BytesC2S+k.BytesS2C != 0 {
-		t.Errorf("handshake only: %+v", k)
+	t.Parallel()
+	first := func(ok func(k *Conn) bool) func(*Result) bool {
+		return func(r *Result) bool { return ok(r.Connections[0]) }
 	}
-	r = analyse(t, Options{File: testutil.Shared(t, "tcp/zeek_get_nosyn.pcap")})
-	if k := r.Connections[0]; k.HasHandshake || k.Roles != "http" || k.Server.Port() != 80 || !k.HasFirstByte || k.Ended != "FIN" {
-		t.Errorf("no SYN: %+v", k)
+	cases := []struct {
+		name, file string
+		port       uint16
+		ok         func(*Result) bool
+	}{
+		{"handshake only", "tcp/sanders_tcp_handshake.pcapng", 0, first(func(k *Conn) bool {
+			return k.HasHandshake && !k.HasFirstByte && k.BytesC2S+k.BytesS2C == 0
+		})},
+		{"no SYN", "tcp/zeek_get_nosyn.pcap", 0, first(func(k *Conn) bool {
+			return !k.HasHandshake && k.Roles == "http" && k.Server.Port() == 80 && k.HasFirstByte && k.Ended == "FIN"
+		})},
+		{"retransmissions", "tcp/sanders_tcp_retransmissions.pcapng", 0, first(func(k *Conn) bool {
+			return k.Retransmissions == 5 && k.Roles == "port" && k.Server.Port() == 1043
+		})},
+		{"zero window", "tcp/sanders_tcp_zerowindowrecovery.pcapng", 0, first(func(k *Conn) bool { return k.ZeroWindows == 1 })},
+		{"dup ack", "tcp/sanders_tcp_dupack.pcapng", 0, first(func(k *Conn) bool { return k.DuplicateAcks == 3 && k.FastRetransmissions == 1 })},
+		{"bulk", "tcp/zeek_206_example_b_bulk-wan.pcap", 80, func(r *Result) bool {
+			return r.Summary.Retransmissions != 0 && r.Summary.Connections == len(r.Connections)
+		}},
 	}
-	r = analyse(t, Options{File: testutil.Shared(t, "tcp/sanders_tcp_retransmissions.pcapng")})
-	if k := r.Connections[0]; k.Retransmissions != 5 || k.Roles != "port" || k.Server.Port() != 1043 {
-		t.Errorf("retransmissions: %+v", k)
-	}
-	r = analyse(t, Options{File: testutil.Shared(t, "tcp/sanders_tcp_zerowindowrecovery.pcapng")})
-	if k := r.Connections[0]; k.ZeroWindows != 1 {
-		t.Errorf("zero window: %+v", k)
-	}
-	r = analyse(t, Options{File: testutil.Shared(t, "tcp/sanders_tcp_dupack.pcapng")})
-	if k := r.Connections[0]; k.DuplicateAcks != 3 || k.FastRetransmissions != 1 {
-		t.Errorf("dup ack: %+v", k)
-	}
-	r = analyse(t, Options{File: testutil.Shared(t, "tcp/zeek_206_example_b_bulk-wan.pcap"), Port: 80})
-	if r.Summary.Retransmissions == 0 || r.Summary.Connections != len(r.Connections) {
-		t.Errorf("bulk: %+v", r.Summary)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if r := analyse(t, Options{File: testutil.Shared(t, c.file), Port: c.port}); !c.ok(r) {
+				t.Errorf("%+v %+v", r.Summary, r.Connections[0])
+			}
+		})
 	}
 }
 
@@ -88,6 +99,7 @@ func TestRealTCPEvents(t *testing.T) {
 // 20 µs ACK delay; losses show as retransmissions or out-of-order
 // segments; payload bytes add up.
 func TestSynthetic(t *testing.T) {
+	t.Parallel()
 	path := testutil.Testdata("http", "synth-loss-reorder.pcapng")
 	var truth synth.Truth
 	testutil.ReadJSON(t, path+".truth.json", &truth)
@@ -120,6 +132,7 @@ func TestSynthetic(t *testing.T) {
 // TestGapsFromFirstPrinciples recomputes the gap flags of the bulk WAN
 // transfer from tshark's raw fields with the definitions, independently.
 func TestGapsFromFirstPrinciples(t *testing.T) {
+	t.Parallel()
 	path := testutil.Shared(t, "tcp/zeek_206_example_b_bulk-wan.pcap")
 	r := analyse(t, Options{File: path, Gaps: true, HasStream: true, Stream: 0})
 	k := r.Connections[0]

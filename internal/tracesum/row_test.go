@@ -9,15 +9,14 @@ import (
 // FuzzRow: any line decodes the same with both decoders, and converts
 // either to an error or to a frame that holds together.
 func FuzzRow(f *testing.F) {
-	f.Add("1\t1.5\t74\teth:ethertype:ip:tcp\t10.0.0.1\t\t10.0.0.2\t\t1234\t80\t\t\t0\t0.030107000 seconds\t\t\t\t\t\t")
-	f.Add("2\t1.6\t102\teth:ethertype:ip:icmp:ip:udp:dns\t10.0.0.9,10.0.0.1\t\t10.0.0.1,8.8.8.8\t\t\t\t5353\t53\t\t\t\t\t\t\t3\t")
-	f.Add("3\t1.7\t120\teth:ethertype:ipv6:tcp:http:data\t\t2001:db8::1\t\t2001:db8::2\t443\t5\t\t\t7\t\t1\t1\tGET,POST\t200\t\tEcho (ping) request")
-	f.Fuzz(func(t *testing.T, line string) {
-		for _, r := range rowcheck.Decoders[Row](t, line, Fields) {
-			fr, err := ToFrame(&r)
-			if err == nil && (fr.Len < 0 || fr.Number <= 0 || fr.HTTPRequests < 0 || (fr.Transport == "" && fr.SrcPort != 0) || fr.InitialRTT < 0) {
-				t.Fatalf("inconsistent frame %+v", fr)
-			}
+	seeds := []string{
+		"1\t1.5\t74\teth:ethertype:ip:tcp\t10.0.0.1\t\t10.0.0.2\t\t1234\t80\t\t\t0\t0.030107000 seconds\t\t\t\t\t\t",
+		"2\t1.6\t102\teth:ethertype:ip:icmp:ip:udp:dns\t10.0.0.9,10.0.0.1\t\t10.0.0.1,8.8.8.8\t\t\t\t5353\t53\t\t\t\t\t\t\t3\t",
+		"3\t1.7\t120\teth:ethertype:ipv6:tcp:http:data\t\t2001:db8::1\t\t2001:db8::2\t443\t5\t\t\t7\t\t1\t1\tGET,POST\t200\t\tEcho (ping) request",
+	}
+	rowcheck.Fuzz(f, Fields, seeds, func(t *testing.T, r *Row) {
+		if fr, err := ToFrame(r); err == nil && (fr.Len < 0 || fr.Number <= 0 || fr.HTTPRequests < 0 || (fr.Transport == "" && fr.SrcPort != 0) || fr.InitialRTT < 0) {
+			t.Fatalf("inconsistent frame %+v", fr)
 		}
 	})
 }

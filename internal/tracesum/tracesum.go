@@ -4,6 +4,10 @@
 // and how much HTTP and ping traffic there is. One tshark pass, streamed:
 // memory holds one size and one inter-arrival time per packet (for the
 // percentiles) and one entry per conversation.
+//
+// Like every analysis it is a vertical slice: row.go declares the tshark
+// fields it reads and converts each row into its one typed packet, the
+// Frame; this file counts the frames and finishes the overview.
 package tracesum
 
 import (
@@ -110,62 +114,69 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	protos := map[string]*Share{}
-	convs := map[[3]string]*Conversation{}
-	rtts := map[int64]float64{}
-	streams := map[int64]bool{}
-	var prev parse.Time
+	c := &collector{s: s, protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, rtts: map[int64]float64{}, streams: map[int64]bool{}}
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
-	s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
-		if s.Packets == 0 {
-			s.First = f.Time
-		} else {
-			s.Gaps = append(s.Gaps, f.Time.Sub(prev))
-		}
-		prev = f.Time
-		s.Last = max(s.Last, f.Time)
-		s.Packets++
-		s.Bytes += int64(f.Len)
-		s.Sizes = append(s.Sizes, float64(f.Len))
-		p := protos[f.Top]
-		if p == nil {
-			p = &Share{Protocol: f.Top}
-			protos[f.Top] = p
-		}
-		p.Packets++
-		p.Bytes += int64(f.Len)
-		if f.Src != "" {
-			addConv(convs, f)
-		}
-		if f.Stream >= 0 {
-			streams[f.Stream] = true
-			if f.HasRTT {
-				if _, ok := rtts[f.Stream]; !ok {
-					rtts[f.Stream] = f.InitialRTT
-				}
-			}
-		}
-		if f.Retransmission {
-			s.TCP.Retransmissions++
-		}
-		if f.LostSegment {
-			s.TCP.LostSegments++
-		}
-		s.HTTP.Requests += f.HTTPRequests
-		s.HTTP.Responses += f.HTTPResponses
-		if f.EchoRequest {
-			s.ICMP.EchoRequests++
-		}
-		if f.EchoReply {
-			s.ICMP.EchoReplies++
-		}
-		return nil
-	})
-	if err != nil {
+	if s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, c.add); err != nil {
 		return nil, err
 	}
-	s.finish(protos, convs, rtts, len(streams), opt.TopN)
+	s.finish(c.protos, c.convs, c.rtts, len(c.streams), opt.TopN)
 	return s, nil
+}
+
+// collector accumulates the frames into a Summary and the per-protocol,
+// per-conversation and per-connection tables behind it.
+type collector struct {
+	s       *Summary
+	protos  map[string]*Share
+	convs   map[[3]string]*Conversation
+	rtts    map[int64]float64 // the first initial RTT of each TCP stream
+	streams map[int64]bool
+	prev    parse.Time
+}
+
+func (c *collector) add(f *Frame) error {
+	s := c.s
+	if s.Packets == 0 {
+		s.First = f.Time
+	} else {
+		s.Gaps = append(s.Gaps, f.Time.Sub(c.prev))
+	}
+	c.prev = f.Time
+	s.Last = max(s.Last, f.Time)
+	s.Packets++
+	s.Bytes += int64(f.Len)
+	s.Sizes = append(s.Sizes, float64(f.Len))
+	p := c.protos[f.Top]
+	if p == nil {
+		p = &Share{Protocol: f.Top}
+		c.protos[f.Top] = p
+	}
+	p.Packets++
+	p.Bytes += int64(f.Len)
+	if f.Src != "" {
+		addConv(c.convs, f)
+	}
+	if f.Stream >= 0 {
+		c.streams[f.Stream] = true
+		if _, ok := c.rtts[f.Stream]; f.HasRTT && !ok {
+			c.rtts[f.Stream] = f.InitialRTT
+		}
+	}
+	if f.Retransmission {
+		s.TCP.Retransmissions++
+	}
+	if f.LostSegment {
+		s.TCP.LostSegments++
+	}
+	s.HTTP.Requests += f.HTTPRequests
+	s.HTTP.Responses += f.HTTPResponses
+	if f.EchoRequest {
+		s.ICMP.EchoRequests++
+	}
+	if f.EchoReply {
+		s.ICMP.EchoReplies++
+	}
+	return nil
 }
 
 func addConv(convs map[[3]string]*Conversation, f *Frame) {

@@ -25,6 +25,7 @@ func summarize(t *testing.T, file string) *Summary {
 // TestAgainstCapinfos compares packets, bytes and duration with capinfos,
 // which reads the file without dissecting it.
 func TestAgainstCapinfos(t *testing.T) {
+	t.Parallel()
 	files := []string{
 		"http/wireshark_http.cap", "http/zeek_1000-requests-one-dropped-response.pcap", "http/sanders_http_espn.pcapng",
 		"tcp/zeek_iso-download_loopback.pcap.gz", "odd/suricata_http-mime-truncated.pcap", "odd/arkime_empty.pcap",
@@ -32,31 +33,40 @@ func TestAgainstCapinfos(t *testing.T) {
 		"odd/arkime_80211http_radiotap.pcap", "odd/tcpdump_e1000g_solaris-ipnet-ping.pcap", "icmp/nssa220/Node1.pcap",
 	}
 	for _, rel := range files {
-		path := testutil.Shared(t, rel)
-		out, _ := exec.Command("capinfos", "-T", "-m", "-r", "-c", "-d", "-u", path).Output()
-		f := strings.Split(strings.TrimSpace(string(out)), ",")
-		if len(f) != 4 {
-			t.Fatalf("capinfos %s: %q", rel, out)
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			againstCapinfos(t, rel)
+		})
+	}
+}
+
+// againstCapinfos is TestAgainstCapinfos for one shared capture.
+func againstCapinfos(t *testing.T, rel string) {
+	path := testutil.Shared(t, rel)
+	out, _ := exec.Command("capinfos", "-T", "-m", "-r", "-c", "-d", "-u", path).Output()
+	f := strings.Split(strings.TrimSpace(string(out)), ",")
+	if len(f) != 4 {
+		t.Fatalf("capinfos %s: %q", rel, out)
+	}
+	pk, _ := strconv.Atoi(f[1])
+	by, _ := strconv.ParseInt(f[2], 10, 64)
+	s := summarize(t, path)
+	if s.Packets != pk || s.Bytes != by {
+		t.Errorf("%s: %d packets %d bytes; capinfos %d, %d", rel, s.Packets, s.Bytes, pk, by)
+	}
+	if f[3] != "n/a" {
+		d, _ := strconv.ParseFloat(f[3], 64)
+		if math.Abs(s.Duration-d) > 1e-6 {
+			t.Errorf("%s: duration %.6f, capinfos %.6f", rel, s.Duration, d)
 		}
-		pk, _ := strconv.Atoi(f[1])
-		by, _ := strconv.ParseInt(f[2], 10, 64)
-		s := summarize(t, path)
-		if s.Packets != pk || s.Bytes != by {
-			t.Errorf("%s: %d packets %d bytes; capinfos %d, %d", rel, s.Packets, s.Bytes, pk, by)
-		}
-		if f[3] != "n/a" {
-			d, _ := strconv.ParseFloat(f[3], 64)
-			if math.Abs(s.Duration-d) > 1e-6 {
-				t.Errorf("%s: duration %.6f, capinfos %.6f", rel, s.Duration, d)
-			}
-		}
-		if s.Partial != strings.Contains(rel, "truncated") {
-			t.Errorf("%s: partial = %v", rel, s.Partial)
-		}
+	}
+	if s.Partial != strings.Contains(rel, "truncated") {
+		t.Errorf("%s: partial = %v", rel, s.Partial)
 	}
 }
 
 func TestKnownContent(t *testing.T) {
+	t.Parallel()
 	// The classic http.cap: SYN at 0, the handshake's ACK 0.911310 s later.
 	s := summarize(t, testutil.Shared(t, "http/wireshark_http.cap"))
 	if s.HTTP.Requests != 2 || s.HTTP.Responses != 2 || s.TCP.Connections != 2 || s.TCP.WithHandshake != 1 ||
@@ -89,6 +99,7 @@ func TestKnownContent(t *testing.T) {
 // TestSyntheticSummary: packet counts, sizes and gaps computed from the
 // synthetic writer's own output must match.
 func TestSyntheticSummary(t *testing.T) {
+	t.Parallel()
 	path := testutil.Testdata("http", "synth-gaps-v6.pcap")
 	var truth synth.Truth
 	testutil.ReadJSON(t, path+".truth.json", &truth)

@@ -1,6 +1,8 @@
 // Package cli holds what pcapmeter's binaries share on the command line:
 // validating user values before they go anywhere near tshark, turning
 // errors into the one line a user reads, exit codes, and Ctrl-C handling.
+// Exit (exit.go) is the one mapping from how a run ended to its exit code
+// and stderr line, so every subcommand ends the same way.
 package cli
 
 import (

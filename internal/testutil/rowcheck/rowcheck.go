@@ -30,3 +30,17 @@ func Decoders[R comparable](t testing.TB, line string, columns []string) []R {
 	}
 	return fast
 }
+
+// Fuzz is an analysis' row fuzz target: from the seed lines on, every line
+// must decode the same with both decoders, and check, which converts a row
+// and fails t when the result does not hold together, must not panic.
+func Fuzz[R comparable](f *testing.F, columns []string, seeds []string, check func(t *testing.T, r *R)) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, r := range Decoders[R](t, line, columns) {
+			check(t, &r)
+		}
+	})
+}
