@@ -45,27 +45,7 @@ func (g *gen) handshake(cm *connMeta, t0 int64, cISN, sISN uint32) int64 {
 	}
 	// The client's k-th SYN leaves at attempt(k).
 	attempt := func(k int) int64 { return t0 + synRTO*(int64(1)<<k-1) }
-	// The server's SYN/ACKs, in server time, each with the SYN that made
-	// the server send it (-1: its timer).
-	type synack struct {
-		at  int64
-		syn int
-	}
-	var sas []synack
-	s, trig, next := attempt(synLost)+half, synLost, synLost+1
-	for j := 0; ; j++ {
-		sas = append(sas, synack{s, trig})
-		if j >= saLost {
-			break
-		}
-		timer := s + saRTO<<j
-		if dup := attempt(next) + half; dup < timer {
-			s, trig = dup, next
-			next++
-		} else {
-			s, trig = timer, -1
-		}
-	}
+	sas := synackSchedule(attempt, synLost, saLost, half, saRTO)
 	arrival := sas[len(sas)-1].at + half // the surviving SYN/ACK at the client
 	synOrder := map[int]int{}
 	for k := 0; attempt(k) < arrival; k++ {
@@ -95,4 +75,33 @@ func (g *gen) handshake(cm *connMeta, t0 int64, cISN, sISN uint32) int64 {
 	ack := arrival + 20_000
 	cm.ack = g.add(pkt{t: ack, conn: c, fromCli: true, seq: cISN + 1, ack: sISN + 1, flags: fACK, keep: true})
 	return ack
+}
+
+// synack is a SYN/ACK the server sends, in server time, with the SYN
+// attempt that made it send it (-1: its timer).
+type synack struct {
+	at  int64
+	syn int
+}
+
+// synackSchedule returns the server's SYN/ACKs up to the first that
+// survives: the first answers the first SYN to arrive (attempt synLost);
+// each lost one is followed by the server's doubling timer or by the
+// client's next SYN, whichever reaches it first.
+func synackSchedule(attempt func(int) int64, synLost, saLost int, half, saRTO int64) []synack {
+	var sas []synack
+	s, trig, next := attempt(synLost)+half, synLost, synLost+1
+	for j := 0; ; j++ {
+		sas = append(sas, synack{s, trig})
+		if j >= saLost {
+			return sas
+		}
+		timer := s + saRTO<<j
+		if dup := attempt(next) + half; dup < timer {
+			s, trig = dup, next
+			next++
+		} else {
+			s, trig = timer, -1
+		}
+	}
 }
