@@ -14,6 +14,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/handshake"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -112,7 +113,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	protos := map[string]*Share{}
 	convs := map[[3]string]*Conversation{}
-	rtts := map[int64]float64{}
+	hss := map[int64]*connHandshake{}
 	streams := map[int64]bool{}
 	var prev parse.Time
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
@@ -139,11 +140,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		}
 		if f.Stream >= 0 {
 			streams[f.Stream] = true
-			if f.HasRTT {
-				if _, ok := rtts[f.Stream]; !ok {
-					rtts[f.Stream] = f.InitialRTT
-				}
-			}
+			addHandshake(hss, f)
 		}
 		if f.Retransmission {
 			s.TCP.Retransmissions++
@@ -164,7 +161,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.finish(protos, convs, rtts, len(streams), opt.TopN)
+	s.finish(protos, convs, handshakeRTTs(hss), len(streams), opt.TopN)
 	return s, nil
 }
 
@@ -205,7 +202,7 @@ func endpoint(addr string, port uint16) string {
 	return fmt.Sprintf("%s:%d", addr, port)
 }
 
-func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversation, rtts map[int64]float64, nstreams, topN int) {
+func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversation, rtts []float64, nstreams, topN int) {
 	if s.Packets > 0 {
 		s.Duration = s.Last.Sub(s.First)
 		s.AvgPacket = float64(s.Bytes) / float64(s.Packets)
@@ -252,11 +249,40 @@ func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversa
 	s.TCP.Connections = nstreams
 	s.TCP.WithHandshake = len(rtts)
 	if len(rtts) > 0 {
-		xs := make([]float64, 0, len(rtts))
-		for _, v := range rtts {
-			xs = append(xs, v)
-		}
-		med, _ := stats.Summarize(xs, []float64{50})
+		med, _ := stats.Summarize(rtts, []float64{50})
 		s.TCP.HandshakeRTT = med.Percentiles[0].Value
 	}
+}
+
+// connHandshake is one TCP stream's handshake; a is its first sender, so
+// that directions are numbered as tcpconn numbers them.
+type connHandshake struct {
+	a     string
+	aPort uint16
+	hs    handshake.Tracker
+}
+
+func addHandshake(hss map[int64]*connHandshake, f *Frame) {
+	c := hss[f.Stream]
+	if c == nil {
+		c = &connHandshake{a: f.Src, aPort: f.SrcPort, hs: handshake.New()}
+		hss[f.Stream] = c
+	}
+	d := 0
+	if f.Src != c.a || f.SrcPort != c.aPort {
+		d = 1
+	}
+	c.hs.Add(d, f.Flags, f.Time)
+}
+
+// handshakeRTTs are the completed handshakes' RTTs, without the timeouts
+// of resent SYNs or SYN/ACKs: the figure `pcapmeter tcp` reports.
+func handshakeRTTs(hss map[int64]*connHandshake) []float64 {
+	var xs []float64
+	for _, c := range hss {
+		if h := c.hs.Result(); h.Complete {
+			xs = append(xs, h.RTT)
+		}
+	}
+	return xs
 }
