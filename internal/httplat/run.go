@@ -34,7 +34,15 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Crosscheck {
 		cc = newCrossState()
 	}
-	reps, err := runFiles(ctx, path, res.Files, opt, agg, cc)
+	files, rg, notes, err := stitch(ctx, res.Files)
+	if err != nil {
+		return nil, err
+	}
+	defer rg.close()
+	if rg != nil && opt.OnExchange != nil {
+		opt.OnExchange = rg.sink(opt.OnExchange)
+	}
+	reps, err := runFiles(ctx, path, files, opt, agg, cc)
 	// An unsupported tshark explains whatever the dissection ran into.
 	if cerr := check.wait(); cerr != nil {
 		return nil, cerr
@@ -42,8 +50,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Warnings = append(res.Warnings, notes...)
 	for _, r := range reps {
 		res.Partial = res.Partial || r.partial
+		if rg != nil {
+			r.warnings = rg.rename(r.warnings)
+		}
 		res.Warnings = append(res.Warnings, r.warnings...)
 	}
 	agg.finish(res, opt)

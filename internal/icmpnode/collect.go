@@ -14,10 +14,22 @@ type key struct {
 	id, seq              string
 }
 
+// request is one echo request waiting for its reply.
+type request struct {
+	t    parse.Time
+	size [2]int64 // frame and data bytes of the request
+}
+
+// pending is what a key (requester, responder, identifier, sequence)
+// still waits for. A node that reuses identifier and sequence number
+// (some ping tools, some load balancers' health checks) leaves several
+// requests under one key; a reply then cannot be told apart.
 type pending struct {
-	t       parse.Time
-	answers int
-	size    [2]int64 // frame and data bytes of the request
+	open []request // unanswered, oldest first
+	// answered says the latest request under the key has its reply, so
+	// another reply before the next request is a duplicate.
+	answered bool
+	last     parse.Time // the latest request's time
 }
 
 // forgetAfter bounds memory on long captures: a request is forgotten this
@@ -35,6 +47,10 @@ type pair struct {
 	hopsSum     int
 	dupReplies  int
 	unsolicited int
+	// ambiguous counts replies that arrived while more than one request
+	// under their key was unanswered; each is paired with the latest of
+	// them (an older one's reply would be later than the next ping).
+	ambiguous int
 }
 
 type addrStat struct {
@@ -97,37 +113,56 @@ func (c *collector) add(e *Echo) {
 		p.requests++
 		p.bytes += int64(e.FrameLen)
 		p.data += int64(e.DataLen)
-		if _, dup := c.pending[k]; !dup {
-			c.pending[k] = &pending{t: e.Time, size: [2]int64{int64(e.FrameLen), int64(e.DataLen)}}
+		q := c.pending[k]
+		if q == nil {
+			q = &pending{}
+			c.pending[k] = q
 		}
+		q.open = append(q.open, request{t: e.Time, size: [2]int64{int64(e.FrameLen), int64(e.DataLen)}})
+		q.answered, q.last = false, e.Time
 		if e.Time-c.swept > forgetAfter {
 			c.sweep(e.Time)
 		}
 		return
 	}
-	k := key{e.Dst, e.Src, e.ID, e.Seq}
+	c.reply(e)
+}
+
+// reply pairs a reply with the latest unanswered request under its key.
+func (c *collector) reply(e *Echo) {
 	p := c.pairOf(e.Dst, e.Src)
-	q := c.pending[k]
+	q := c.pending[key{e.Dst, e.Src, e.ID, e.Seq}]
 	switch {
 	case q == nil:
 		p.unsolicited++
-	case q.answers > 0:
+		return
+	case q.answered || len(q.open) == 0:
 		p.dupReplies++
-	default:
-		q.answers++
-		p.answered++
-		p.durations = append(p.durations, e.Time.Sub(q.t))
-		p.frameSumAns += q.size[0]
-		p.dataSumAns += q.size[1]
-		p.hopsSum += initialTTL(e.TTL) - e.TTL + 1
+		return
 	}
+	if len(q.open) > 1 {
+		p.ambiguous++
+	}
+	r := q.open[len(q.open)-1]
+	q.open, q.answered = q.open[:len(q.open)-1], true
+	p.answered++
+	p.durations = append(p.durations, e.Time.Sub(r.t))
+	p.frameSumAns += r.size[0]
+	p.dataSumAns += r.size[1]
+	p.hopsSum += initialTTL(e.TTL) - e.TTL + 1
 }
 
 func (c *collector) sweep(now parse.Time) {
 	for k, q := range c.pending {
-		if now-q.t > forgetAfter {
+		if now-q.last > forgetAfter {
 			delete(c.pending, k)
+			continue
 		}
+		i := 0
+		for i < len(q.open) && now-q.open[i].t > forgetAfter {
+			i++
+		}
+		q.open = q.open[i:]
 	}
 	c.swept = now
 }

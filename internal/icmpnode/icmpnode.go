@@ -49,6 +49,9 @@ type Peer struct {
 	Lost             int        `json:"lost"`
 	RequestsReceived int        `json:"echo_requests_received"`
 	RepliesSent      int        `json:"echo_replies_sent"`
+	// AmbiguousReplies counts the node's answered pings to this peer
+	// whose pairing is a guess (see Node.AmbiguousReplies).
+	AmbiguousReplies int `json:"ambiguous_replies"`
 	// RTT summarises the node's pings to this peer, in milliseconds.
 	RTT     stats.Summary `json:"rtt_ms"`
 	AvgHops float64       `json:"average_hops"`
@@ -78,15 +81,25 @@ type Node struct {
 	AvgHops         float64 `json:"average_echo_request_hops"`
 
 	// Beyond the assignment.
-	Answered          int           `json:"answered"`
-	Lost              int           `json:"lost"`
-	DuplicateReplies  int           `json:"duplicate_replies"`
-	UnsolicitedReply  int           `json:"replies_without_request"`
-	ErrorsIgnored     int           `json:"icmp_errors_quoting_echo_ignored"`
-	RepliedToReceived int           `json:"received_requests_answered"`
-	RTT               stats.Summary `json:"rtt_ms"`
-	Peers             []Peer        `json:"peers"`
-	Partial           bool          `json:"partial"`
+	Answered          int `json:"answered"`
+	Lost              int `json:"lost"`
+	DuplicateReplies  int `json:"duplicate_replies"`
+	UnsolicitedReply  int `json:"replies_without_request"`
+	ErrorsIgnored     int `json:"icmp_errors_quoting_echo_ignored"`
+	RepliedToReceived int `json:"received_requests_answered"`
+	// AmbiguousReplies counts replies to the node's pings that arrived
+	// while more than one request with the same peer, identifier and
+	// sequence number was unanswered: the capture cannot say which one
+	// they answer. Each is paired with the latest of those requests (the
+	// shortest RTT possible, the right one unless a reply took longer
+	// than the interval between pings), and their RTTs and the averages
+	// built on them rest on that assumption. AmbiguousReplyDelays is the
+	// same for the node's replies to requests it received.
+	AmbiguousReplies     int           `json:"ambiguous_replies"`
+	AmbiguousReplyDelays int           `json:"ambiguous_reply_delays"`
+	RTT                  stats.Summary `json:"rtt_ms"`
+	Peers                []Peer        `json:"peers"`
+	Partial              bool          `json:"partial"`
 }
 
 // ErrAmbiguous says the capture's own host cannot be told from the traffic.

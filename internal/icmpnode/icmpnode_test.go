@@ -289,3 +289,42 @@ func TestNameFromFile(t *testing.T) {
 		}
 	}
 }
+
+// TestReusedKey: every ping to a peer carries the same identifier and
+// sequence number, and some are lost. A reply that arrives while several
+// requests under its key are unanswered is flagged ambiguous (the truth
+// marks the same ones), paired with the latest request, and no RTT takes
+// in the interval between pings.
+func TestReusedKey(t *testing.T) {
+	t.Parallel()
+	path := testutil.Testdata("icmp", "synth-reuse.pcap")
+	var tr synth.ICMPTruth
+	testutil.ReadJSON(t, path+".truth.json", &tr)
+	n := runOne(t, path, "")
+	if n.Answered != tr.Answered || n.Lost != tr.RequestsSent-tr.Answered || n.DuplicateReplies != tr.Duplicates ||
+		n.AmbiguousReplies != tr.AmbiguousReplies || n.AmbiguousReplies == 0 || n.UnsolicitedReply != 0 {
+		t.Errorf("answered %d lost %d dup %d ambiguous %d unsolicited %d; truth answered %d of %d, %d dup, %d ambiguous",
+			n.Answered, n.Lost, n.DuplicateReplies, n.AmbiguousReplies, n.UnsolicitedReply, tr.Answered, tr.RequestsSent, tr.Duplicates, tr.AmbiguousReplies)
+	}
+	if want := float64(tr.RTTSumNS) / float64(tr.Answered) / 1e6; !near(n.AvgRTTms, want) {
+		t.Errorf("average RTT %v ms, truth %v", n.AvgRTTms, want)
+	}
+	perPeer := map[string]int{}
+	maxRTT := 0.0
+	for _, e := range tr.Echoes {
+		if e.Ambiguous {
+			perPeer[e.Peer]++
+		}
+		if e.ReplyFrame != 0 {
+			maxRTT = max(maxRTT, float64(e.RTTNS)/1e6)
+		}
+	}
+	if !near(n.RTT.Max, maxRTT) {
+		t.Errorf("max RTT %v ms, truth %v", n.RTT.Max, maxRTT)
+	}
+	for _, p := range n.Peers {
+		if p.AmbiguousReplies != perPeer[p.Addr.String()] {
+			t.Errorf("peer %s: %d ambiguous, truth %d", p.Addr, p.AmbiguousReplies, perPeer[p.Addr.String()])
+		}
+	}
+}

@@ -83,6 +83,7 @@ func (t *totals) requested(n *Node, resp netip.Addr, p *pair) {
 	n.Answered += p.answered
 	n.DuplicateReplies += p.dupReplies
 	n.UnsolicitedReply += p.unsolicited
+	n.AmbiguousReplies += p.ambiguous
 	t.rtts = append(t.rtts, p.durations...)
 	for _, d := range p.durations {
 		t.sumRTT += d
@@ -93,6 +94,7 @@ func (t *totals) requested(n *Node, resp netip.Addr, p *pair) {
 	pp := t.peer(resp)
 	pp.RequestsSent += p.requests
 	pp.Answered += p.answered
+	pp.AmbiguousReplies += p.ambiguous
 	t.peerRTT[resp] = append(t.peerRTT[resp], p.durations...)
 	t.peerHops[resp] += p.hopsSum
 }
@@ -104,6 +106,7 @@ func (t *totals) responded(n *Node, req netip.Addr, p *pair) {
 	n.RequestDataRecv += p.data
 	n.RepliesSent += p.answered + p.dupReplies + p.unsolicited
 	n.RepliedToReceived += p.answered
+	n.AmbiguousReplyDelays += p.ambiguous
 	for _, d := range p.durations {
 		t.delaySum += d
 	}

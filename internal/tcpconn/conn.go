@@ -3,6 +3,7 @@ package tcpconn
 import (
 	"net/netip"
 
+	"github.com/pcapmeter/pcapmeter/internal/handshake"
 	"github.com/pcapmeter/pcapmeter/parse"
 )
 
@@ -15,7 +16,6 @@ type dirState struct {
 	lastData  parse.Time
 	hasData   bool
 	fin, rst  bool
-	synTime   parse.Time
 	syn       bool
 	mss       int
 	maxLen    int
@@ -33,10 +33,7 @@ type state struct {
 	dirs     [2]dirState // 0: from a, 1: from b
 	synFrom  int         // -1 unknown
 	httpFrom int
-	synAck   parse.Time
-	hasSA    bool
-	ack      parse.Time
-	hasAck   bool
+	hs       handshake.Tracker
 	irtt     float64
 	hasIRTT  bool
 	// dataAfter is, per direction, its first data after the other side's
@@ -75,23 +72,16 @@ func (st *state) add(s *Segment, gaps bool) {
 // is the client.
 func (st *state) handshake(d int, s *Segment) {
 	ds := &st.dirs[d]
-	syn, ack := s.Flags&parse.FlagSYN != 0, s.Flags&parse.FlagACK != 0
-	switch {
-	case syn:
-		if !ds.syn {
-			ds.syn, ds.synTime = true, s.Time
-		}
-		if s.MSS > 0 {
-			ds.mss = s.MSS
-		}
-		if !ack && st.synFrom < 0 {
-			st.synFrom = d
-		}
-		if ack && st.synFrom == 1-d && !st.hasSA {
-			st.synAck, st.hasSA = s.Time, true
-		}
-	case ack && st.hasSA && !st.hasAck && d == st.synFrom:
-		st.ack, st.hasAck = s.Time, true
+	st.hs.Add(d, s.Flags, s.Time)
+	if s.Flags&parse.FlagSYN == 0 {
+		return
+	}
+	ds.syn = true
+	if s.MSS > 0 {
+		ds.mss = s.MSS
+	}
+	if s.Flags&parse.FlagACK == 0 && st.synFrom < 0 {
+		st.synFrom = d
 	}
 }
 
@@ -151,12 +141,12 @@ func (st *state) finish() *Conn {
 	c.Client, c.Server = ends[cl], ends[1-cl]
 	cd, sd := &st.dirs[cl], &st.dirs[1-cl]
 	c.Start, c.End, c.Dur = c.start.RFC3339(), c.end.RFC3339(), c.end.Sub(c.start)
-	if cd.syn && st.hasSA && st.synFrom == cl {
-		c.SynToSynAck = st.synAck.Sub(cd.synTime)
-		if st.hasAck {
-			c.HasHandshake = true
-			c.SynAckToAck = st.ack.Sub(st.synAck)
-			c.HandshakeRTT = c.SynToSynAck + c.SynAckToAck
+	h := st.hs.Result()
+	if cd.syn && st.synFrom == cl {
+		c.HasSynAck, c.SynToSynAck = h.HasSynAck, h.SynToSynAck
+		c.SynRetransmissions, c.SynAckRetransmissions = h.RetransmittedSYNs, h.RetransmittedSynAcks
+		if h.Complete {
+			c.HasHandshake, c.SynAckToAck, c.HandshakeRTT, c.ConnectTime = true, h.SynAckToAck, h.RTT, h.Connect
 		}
 	}
 	if st.hasIRTT {
@@ -165,7 +155,7 @@ func (st *state) finish() *Conn {
 	c.ClientMSS, c.ServerMSS = cd.mss, sd.mss
 	c.PacketsC2S, c.PacketsS2C, c.BytesC2S, c.BytesS2C = cd.packets, sd.packets, cd.bytes, sd.bytes
 	if cd.hasData && c.HasHandshake {
-		c.HasRequestDelay, c.RequestDelay = true, cd.firstData.Sub(st.ack)
+		c.HasRequestDelay, c.RequestDelay = true, cd.firstData.Sub(h.Ack)
 	}
 	if cd.hasData && st.hasAfter[1-cl] {
 		c.HasFirstByte = true

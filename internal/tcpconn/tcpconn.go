@@ -21,6 +21,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/handshake"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -74,13 +75,23 @@ type Conn struct {
 	End   string  `json:"end"`
 	Dur   float64 `json:"duration"`
 
-	HasHandshake bool    `json:"has_handshake"`
-	SynToSynAck  float64 `json:"syn_to_synack"` // SYN → SYN/ACK at the capture point
-	SynAckToAck  float64 `json:"synack_to_ack"` // SYN/ACK → ACK
-	HandshakeRTT float64 `json:"handshake_rtt"` // the sum: SYN → ACK
-	TsharkIRTT   float64 `json:"tshark_initial_rtt"`
-	ClientMSS    int     `json:"client_mss"`
-	ServerMSS    int     `json:"server_mss"`
+	// The handshake that completed, without retransmission timeouts:
+	// SynToSynAck from the last SYN to its SYN/ACK (HasSynAck),
+	// SynAckToAck from the SYN/ACK the client acknowledged to that ACK,
+	// HandshakeRTT their sum (HasHandshake). ConnectTime runs from the
+	// first SYN to the ACK, the timeouts of lost SYNs or SYN/ACKs
+	// included, and the Retransmissions count the captured copies.
+	HasHandshake          bool    `json:"has_handshake"`
+	HasSynAck             bool    `json:"has_syn_to_synack"`
+	SynToSynAck           float64 `json:"syn_to_synack"`
+	SynAckToAck           float64 `json:"synack_to_ack"`
+	HandshakeRTT          float64 `json:"handshake_rtt"`
+	ConnectTime           float64 `json:"connect_time"`
+	SynRetransmissions    int     `json:"syn_retransmissions"`
+	SynAckRetransmissions int     `json:"synack_retransmissions"`
+	TsharkIRTT            float64 `json:"tshark_initial_rtt"`
+	ClientMSS             int     `json:"client_mss"`
+	ServerMSS             int     `json:"server_mss"`
 
 	PacketsC2S int   `json:"packets_client_to_server"`
 	PacketsS2C int   `json:"packets_server_to_client"`
@@ -125,14 +136,19 @@ type Dist struct {
 
 // Summary is the across-connections view.
 type Summary struct {
-	Connections     int   `json:"connections"`
-	HandshakeRTT    Dist  `json:"handshake_rtt"`
-	FirstByte       Dist  `json:"time_to_first_byte"`
-	Duration        Dist  `json:"duration"`
-	Goodput         Dist  `json:"goodput_bytes_per_second"`
-	Retransmissions int   `json:"retransmissions"`
-	LostSegments    int   `json:"lost_segments"`
-	Bytes           int64 `json:"payload_bytes"`
+	Connections  int  `json:"connections"`
+	HandshakeRTT Dist `json:"handshake_rtt"`
+	ConnectTime  Dist `json:"connect_time"`
+	// SynRetransmissions and SynAckRetransmissions add up the
+	// connections' resent SYNs and SYN/ACKs.
+	SynRetransmissions    int   `json:"syn_retransmissions"`
+	SynAckRetransmissions int   `json:"synack_retransmissions"`
+	FirstByte             Dist  `json:"time_to_first_byte"`
+	Duration              Dist  `json:"duration"`
+	Goodput               Dist  `json:"goodput_bytes_per_second"`
+	Retransmissions       int   `json:"retransmissions"`
+	LostSegments          int   `json:"lost_segments"`
+	Bytes                 int64 `json:"payload_bytes"`
 }
 
 // Result is the whole analysis.
@@ -174,7 +190,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	partial, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		st := conns[s.Stream]
 		if st == nil {
-			st = &state{synFrom: -1, httpFrom: -1}
+			st = &state{synFrom: -1, httpFrom: -1, hs: handshake.New()}
 			st.c.Stream = s.Stream
 			st.a = netip.AddrPortFrom(s.Src, s.SrcPort)
 			st.b = netip.AddrPortFrom(s.Dst, s.DstPort)
@@ -207,11 +223,14 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 }
 
 func (r *Result) summarize(ps []float64) {
-	var hs, fb, du, gp []float64
+	var hs, ct, fb, du, gp []float64
 	for _, c := range r.Connections {
 		if c.HasHandshake {
 			hs = append(hs, c.HandshakeRTT)
+			ct = append(ct, c.ConnectTime)
 		}
+		r.Summary.SynRetransmissions += c.SynRetransmissions
+		r.Summary.SynAckRetransmissions += c.SynAckRetransmissions
 		if c.HasFirstByte {
 			fb = append(fb, c.FirstByte)
 		}
@@ -225,6 +244,7 @@ func (r *Result) summarize(ps []float64) {
 	}
 	r.Summary.Connections = len(r.Connections)
 	r.Summary.HandshakeRTT.Summary, _ = stats.Summarize(hs, ps)
+	r.Summary.ConnectTime.Summary, _ = stats.Summarize(ct, ps)
 	r.Summary.FirstByte.Summary, _ = stats.Summarize(fb, ps)
 	r.Summary.Duration.Summary, _ = stats.Summarize(du, ps)
 	r.Summary.Goodput.Summary, _ = stats.Summarize(gp, ps)

@@ -185,3 +185,47 @@ func TestGapsFromFirstPrinciples(t *testing.T) {
 		t.Errorf("the capture should exercise every flag: %d ooo, %d short, %d ipid, mss %d (%s)", ooo, short, ipid, k.GapMSS, k.GapMSSSource)
 	}
 }
+
+// TestHandshakeRetransmitted: with SYNs or SYN/ACKs lost and resent, the
+// handshake RTT is the exchange that completed (the truth's halves, no
+// timeout in them), the connect time runs from the first SYN, and the
+// captured copies are counted as retransmissions. Taps at the client and
+// at the server see different halves of the same losses.
+func TestHandshakeRetransmitted(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"synth-handshake-client.pcapng", "synth-handshake-server.pcapng"} {
+		path := testutil.Testdata("tcp", name)
+		var truth synth.Truth
+		testutil.ReadJSON(t, path+".truth.json", &truth)
+		r := analyse(t, Options{File: path})
+		if len(r.Connections) != len(truth.Connections) {
+			t.Fatalf("%s: %d connections, truth %d", name, len(r.Connections), len(truth.Connections))
+		}
+		var resent, timedOut int
+		for i, tc := range truth.Connections {
+			k := r.Connections[i]
+			ns := func(v *int64) float64 { return float64(*v) / 1e9 }
+			if tc.HandshakeRTT == nil || !k.HasHandshake || !k.HasSynAck || !eq(k.SynToSynAck, ns(tc.SYNToSYNACK)) ||
+				!eq(k.SynAckToAck, ns(tc.SYNACKToACK)) || !eq(k.HandshakeRTT, ns(tc.HandshakeRTT)) {
+				t.Errorf("%s stream %d: handshake %v + %v = %v, truth %v", name, k.Stream, k.SynToSynAck, k.SynAckToAck, k.HandshakeRTT, *tc.HandshakeRTT)
+			}
+			if k.SynRetransmissions != len(tc.SYNFrames)-1 || k.SynAckRetransmissions != len(tc.SYNACKFrames)-1 {
+				t.Errorf("%s stream %d: %d SYN and %d SYN/ACK retransmissions, captured frames %v %v",
+					name, k.Stream, k.SynRetransmissions, k.SynAckRetransmissions, tc.SYNFrames, tc.SYNACKFrames)
+			}
+			// The connect time starts at the first SYN the capture holds;
+			// the truth's at the first sent, which differ when the tap
+			// missed it.
+			if len(tc.SYNFrames) == tc.SYNsSent && !eq(k.ConnectTime, float64(tc.Connect)/1e9) {
+				t.Errorf("%s stream %d: connect %v, truth %v", name, k.Stream, k.ConnectTime, float64(tc.Connect)/1e9)
+			}
+			resent += k.SynRetransmissions + k.SynAckRetransmissions
+			if tc.Connect > *tc.HandshakeRTT+int64(1e9/2) {
+				timedOut++
+			}
+		}
+		if resent == 0 || timedOut == 0 || r.Summary.SynRetransmissions+r.Summary.SynAckRetransmissions != resent {
+			t.Errorf("%s: the capture should exercise the retransmissions: %d resent, %d timed out, summary %+v", name, resent, timedOut, r.Summary)
+		}
+	}
+}

@@ -31,6 +31,7 @@ type Row struct {
 	Codes      string `csv:"http.response.code"`
 	ICMPType   string `csv:"icmp.type"`
 	ICMPv6Type string `csv:"icmpv6.type"`
+	Flags      string `csv:"tcp.flags"`
 }
 
 // Fields are the tshark fields behind Row, in column order.
@@ -40,6 +41,7 @@ var Fields = []string{
 	"tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport", "tcp.stream",
 	"tcp.analysis.initial_rtt", "tcp.analysis.retransmission", "tcp.analysis.lost_segment",
 	"http.request.method", "http.response.code", "icmp.type", "icmpv6.type",
+	"tcp.flags",
 }
 
 // Frame is this analysis' one typed packet: what the overview counts of
@@ -57,7 +59,8 @@ type Frame struct {
 	Src, Dst         string
 	SrcPort, DstPort uint16
 	Transport        string
-	Stream           int64 // TCP stream, -1 without TCP
+	Stream           int64  // TCP stream, -1 without TCP
+	Flags            uint16 // TCP flags (with Stream), for the handshake
 	// InitialRTT is tshark's handshake RTT estimate (SYN → ACK), seconds;
 	// HasRTT says it was present.
 	InitialRTT     float64
@@ -101,6 +104,11 @@ func ToFrame(r *Row) (Frame, error) {
 			return f, fmt.Errorf("frame %d: initial_rtt %q", f.Number, r.InitialRTT)
 		}
 		f.HasRTT = true
+	}
+	if f.Stream >= 0 {
+		if f.Flags, err = parse.ParseFlags(first(r.Flags)); err != nil {
+			return f, fmt.Errorf("frame %d: tcp.flags %q", f.Number, r.Flags)
+		}
 	}
 	f.Retransmission = r.Retrans != ""
 	f.LostSegment = r.Lost != ""

@@ -10,9 +10,9 @@ import (
 // either to an error or to a frame that holds together.
 func FuzzRow(f *testing.F) {
 	seeds := []string{
-		"1\t1.5\t74\teth:ethertype:ip:tcp\t10.0.0.1\t\t10.0.0.2\t\t1234\t80\t\t\t0\t0.030107000 seconds\t\t\t\t\t\t",
-		"2\t1.6\t102\teth:ethertype:ip:icmp:ip:udp:dns\t10.0.0.9,10.0.0.1\t\t10.0.0.1,8.8.8.8\t\t\t\t5353\t53\t\t\t\t\t\t\t3\t",
-		"3\t1.7\t120\teth:ethertype:ipv6:tcp:http:data\t\t2001:db8::1\t\t2001:db8::2\t443\t5\t\t\t7\t\t1\t1\tGET,POST\t200\t\tEcho (ping) request",
+		"1\t1.5\t74\teth:ethertype:ip:tcp\t10.0.0.1\t\t10.0.0.2\t\t1234\t80\t\t\t0\t0.030107000 seconds\t\t\t\t\t\t\t0x012",
+		"2\t1.6\t102\teth:ethertype:ip:icmp:ip:udp:dns\t10.0.0.9,10.0.0.1\t\t10.0.0.1,8.8.8.8\t\t\t\t5353\t53\t\t\t\t\t\t\t3\t\t",
+		"3\t1.7\t120\teth:ethertype:ipv6:tcp:http:data\t\t2001:db8::1\t\t2001:db8::2\t443\t5\t\t\t7\t\t1\t1\tGET,POST\t200\t\tEcho (ping) request\t0x018",
 	}
 	rowcheck.Fuzz(f, Fields, seeds, func(t *testing.T, r *Row) {
 		if fr, err := ToFrame(r); err == nil && (fr.Len < 0 || fr.Number <= 0 || fr.HTTPRequests < 0 || (fr.Transport == "" && fr.SrcPort != 0) || fr.InitialRTT < 0) {
@@ -31,9 +31,9 @@ func TestToFrame(t *testing.T) {
 		t.Errorf("ICMP error: %+v %v", f, err)
 	}
 	web := Row{Frame: "3", Time: "1.7", Len: "120", Protocols: "eth:ethertype:ipv6:tcp:http:data", IPv6Src: "2001:db8::1", IPv6Dst: "2001:db8::2",
-		TCPSrc: "443", TCPDst: "5", Stream: "7", InitialRTT: "0.25 seconds", Methods: "GET,POST", Codes: "200", ICMPv6Type: "Echo (ping) request"}
+		TCPSrc: "443", TCPDst: "5", Stream: "7", InitialRTT: "0.25 seconds", Methods: "GET,POST", Codes: "200", ICMPv6Type: "Echo (ping) request\t0x018", Flags: "0x018"}
 	if f, err := ToFrame(&web); err != nil || f.Top != "http" || f.Transport != "tcp" || f.SrcPort != 443 || f.Stream != 7 ||
-		f.InitialRTT != 0.25 || !f.HasRTT || f.HTTPRequests != 2 || f.HTTPResponses != 1 || !f.EchoRequest {
+		f.InitialRTT != 0.25 || !f.HasRTT || f.HTTPRequests != 2 || f.HTTPResponses != 1 || !f.EchoRequest || f.Flags != 0x018 {
 		t.Errorf("web: %+v %v", f, err)
 	}
 	for _, c := range []struct {
@@ -45,6 +45,7 @@ func TestToFrame(t *testing.T) {
 		{func(r *Row) { r.Stream = "x" }, `frame 3: tcp.stream "x"`},
 		{func(r *Row) { r.TCPDst = "65536" }, "frame 3: ports"},
 		{func(r *Row) { r.InitialRTT = "-1" }, `frame 3: initial_rtt "-1"`},
+		{func(r *Row) { r.Flags = "SYN" }, `frame 3: tcp.flags "SYN"`},
 	} {
 		r := web
 		c.field(&r)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/handshake"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -114,12 +115,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &collector{s: s, protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, rtts: map[int64]float64{}, streams: map[int64]bool{}}
+	c := &collector{s: s, protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, hss: map[int64]*connHandshake{}, streams: map[int64]bool{}}
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
 	if s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, c.add); err != nil {
 		return nil, err
 	}
-	s.finish(c.protos, c.convs, c.rtts, len(c.streams), opt.TopN)
+	s.finish(c.protos, c.convs, handshakeRTTs(c.hss), len(c.streams), opt.TopN)
 	return s, nil
 }
 
@@ -129,7 +130,7 @@ type collector struct {
 	s       *Summary
 	protos  map[string]*Share
 	convs   map[[3]string]*Conversation
-	rtts    map[int64]float64 // the first initial RTT of each TCP stream
+	hss     map[int64]*connHandshake // each TCP stream's handshake, as it unfolds
 	streams map[int64]bool
 	prev    parse.Time
 }
@@ -158,9 +159,7 @@ func (c *collector) add(f *Frame) error {
 	}
 	if f.Stream >= 0 {
 		c.streams[f.Stream] = true
-		if _, ok := c.rtts[f.Stream]; f.HasRTT && !ok {
-			c.rtts[f.Stream] = f.InitialRTT
-		}
+		addHandshake(c.hss, f)
 	}
 	if f.Retransmission {
 		s.TCP.Retransmissions++
@@ -216,7 +215,7 @@ func endpoint(addr string, port uint16) string {
 	return fmt.Sprintf("%s:%d", addr, port)
 }
 
-func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversation, rtts map[int64]float64, nstreams, topN int) {
+func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversation, rtts []float64, nstreams, topN int) {
 	if s.Packets > 0 {
 		s.Duration = s.Last.Sub(s.First)
 		s.AvgPacket = float64(s.Bytes) / float64(s.Packets)
@@ -263,11 +262,40 @@ func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversa
 	s.TCP.Connections = nstreams
 	s.TCP.WithHandshake = len(rtts)
 	if len(rtts) > 0 {
-		xs := make([]float64, 0, len(rtts))
-		for _, v := range rtts {
-			xs = append(xs, v)
-		}
-		med, _ := stats.Summarize(xs, []float64{50})
+		med, _ := stats.Summarize(rtts, []float64{50})
 		s.TCP.HandshakeRTT = med.Percentiles[0].Value
 	}
+}
+
+// connHandshake is one TCP stream's handshake; a is its first sender, so
+// that directions are numbered as tcpconn numbers them.
+type connHandshake struct {
+	a     string
+	aPort uint16
+	hs    handshake.Tracker
+}
+
+func addHandshake(hss map[int64]*connHandshake, f *Frame) {
+	c := hss[f.Stream]
+	if c == nil {
+		c = &connHandshake{a: f.Src, aPort: f.SrcPort, hs: handshake.New()}
+		hss[f.Stream] = c
+	}
+	d := 0
+	if f.Src != c.a || f.SrcPort != c.aPort {
+		d = 1
+	}
+	c.hs.Add(d, f.Flags, f.Time)
+}
+
+// handshakeRTTs are the completed handshakes' RTTs, without the timeouts
+// of resent SYNs or SYN/ACKs: the figure `pcapmeter tcp` reports.
+func handshakeRTTs(hss map[int64]*connHandshake) []float64 {
+	var xs []float64
+	for _, c := range hss {
+		if h := c.hs.Result(); h.Complete {
+			xs = append(xs, h.RTT)
+		}
+	}
+	return xs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,5 +117,28 @@ func TestSyntheticSummary(t *testing.T) {
 	}
 	if math.Abs(sum-s.Duration) > 1e-6 {
 		t.Errorf("gaps add up to %v, duration %v", sum, s.Duration)
+	}
+}
+
+// TestHandshakeRetransmitted: SYN/ACKs resent after 3 s do not enter the
+// handshake RTT; the median is the truth's, the figure `pcapmeter tcp`
+// reports for the same file. Alone, the connection whose SYN/ACK was
+// resent once (tcp.stream 1) must give 0.37 s, not tshark's 3.37 s.
+func TestHandshakeRetransmitted(t *testing.T) {
+	t.Parallel()
+	path := testutil.Testdata("tcp", "synth-handshake-server.pcapng")
+	var truth synth.Truth
+	testutil.ReadJSON(t, path+".truth.json", &truth)
+	s := summarize(t, path)
+	if s.TCP.WithHandshake != len(truth.Connections) || math.Abs(s.TCP.HandshakeRTT-float64(*truth.Connections[0].HandshakeRTT)/1e9) > 1e-9 {
+		t.Errorf("handshake RTT median %v over %d, truth %v over %d", s.TCP.HandshakeRTT, s.TCP.WithHandshake, *truth.Connections[0].HandshakeRTT, len(truth.Connections))
+	}
+	one := filepath.Join(t.TempDir(), "stream1.pcapng")
+	if out, err := exec.Command("tshark", "-r", path, "-Y", "tcp.stream == 1", "-w", one).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	s = summarize(t, one)
+	if want := float64(*truth.Connections[1].HandshakeRTT) / 1e9; s.TCP.WithHandshake != 1 || math.Abs(s.TCP.HandshakeRTT-want) > 1e-9 {
+		t.Errorf("stream 1: handshake RTT %v over %d, truth %v", s.TCP.HandshakeRTT, s.TCP.WithHandshake, want)
 	}
 }

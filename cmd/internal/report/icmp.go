@@ -31,6 +31,10 @@ func ICMPText(w io.Writer, nodes []*icmpnode.Node) {
 		fmt.Fprintf(w, "average hops:            %.2f\n", n.AvgHops)
 		fmt.Fprintf(w, "lost:                    %d of %d sent (%.1f%%); %d duplicate replies; %d replies without request; %d ICMP errors quoting echoes ignored\n",
 			n.Lost, n.RequestsSent, pct(n.Lost, n.RequestsSent), n.DuplicateReplies, n.UnsolicitedReply, n.ErrorsIgnored)
+		if n.AmbiguousReplies+n.AmbiguousReplyDelays > 0 {
+			fmt.Fprintf(w, "warning: %d replies received and %d sent are ambiguous: several requests with the same peer, identifier and sequence number were unanswered; each is paired with the latest (RTTs and averages rest on that)\n",
+				n.AmbiguousReplies, n.AmbiguousReplyDelays)
+		}
 		if n.RTT.N > 0 {
 			fmt.Fprintf(w, "RTT ms:                  min %.3f, %s, max %.3f, stddev %.3f\n", n.RTT.Min, percentileList(n.RTT.Percentiles, 3), n.RTT.Max, n.RTT.StdDev)
 		}
@@ -90,7 +94,7 @@ var ICMPCSVHeader = []string{
 	"echo_requests_sent", "echo_requests_received", "echo_replies_sent", "echo_replies_received",
 	"echo_request_bytes_sent", "echo_request_data_sent", "echo_request_bytes_received", "echo_request_data_received",
 	"average_rtt_ms", "echo_request_throughput_kBps", "echo_request_goodput_kBps", "average_reply_delay_us", "average_hops",
-	"answered", "lost", "duplicate_replies", "rtt_min_ms", "rtt_p50_ms", "rtt_max_ms",
+	"answered", "lost", "duplicate_replies", "rtt_min_ms", "rtt_p50_ms", "rtt_max_ms", "ambiguous_replies",
 }
 
 // ICMPCSV writes the nodes as CSV. Cells that do not apply to a peer row
@@ -110,7 +114,7 @@ func ICMPCSV(w io.Writer, nodes []*icmpnode.Node) error {
 			i(n.RequestsSent), i(n.RequestsReceived), i(n.RepliesSent), i(n.RepliesReceived),
 			i64(n.RequestBytesSent), i64(n.RequestDataSent), i64(n.RequestBytesRecv), i64(n.RequestDataRecv),
 			f(n.AvgRTTms, 6), f(n.ThroughputKBps, 6), f(n.GoodputKBps, 6), f(n.AvgReplyDelayUs, 3), f(n.AvgHops, 4),
-			i(n.Answered), i(n.Lost), i(n.DuplicateReplies), f(n.RTT.Min, 6), p50, f(n.RTT.Max, 6)})
+			i(n.Answered), i(n.Lost), i(n.DuplicateReplies), f(n.RTT.Min, 6), p50, f(n.RTT.Max, 6), i(n.AmbiguousReplies)})
 		for _, p := range n.Peers {
 			p50 := ""
 			if v, ok := percentile(p.RTT.Percentiles, 50); ok && p.RTT.N > 0 {
@@ -120,7 +124,7 @@ func ICMPCSV(w io.Writer, nodes []*icmpnode.Node) error {
 				i(p.RequestsSent), i(p.RequestsReceived), i(p.RepliesSent), "",
 				"", "", "", "",
 				f(p.RTT.Mean, 6), "", "", "", f(p.AvgHops, 4),
-				i(p.Answered), i(p.Lost), "", f(p.RTT.Min, 6), p50, f(p.RTT.Max, 6)})
+				i(p.Answered), i(p.Lost), "", f(p.RTT.Min, 6), p50, f(p.RTT.Max, 6), i(p.AmbiguousReplies)})
 		}
 	}
 	cw.Flush()

@@ -43,8 +43,12 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 			irtt = ms(true, c.TsharkIRTT)
 		}
 		fmt.Fprintf(w, "       %s .. %s; SYN->SYN/ACK %s ms, SYN/ACK->ACK %s ms, tshark iRTT %s ms; MSS c %d s %d; fast retx %d; roles from %s\n",
-			c.Start, c.End, ms(c.SynToSynAck > 0 || c.HasHandshake, c.SynToSynAck), ms(c.HasHandshake, c.SynAckToAck), irtt,
+			c.Start, c.End, ms(c.HasSynAck, c.SynToSynAck), ms(c.HasHandshake, c.SynAckToAck), irtt,
 			c.ClientMSS, c.ServerMSS, c.FastRetransmissions, c.Roles)
+		if c.SynRetransmissions+c.SynAckRetransmissions > 0 {
+			fmt.Fprintf(w, "       handshake resent: %d SYN, %d SYN/ACK retransmissions; connect (first SYN -> ACK) %s ms\n",
+				c.SynRetransmissions, c.SynAckRetransmissions, ms(c.HasHandshake, c.ConnectTime))
+		}
 		if gaps && len(c.Gaps) > 0 {
 			fmt.Fprintf(w, "       gaps of the server's data (MSS %d from the %s):\n", c.GapMSS, c.GapMSSSource)
 			for _, g := range c.Gaps {
@@ -53,7 +57,7 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 		}
 	}
 	s := r.Summary
-	fmt.Fprintln(w, "(hs: SYN -> handshake ACK; req: handshake ACK -> client's first data; ttfb/ttlb: client's first data -> server's first/last data; ? after the server: roles guessed from ports)")
+	fmt.Fprintln(w, "(hs: the handshake that completed, last SYN -> its SYN/ACK -> ACK, without retransmission timeouts; req: handshake ACK -> client's first data; ttfb/ttlb: client's first data -> server's first/last data; ? after the server: roles guessed from ports)")
 	fmt.Fprintf(w, "\n%d connections; %d retransmissions, %d lost segments, %d payload bytes\n", s.Connections, s.Retransmissions, s.LostSegments, s.Bytes)
 	dist := func(name string, d stats.Summary, scale float64, unit string) {
 		if d.N == 0 {
@@ -67,6 +71,10 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 		fmt.Fprintf(w, "%-22s n=%d mean %.3f, %s %s\n", name, d.N, d.Mean*scale, strings.Join(parts, ", "), unit)
 	}
 	dist("handshake RTT:", s.HandshakeRTT.Summary, 1e3, "ms")
+	if s.SynRetransmissions+s.SynAckRetransmissions > 0 {
+		fmt.Fprintf(w, "%-22s %d SYN, %d SYN/ACK retransmissions\n", "handshake resent:", s.SynRetransmissions, s.SynAckRetransmissions)
+		dist("connect time:", s.ConnectTime.Summary, 1e3, "ms")
+	}
 	dist("time to first byte:", s.FirstByte.Summary, 1e3, "ms")
 	dist("duration:", s.Duration.Summary, 1, "s")
 	dist("goodput:", s.Goodput.Summary, 1e-3, "kB/s")
@@ -91,7 +99,7 @@ var TCPCSVHeader = []string{
 	"packets_client_to_server", "packets_server_to_client", "payload_bytes_client_to_server", "payload_bytes_server_to_client",
 	"request_delay", "time_to_first_byte", "time_to_last_byte", "goodput_bytes_per_second",
 	"retransmissions", "fast_retransmissions", "out_of_order", "lost_segments", "duplicate_acks", "zero_window_events",
-	"ended", "http_requests",
+	"ended", "http_requests", "connect_time", "syn_retransmissions", "synack_retransmissions",
 }
 
 // TCPCSV writes one row per connection; metrics not seen are empty.
@@ -107,12 +115,12 @@ func TCPCSV(w io.Writer, r *tcpconn.Result) error {
 	i := strconv.Itoa
 	for _, c := range r.Connections {
 		cw.Write([]string{strconv.FormatInt(c.Stream, 10), c.Client.String(), c.Server.String(), c.Roles, c.Start, c.End, f(true, c.Dur),
-			f(c.SynToSynAck > 0 || c.HasHandshake, c.SynToSynAck), f(c.HasHandshake, c.SynAckToAck), f(c.HasHandshake, c.HandshakeRTT), f(c.TsharkIRTT > 0, c.TsharkIRTT),
+			f(c.HasSynAck, c.SynToSynAck), f(c.HasHandshake, c.SynAckToAck), f(c.HasHandshake, c.HandshakeRTT), f(c.TsharkIRTT > 0, c.TsharkIRTT),
 			i(c.ClientMSS), i(c.ServerMSS),
 			i(c.PacketsC2S), i(c.PacketsS2C), strconv.FormatInt(c.BytesC2S, 10), strconv.FormatInt(c.BytesS2C, 10),
 			f(c.HasRequestDelay, c.RequestDelay), f(c.HasFirstByte, c.FirstByte), f(c.HasFirstByte, c.LastByte), f(c.HasGoodput, c.Goodput),
 			i(c.Retransmissions), i(c.FastRetransmissions), i(c.OutOfOrder), i(c.LostSegments), i(c.DuplicateAcks), i(c.ZeroWindows),
-			c.Ended, i(c.HTTPRequests)})
+			c.Ended, i(c.HTTPRequests), f(c.HasHandshake, c.ConnectTime), i(c.SynRetransmissions), i(c.SynAckRetransmissions)})
 	}
 	cw.Flush()
 	return cw.Error()
