@@ -155,6 +155,7 @@ func httpSpec(file string, opt *Options, reorder bool, streams []int64) tshark.S
 	if reorder {
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
+	prefs = append(prefs, opt.keylog.prefs()...)
 	return tshark.Spec{
 		Input: file, Fields: http1.Fields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,

@@ -108,6 +108,12 @@ type Options struct {
 	// OnExchange, if set, sees every exchange (of the selected pairing)
 	// as soon as it is complete; it is how CSV output streams.
 	OnExchange func(file string, e *exchange.Exchange) error
+	// KeyLogs are TLS key log files (NSS format: SSLKEYLOGFILE, Go's
+	// tls.Config.KeyLogWriter) tshark decrypts TLS with; all of them
+	// count.
+	KeyLogs []string
+
+	keylog *keyLog // the one file tshark reads, made by Run
 }
 
 // normalize fills in the defaults and refuses values that would make the
