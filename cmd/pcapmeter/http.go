@@ -286,6 +286,9 @@ func startCPUProfile(path string) func() {
 func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP bool) int {
 	if noHTTP {
 		msg := cli.NoHTTPHint(opt)
+		if h := cli.TLSHint(res); h != "" {
+			msg = h
+		}
 		if res.UDPIgnored > 0 {
 			msg += fmt.Sprintf(" (%d HTTP-over-UDP messages were ignored)", res.UDPIgnored)
 		}
