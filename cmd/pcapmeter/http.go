@@ -60,6 +60,7 @@ type httpOptions struct {
 	klBuckets              int
 	klBase                 string
 	httpPorts              []string
+	keylogs                []string
 	tshark, tsharkOutput   string
 	plot                   string
 	fit                    bool
@@ -84,6 +85,7 @@ func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.klBuckets, "kl-buckets", 10, "equal-width buckets from 0 to the maximum for the KL divergence")
 	fs.StringVar(&o.klBase, "kl-base", "2", "logarithm base of the KL divergence: 2 (bits) or e (nats)")
 	fs.StringSliceVar(&o.httpPorts, "http-port", nil, "extra TCP `PORT`s to decode as HTTP (repeatable)")
+	fs.StringArrayVar(&o.keylogs, "keylog", nil, "TLS key log `FILE` to decrypt HTTPS and HTTP/2 with (repeatable; default $SSLKEYLOGFILE)")
 	fs.StringVar(&o.tshark, "tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
 	fs.StringVar(&o.tsharkOutput, "tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
 	fs.StringVar(&o.plot, "plot", "", "draw latency panels per server (histogram + fitted densities, CDF, log-log tail, latency over time) to `FILE`.svg or .png")
@@ -134,6 +136,12 @@ func (o *httpOptions) selection(args []string, opt *httplat.Options) error {
 			return err
 		}
 		opt.HTTPPorts = append(opt.HTTPPorts, n)
+	}
+	opt.KeyLogs = o.keylogs
+	if len(opt.KeyLogs) == 0 {
+		if env := os.Getenv("SSLKEYLOGFILE"); env != "" {
+			opt.KeyLogs = []string{env}
+		}
 	}
 	return nil
 }
@@ -278,6 +286,9 @@ func startCPUProfile(path string) func() {
 func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP bool) int {
 	if noHTTP {
 		msg := cli.NoHTTPHint(opt)
+		if h := cli.TLSHint(res); h != "" {
+			msg = h
+		}
 		if res.UDPIgnored > 0 {
 			msg += fmt.Sprintf(" (%d HTTP-over-UDP messages were ignored)", res.UDPIgnored)
 		}

@@ -31,16 +31,24 @@ type MsgRef struct {
 	Index int   `json:"index"`
 }
 
+// The protocols an exchange is carried in.
+const (
+	HTTP1 = "http/1.1"
+	H2    = "h2"
+)
+
 // Exchange is one request with its response, or one of them alone.
 type Exchange struct {
-	Kind   Kind
-	Stream int64
-	Client netip.AddrPort
-	Server netip.AddrPort
-	Method string
-	URI    string
-	Host   string
-	Status int // final status code, 0 when there is no response
+	Kind Kind
+	// Protocol is HTTP1 or H2.
+	Protocol string
+	Stream   int64
+	Client   netip.AddrPort
+	Server   netip.AddrPort
+	Method   string
+	URI      string
+	Host     string
+	Status   int // final status code, 0 when there is no response
 	// Interim counts 1xx responses (100 Continue, 103 Early Hints) that
 	// came before the final one.
 	Interim int
@@ -64,6 +72,17 @@ type Exchange struct {
 	// begun (RespFirstFrame, RespFirst are set) but never completed in the
 	// capture.
 	ResponseIncomplete bool
+	// StreamID is the HTTP/2 stream (0 for HTTP/1).
+	StreamID uint32
+	// Unanswered says why an unmatched HTTP/2 request has no complete
+	// response: "reset" (RST_STREAM), "goaway" (the connection was shut
+	// down past it) or "capture_end".
+	Unanswered string
+	// Reset is "client CODE" or "server CODE" when the stream was reset
+	// (also after a complete response: an early answer's NO_ERROR).
+	Reset string
+	// GRPCStatus is the grpc-status the server sent ("" when none).
+	GRPCStatus string
 }
 
 // TTFB is request first byte → response first byte, in seconds.

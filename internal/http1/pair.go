@@ -41,8 +41,11 @@ type Pairer struct {
 // NewPairer returns a pairer that hands exchanges to sink.
 func NewPairer(opt Options, sink exchange.Sink) *Pairer {
 	return &Pairer{
-		opt:     opt,
-		sink:    sink,
+		opt: opt,
+		sink: func(e *exchange.Exchange) error {
+			e.Protocol = exchange.HTTP1
+			return sink(e)
+		},
 		streams: make(map[int64]*stream),
 		t: Tally{
 			RetransByServer: make(map[netip.AddrPort]int),

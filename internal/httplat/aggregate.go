@@ -24,6 +24,9 @@ type aggregator struct {
 	est        int
 	ambiguous  int
 	dups       int
+	h2         *HTTP2Summary
+	tls        *TLSSummary
+	tlsBy      map[netip.AddrPort]*TLSServer
 }
 
 func newAggregator(opt Options) *aggregator {
@@ -78,6 +81,12 @@ func (a *aggregator) add(e *exchange.Exchange) {
 		s.Counts.OrphanResponses++
 	}
 	s.Counts.Interim += e.Interim
+	switch e.Protocol {
+	case exchange.HTTP1:
+		s.Counts.HTTP1++
+	case exchange.H2:
+		s.Counts.H2++
+	}
 	if e.Host != "" {
 		s.hostCount[e.Host]++
 	}
@@ -196,6 +205,7 @@ func (a *aggregator) finish(res *Result, opt Options) {
 	})
 	res.Ambiguous = a.ambiguous
 	res.DuplicatesIgnored = a.dups
+	a.finishH2(res)
 	if a.ambiguous > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d responses follow a capture gap on a connection with several pipelined requests outstanding; how many responses the gap swallowed is unknowable, so their pairing is a best guess", a.ambiguous))
 	}

@@ -24,10 +24,14 @@ type fileRun struct {
 	into *aggregator
 	cc   *crossState // nil without --crosscheck
 	rep  *fileReport
+	h2   *h2Run // HTTP/2 pass; see h2pass.go
 }
 
 // emit takes one complete exchange of pairing mode.
 func (f *fileRun) emit(mode http1.Pairing, e *exchange.Exchange) error {
+	if f.h2 != nil && f.h2.hold(mode, e) {
+		return nil
+	}
 	if f.cc != nil {
 		f.cc.add(f.file, mode, e)
 	}
@@ -48,11 +52,15 @@ func (f *fileRun) sinkFor(mode http1.Pairing) exchange.Sink {
 }
 
 func (f *fileRun) run(ctx context.Context) error {
+	f.h2 = &h2Run{}
 	st, err := f.pass1(ctx)
 	if err != nil {
 		return err
 	}
-	return f.pass2(ctx, st)
+	if err := f.pass2(ctx, st); err != nil {
+		return err
+	}
+	return f.h2Pass(ctx)
 }
 
 // pass1 dissects the file with out-of-order reassembly on, so a response
@@ -155,6 +163,7 @@ func httpSpec(file string, opt *Options, reorder bool, streams []int64) tshark.S
 	if reorder {
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
+	prefs = append(prefs, opt.keylog.prefs()...)
 	return tshark.Spec{
 		Input: file, Fields: http1.Fields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,

@@ -112,6 +112,12 @@ type Options struct {
 	// many shards and so several passes over a small file; an option, not
 	// a package variable, so that such tests can run in parallel.
 	shardPackets int64
+	// KeyLogs are TLS key log files (NSS format: SSLKEYLOGFILE, Go's
+	// tls.Config.KeyLogWriter) tshark decrypts TLS with; all of them
+	// count.
+	KeyLogs []string
+
+	keylog *keyLog // the one file tshark reads, made by Run
 }
 
 // normalize fills in the defaults and refuses values that would make the

@@ -25,6 +25,10 @@ type Counts struct {
 	Interim         int `json:"interim_responses"`
 	RetransSegments int `json:"retransmitted_segments"`
 	Connections     int `json:"connections"`
+	// HTTP1 and H2 count exchanges by protocol; set only when a run
+	// found HTTP/2 (without it every exchange is HTTP/1.x).
+	HTTP1 int `json:"http1_exchanges,omitempty"`
+	H2    int `json:"h2_exchanges,omitempty"`
 }
 
 func (c *Counts) add(d Counts) {
@@ -38,6 +42,8 @@ func (c *Counts) add(d Counts) {
 	c.Interim += d.Interim
 	c.RetransSegments += d.RetransSegments
 	c.Connections += d.Connections
+	c.HTTP1 += d.HTTP1
+	c.H2 += d.H2
 }
 
 // ServerResult is the latency report for one server.
@@ -92,7 +98,10 @@ type Result struct {
 	Partial           bool
 	Warnings          []string
 	Crosscheck        *Crosscheck
-	TsharkVersion     tshark.Version
+	// HTTP2 and TLS are there when the HTTP/2 pass ran and found any.
+	HTTP2         *HTTP2Summary
+	TLS           *TLSSummary
+	TsharkVersion tshark.Version
 }
 
 // Lookup returns the result of the server at ap, nil when it has none.

@@ -27,6 +27,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.keylog, err = openKeyLog(opt.KeyLogs); err != nil {
+		return nil, err
+	}
+	defer opt.keylog.Close()
 	check := startCheck(ctx, path, &res.TsharkVersion)
 	defer check.wait()
 	agg := newAggregator(opt)

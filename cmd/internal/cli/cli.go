@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -192,9 +193,34 @@ func NoHTTPHint(opt httplat.Options) string {
 	case opt.Port != 0:
 		sel = fmt.Sprintf("on port %d", opt.Port)
 	default:
-		return "no HTTP/1.x request or response in the capture; if HTTP runs on a port tshark does not dissect as HTTP, name it with --http-port PORT (HTTPS and HTTP/2 cannot be measured)"
+		return "no HTTP request or response in the capture; if HTTP runs on a port tshark does not dissect as HTTP, name it with --http-port PORT (HTTPS needs the TLS key log: --keylog FILE)"
 	}
 	return fmt.Sprintf("no HTTP request or response %s; check the server address and port (`pcapmeter http FILE` lists every server found)", sel)
+}
+
+// TLSHint explains a result without HTTP whose capture is TLS that no key
+// log decrypted, and how to get one; "" when that is not the case.
+func TLSHint(res *httplat.Result) string {
+	if res == nil || res.TLS == nil || res.TLS.Decrypted == res.TLS.Connections {
+		return ""
+	}
+	t := res.TLS
+	var servers []string
+	for _, s := range t.Servers {
+		servers = append(servers, fmt.Sprintf("%s (%d)", s.Server, s.Connections))
+	}
+	var names []string
+	for n := range t.SNI {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	sni := ""
+	if len(names) > 0 {
+		sni = ", server names " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("the capture is encrypted: %d TLS connections to %s%s, %d decrypted; no latency can be measured from encrypted records. "+
+		"Record the TLS key log with the traffic (SSLKEYLOGFILE=keys.log for curl, Firefox and Chrome; tls.Config.KeyLogWriter in Go) and pass --keylog keys.log",
+		t.Connections, strings.Join(servers, ", "), sni, t.Decrypted)
 }
 
 // Fail prints "prog: msg" on w.

@@ -74,19 +74,21 @@ type jsonKL struct {
 }
 
 type jsonReport struct {
-	Schema     string             `json:"schema"`
-	Files      []httplat.FileInfo `json:"files"`
-	Tshark     string             `json:"tshark_version"`
-	Pairing    string             `json:"pairing"`
-	Definition string             `json:"latency_definition"`
-	Defs       map[string]string  `json:"latency_definitions"`
-	Units      jsonUnits          `json:"units"`
-	KL         jsonKL             `json:"kl"`
-	Partial    bool               `json:"partial"`
-	Warnings   []string           `json:"warnings"`
-	Totals     jsonTotals         `json:"totals"`
-	Servers    []jsonServer       `json:"servers"`
-	Crosscheck *jsonCross         `json:"crosscheck,omitempty"`
+	Schema     string                `json:"schema"`
+	Files      []httplat.FileInfo    `json:"files"`
+	Tshark     string                `json:"tshark_version"`
+	Pairing    string                `json:"pairing"`
+	Definition string                `json:"latency_definition"`
+	Defs       map[string]string     `json:"latency_definitions"`
+	Units      jsonUnits             `json:"units"`
+	KL         jsonKL                `json:"kl"`
+	Partial    bool                  `json:"partial"`
+	Warnings   []string              `json:"warnings"`
+	Totals     jsonTotals            `json:"totals"`
+	Servers    []jsonServer          `json:"servers"`
+	Crosscheck *jsonCross            `json:"crosscheck,omitempty"`
+	HTTP2      *httplat.HTTP2Summary `json:"http2,omitempty"`
+	TLS        *httplat.TLSSummary   `json:"tls,omitempty"`
 }
 
 func optRef(m exchange.MsgRef) *exchange.MsgRef {
@@ -111,6 +113,8 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		Warnings:   append([]string{}, r.Warnings...),
 		Totals:     jsonTotals{Counts: r.Total, UDPIgnored: r.UDPIgnored, Estimated: r.Estimated, Ambiguous: r.Ambiguous, Duplicates: r.DuplicatesIgnored},
 		Servers:    []jsonServer{},
+		HTTP2:      r.HTTP2,
+		TLS:        r.TLS,
 	}
 	for _, d := range httplat.Definitions {
 		out.Defs[string(d)] = Describe(d)

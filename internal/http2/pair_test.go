@@ -1,0 +1,142 @@
+package http2
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/parse"
+)
+
+func TestCutValues(t *testing.T) {
+	tests := []struct {
+		joined string
+		lens   string
+		want   []string // "?" = unknown
+	}{
+		{"200,text/plain", "3,10", []string{"200", "text/plain"}},
+		{"Wed, 02 Dec 2026,0", "16,1", []string{"Wed, 02 Dec 2026", "0"}},
+		// tshark leaves no trace of leading empty values, a slot for later ones.
+		{"0", "0,1", []string{"", "0"}},
+		{"14,,0", "0,2,0,1", []string{"", "14", "", "0"}},
+		{"a,", "1,0", []string{"a", ""}},
+		// A value shortened by tshark: the front and the back still place.
+		{"GET,/x,abc…,z", "3,2,9000,1", []string{"GET", "/x", "?", "z"}},
+		{"x", "3", []string{"?"}},
+	}
+	for _, tc := range tests {
+		vals, known := cutValues(tc.joined, strings.Split(tc.lens, ","))
+		got := make([]string, len(vals))
+		for i := range vals {
+			got[i] = vals[i]
+			if !known[i] {
+				got[i] = "?"
+			}
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("cutValues(%q, %s) = %q, want %q", tc.joined, tc.lens, got, tc.want)
+		}
+	}
+}
+
+var (
+	cli = netip.MustParseAddrPort("10.0.0.1:40000")
+	srv = netip.MustParseAddrPort("10.0.0.2:443")
+)
+
+// pkt builds a packet of frames from a compact spec per frame:
+// "TYPE id flags [name=value ...]".
+func pkt(frame int64, ms int64, fromClient bool, frames ...string) *Packet {
+	p := &Packet{Frame: frame, Time: parse.Time(ms * 1e6), Src: srv, Dst: cli}
+	if fromClient {
+		p.Src, p.Dst = cli, srv
+	}
+	for _, spec := range frames {
+		w := strings.Fields(spec)
+		var f Frame
+		var fl int
+		fmt.Sscan(w[1], &f.StreamID)
+		fmt.Sscanf(w[2], "0x%x", &fl)
+		f.Type, f.Flags = w[0], uint8(fl)
+		for _, kv := range w[3:] {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "rst":
+				f.RSTError = v
+			case "promised":
+				fmt.Sscan(v, &f.Promised)
+			case "last":
+				fmt.Sscan(v, &f.GoAwayLast)
+			default:
+				f.Headers = append(f.Headers, Header{Name: k, Value: v, Known: true})
+			}
+		}
+		p.Frames = append(p.Frames, f)
+	}
+	return p
+}
+
+func req(id int, path string, flags string) string {
+	return fmt.Sprintf("HEADERS %d %s :method=GET :path=%s", id, flags, path)
+}
+
+// TestPairing: streams pair by id whatever order they complete in; 1xx
+// is interim; trailers end the stream without being a response; a reset
+// stream is unanswered "reset"; a stream past the server's GOAWAY is cut
+// by it, one below by the capture's end; pushes are not paired; a header
+// block split over CONTINUATION starts at its HEADERS.
+func TestPairing(t *testing.T) {
+	pks := []*Packet{
+		pkt(1, 0, true, req(1, "/a", "0x05"), req(3, "/b", "0x05"), req(5, "/c", "0x05")),
+		pkt(2, 1, false, "HEADERS 3 0x04 :status=103"),
+		pkt(3, 2, false, "HEADERS 5 0x04 :status=200", "DATA 5 0x01"),
+		pkt(4, 3, false, "PUSH_PROMISE 1 0x04 :method=GET :path=/p promised=2", "HEADERS 2 0x05 :status=200"),
+		pkt(5, 4, false, "HEADERS 3 0x04 :status=404", "DATA 3 0x00"),
+		pkt(6, 5, false, "HEADERS 3 0x05 grpc-status=0"),
+		pkt(7, 6, true, "HEADERS 7 0x01 :method=POST", "CONTINUATION 7 0x04 :path=/big"),
+		pkt(8, 7, false, "RST_STREAM 1 0x00 rst=INTERNAL_ERROR"),
+		pkt(9, 8, true, req(9, "/d", "0x05"), req(11, "/e", "0x05")),
+		pkt(10, 9, false, "GOAWAY 0 0x00 last=9"),
+	}
+	var got []string
+	p := NewPairer(func(e *exchange.Exchange) error {
+		got = append(got, fmt.Sprintf("s%d %s %s %d interim=%d grpc=%s ttfb=%.0fms %s %s %s",
+			e.StreamID, e.Method, e.URI, e.Status, e.Interim, e.GRPCStatus, e.TTFB()*1e3, e.Kind, e.Unanswered, e.Reset))
+		return nil
+	})
+	for _, pk := range pks {
+		pk.Conn = 0
+		if err := p.Add(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := p.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"s5 GET /c 200 interim=0 grpc= ttfb=2ms matched  ",
+		"s3 GET /b 404 interim=1 grpc=0 ttfb=4ms matched  ",
+		"s1 GET /a 0 interim=0 grpc= ttfb=0ms unmatched reset server INTERNAL_ERROR",
+		"s7 POST /big 0 interim=0 grpc= ttfb=-6ms unmatched capture_end ",
+		"s9 GET /d 0 interim=0 grpc= ttfb=-8ms unmatched capture_end ",
+		"s11 GET /e 0 interim=0 grpc= ttfb=-8ms unmatched goaway ",
+	}
+	if d := diffLines(want, got); d != "" {
+		t.Errorf("exchanges (-want +got):\n%s", d)
+	}
+	if st.Streams != 6 || st.Pushes != 1 || st.Trailers != 1 || st.Continuation != 1 || st.GoAways != 1 ||
+		st.Resets["server INTERNAL_ERROR"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func diffLines(want, got []string) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return "-" + strings.Join(want, "\n-") + "\n+" + strings.Join(got, "\n+")
+}

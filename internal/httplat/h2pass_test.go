@@ -1,0 +1,54 @@
+package httplat
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// TestHTTP2Pass: the HTTP/2 pass counts every stream into the same
+// report as HTTP/1, labelled by protocol; a 101 that upgraded to h2c is
+// not an answer (stream 1 is), a WebSocket 101 is; TLS without keys is
+// counted and named.
+func TestHTTP2Pass(t *testing.T) {
+	dir := testutil.Testdata("h2")
+	in := func(f string) string { return filepath.Join(dir, f) }
+	tests := []struct {
+		name              string
+		opt               Options
+		h1, h2, matched   int
+		tlsConns, decrypt int
+	}{
+		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}, 0, 117, 100, 2, 2},
+		{"h2c prior knowledge", Options{Files: []string{in("h2c-prior-v4-50051.pcapng")}, HTTPPorts: []uint16{50051}}, 0, 52, 46, 0, 0},
+		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}, 4, 18, 20, 0, 0},
+		{"mixed, both key logs", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog"), in("mixed-tls-v4.pcapng.h2.keylog")}, Jobs: 2}, 20, 40, 52, 4, 4},
+		{"mixed, h1 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog")}}, 20, 0, 20, 4, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, exs := measureURIs(t, tc.opt, false)
+			if res.Total.H2 != tc.h2 || res.Total.Matched != tc.matched {
+				t.Errorf("h2 %d, matched %d; want %d, %d", res.Total.H2, res.Total.Matched, tc.h2, tc.matched)
+			}
+			if tc.h2 > 0 && res.Total.HTTP1 != tc.h1 {
+				t.Errorf("http/1.1 %d, want %d", res.Total.HTTP1, tc.h1)
+			}
+			gotTLS, gotDec := 0, 0
+			if res.TLS != nil {
+				gotTLS, gotDec = res.TLS.Connections, res.TLS.Decrypted
+			}
+			if gotTLS != tc.tlsConns || gotDec != tc.decrypt {
+				t.Errorf("TLS %d connections, %d decrypted; want %d, %d", gotTLS, gotDec, tc.tlsConns, tc.decrypt)
+			}
+			for uri, e := range exs {
+				if e.Status == 101 && e.Protocol == exchange.HTTP1 && uri != "/ws?d=0&s=0" {
+					t.Errorf("%s: a 101 reported as the answer", uri)
+				}
+			}
+		})
+	}
+}
