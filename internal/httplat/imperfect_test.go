@@ -83,3 +83,29 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 		t.Errorf("%s: last byte %s; truth %s", te.URI, e.RespLast, nsText(te.RespLast))
 	}
 }
+
+// TestSharedBodyGap is issue #11's real example of class 1: on
+// zeek_bro.org.pcap, tcp.stream 2's request at frame 58 is answered by the
+// response whose status line is frame 97 (server sequence number 1, the
+// acknowledgement the request carried); a gap after frame 117 is never
+// filled, so the response's last byte is unknown.
+func TestSharedBodyGap(t *testing.T) {
+	t.Parallel()
+	path := testutil.Shared(t, "http/zeek_bro.org.pcap")
+	res, exs := measureURIs(t, Options{Files: []string{path}, Mode: tshark.Columns}, false)
+	if res.Total.Matched != 31 || res.Total.UnmatchedRequests != 0 {
+		t.Errorf("totals %+v; want 31 matched, 0 unanswered", res.Total)
+	}
+	found := false
+	for _, e := range exs {
+		if e.Stream == 2 && e.ReqFirstFrame == 58 {
+			found = true
+			if e.Kind != exchange.Matched || e.RespFirstFrame != 97 || !e.RespLastUnknown || !e.Reconstructed {
+				t.Errorf("frame 58: %s → %d, last unknown %v, reconstructed %v; want matched → 97, unknown, reconstructed", e.Kind, e.RespFirstFrame, e.RespLastUnknown, e.Reconstructed)
+			}
+		}
+	}
+	if !found {
+		t.Error("request at frame 58 not reported")
+	}
+}
