@@ -83,6 +83,17 @@ type Exchange struct {
 	Reset string
 	// GRPCStatus is the grpc-status the server sent ("" when none).
 	GRPCStatus string
+	// Reconstructed marks an exchange placed by sequence numbers on a
+	// connection the capture never fully holds (a gap no retransmission
+	// fills): its messages were located segment by segment, not from
+	// tshark's reassembled messages.
+	Reconstructed bool
+	// RespLastUnknown: some bytes of the response are missing from the
+	// capture, so when its last byte arrived is unknown (RespLast is then
+	// the last captured frame of it, a lower bound); TTLB is undefined.
+	RespLastUnknown bool
+	// ReqLastUnknown: likewise for the request; server time is undefined.
+	ReqLastUnknown bool
 }
 
 // TTFB is request first byte → response first byte, in seconds.

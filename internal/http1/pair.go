@@ -12,6 +12,7 @@ type pending struct {
 	// the request: server bytes below it were sent before the server
 	// could have seen this request, so they cannot be its response.
 	ack uint32
+	seq int64 // where the request begins in the client's byte stream
 }
 
 type stream struct {
@@ -26,6 +27,14 @@ type stream struct {
 	server      netip.AddrPort
 	client      netip.AddrPort
 	known       bool
+	// Under Options.Reconcile: holding is set while a direction has bytes
+	// beyond a hole, and the exchanges meanwhile wait in heldEx; cut says
+	// what had been emitted when holding began; lastReq and lastResp are
+	// where the last parsed messages began (-1: none yet).
+	holding           bool
+	heldEx            []exchange.Exchange
+	cut               Cut
+	lastReq, lastResp int64
 }
 
 // Pairer pairs the HTTP messages of a packet stream. Feed it every packet
@@ -68,7 +77,7 @@ func (p *Pairer) Add(pk *Packet) error {
 	src := netip.AddrPortFrom(pk.Src, pk.SrcPort)
 	dst := netip.AddrPortFrom(pk.Dst, pk.DstPort)
 	if st == nil {
-		st = &stream{a: src}
+		st = &stream{a: src, lastReq: -1, lastResp: -1}
 		p.streams[pk.Stream] = st
 	}
 	dir := &st.dirs[0]
@@ -83,6 +92,9 @@ func (p *Pairer) Add(pk *Packet) error {
 		p.t.RetransSegments++
 	}
 	here := dir.observe(pk)
+	if err := p.hold(st); err != nil {
+		return err
+	}
 	if len(pk.Methods) == 0 && len(pk.Codes) == 0 {
 		return p.flags(pk, st)
 	}
@@ -94,11 +106,13 @@ func (p *Pairer) Add(pk *Packet) error {
 	}
 	for i := range pk.Methods {
 		p.request(m, st, i, src, dst)
+		st.lastReq = m.start + int64(i)
 	}
 	for i := range pk.Codes {
 		if err := p.response(m, st, i, dst, src); err != nil {
 			return err
 		}
+		st.lastResp = m.start + int64(i)
 	}
 	dir.reported(m.start)
 	return p.flags(pk, st)
@@ -160,7 +174,7 @@ func (p *Pairer) request(m *msgFrame, st *stream, i int, client, server netip.Ad
 	p.know(st, client, server)
 	interim := st.loneInterim
 	st.loneInterim = 0
-	st.pending = append(st.pending, &pending{ack: fs.ack, ex: exchange.Exchange{
+	st.pending = append(st.pending, &pending{ack: fs.ack, seq: fs.seq, ex: exchange.Exchange{
 		Interim: interim,
 		Kind:    exchange.Unmatched, Stream: pk.Stream, Client: client, Server: server,
 		Method: pk.Methods[i], URI: pk.URIs[i], Host: pk.Hosts[i],
@@ -193,7 +207,7 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 		st.loneInterim++
 		return nil
 	case pe == nil:
-		return p.sink(&exchange.Exchange{
+		return p.emit(st, &exchange.Exchange{
 			Kind: exchange.Orphan, Stream: pk.Stream, Client: client, Server: server, Status: code,
 			Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: fs.frame, RespFirst: fs.t, RespLast: pk.Time,
 			Estimated: !ok,
@@ -209,7 +223,7 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 	ex.RespFirstFrame, ex.RespFirst, ex.RespLast = fs.frame, fs.t, pk.Time
 	ex.Estimated = ex.Estimated || !ok
 	p.removePending(st, pe)
-	return p.sink(&ex)
+	return p.emit(st, &ex)
 }
 
 // claim finds the pending request the frame's i-th response answers (nil:
@@ -269,7 +283,7 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 		p.t.LostResponses++
 		ex := q.ex
 		ex.ResponseLost = true
-		if err := p.sink(&ex); err != nil {
+		if err := p.emit(st, &ex); err != nil {
 			return err
 		}
 	}

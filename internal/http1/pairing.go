@@ -40,6 +40,14 @@ type Options struct {
 	// after it on that connection; the caller re-reads such connections
 	// with out-of-order reassembly off and takes the answers from there.
 	DeferStalled bool
+	// Reconcile (PairTuple only) leaves to a reconciliation pass every
+	// connection that ends with bytes beyond a hole the capture never
+	// fills, or with a response begun but never completed: its exchanges
+	// from the first such hole on are withheld and the connection is
+	// listed in Tally.Gappy with what was already emitted. Out-of-order
+	// reassembly stalls at such a hole, so whatever tshark reported after
+	// it is incomplete, in either direction.
+	Reconcile bool
 }
 
 // Counters tallies what the pairer saw besides exchanges, so that nothing
@@ -64,6 +72,9 @@ type Counters struct {
 	// connection with several requests outstanding, all sent before the
 	// gap: their pairing is FIFO's best guess.
 	Ambiguous int `json:"ambiguous_after_gap"`
+	// Reconstructed counts exchanges placed by sequence numbers on
+	// connections a never-filled gap left incomplete (SeqPairer).
+	Reconstructed int `json:"reconstructed"`
 }
 
 // Tally is everything a pairer has to say besides the exchanges it
@@ -80,4 +91,7 @@ type Tally struct {
 	// Stalled holds, by tcp.stream, the requests withheld under
 	// Options.DeferStalled (nil when none were).
 	Stalled map[int64][]exchange.Exchange
+	// Gappy lists, by tcp.stream, the connections left to reconciliation
+	// under Options.Reconcile (nil when none were).
+	Gappy map[int64]Cut
 }

@@ -30,6 +30,11 @@ func (p *Pairer) retire(id int64, st *stream) error {
 		p.t.RetransByServer[st.server] += st.retrans
 		p.t.InterimByServer[st.server] += st.loneInterim
 	}
+	if p.opt.Reconcile {
+		if done, err := p.reconcileLater(id, st); done || err != nil {
+			return err
+		}
+	}
 	if p.opt.DeferStalled && len(st.pending) > 0 && st.known {
 		ex := st.pending[0].ex
 		if p.markIncomplete(st, &ex) {

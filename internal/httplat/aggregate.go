@@ -61,6 +61,11 @@ func (a *aggregator) add(e *exchange.Exchange) {
 		s.Counts.Responses++
 		s.Counts.Matched++
 		for _, d := range Definitions {
+			// A last byte the capture lacks leaves TTLB (or server
+			// time) undefined: left out of the samples, never guessed.
+			if (d == TTLB && e.RespLastUnknown) || (d == Server && e.ReqLastUnknown) {
+				continue
+			}
 			s.Samples[d] = append(s.Samples[d], d.Value(e))
 		}
 		if a.timeSeries != "" {

@@ -25,6 +25,16 @@ type fileRun struct {
 	cc   *crossState // nil without --crosscheck
 	rep  *fileReport
 	h2   *h2Run // HTTP/2 pass; see h2pass.go
+	// gappy are the connections left to the reconciliation pass, with
+	// what pass 1 emitted on each (shared by a split's scratch copy).
+	gappy map[int64]http1.Cut
+}
+
+// addGappy adds a pass's connections left to reconciliation.
+func (f *fileRun) addGappy(g map[int64]http1.Cut) {
+	for id, c := range g {
+		f.gappy[id] = c
+	}
 }
 
 // emit takes one complete exchange of pairing mode.
@@ -53,8 +63,12 @@ func (f *fileRun) sinkFor(mode http1.Pairing) exchange.Sink {
 
 func (f *fileRun) run(ctx context.Context) error {
 	f.h2 = &h2Run{}
+	f.gappy = map[int64]http1.Cut{}
 	st, err := f.pass1(ctx)
 	if err != nil {
+		return err
+	}
+	if err := f.reconcile(ctx); err != nil {
 		return err
 	}
 	if err := f.pass2(ctx, st); err != nil {
@@ -119,6 +133,7 @@ func (f *fileRun) whole(ctx context.Context, est int64, estErr error) (stalled, 
 		f.rep.markPartial(f.file)
 	}
 	f.into.addTally(pt.counts)
+	f.addGappy(pt.gappy)
 	return pt.stalled, nil
 }
 
@@ -144,6 +159,11 @@ func (f *fileRun) dissect(ctx context.Context, spec tshark.Spec, ps *pairers, on
 // reorder turns tshark's out-of-order reassembly on; streams, if not nil,
 // restricts the run to those TCP connections.
 func httpSpec(file string, opt *Options, reorder bool, streams []int64) tshark.Spec {
+	return httpSpecPrefs(file, opt, streams, reorder, true)
+}
+
+// httpSpecPrefs is httpSpec with TCP desegmentation on or off.
+func httpSpecPrefs(file string, opt *Options, streams []int64, reorder, desegment bool) tshark.Spec {
 	ports := slices.Clone(opt.HTTPPorts)
 	if opt.Port != 0 && !slices.Contains(ports, opt.Port) {
 		ports = append(ports, opt.Port)
@@ -164,6 +184,13 @@ func httpSpec(file string, opt *Options, reorder bool, streams []int64) tshark.S
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
 	prefs = append(prefs, opt.keylog.prefs()...)
+	if !desegment {
+		// Sequence analysis off too: with it on, tshark hands no
+		// retransmitted segment to HTTP, and one that fills a hole may
+		// hold the only copy of a status line. Numbers come out raw then
+		// (http1.SeqPairer makes them relative).
+		prefs = append(prefs, "tcp.desegment_tcp_streams:FALSE", "tcp.analyze_sequence_numbers:FALSE")
+	}
 	return tshark.Spec{
 		Input: file, Fields: http1.Fields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,

@@ -27,7 +27,7 @@ type modePairer struct {
 func newPairers(opt *Options, deferStalled bool, sinkFor func(http1.Pairing) exchange.Sink) *pairers {
 	ps := &pairers{}
 	for _, m := range opt.modes() {
-		p := http1.NewPairer(http1.Options{Mode: m, DeferStalled: deferStalled}, sinkFor(m))
+		p := http1.NewPairer(http1.Options{Mode: m, DeferStalled: deferStalled, Reconcile: deferStalled && m == http1.PairTuple}, sinkFor(m))
 		if m == opt.Pairing {
 			ps.sel = p
 		}
@@ -48,17 +48,20 @@ func (ps *pairers) add(pk *http1.Packet) error {
 // flush ends the run's input and returns what the pairers leave besides
 // exchanges.
 func (ps *pairers) flush() (passTally, error) {
-	pt := passTally{stalled: stalled{}}
+	pt := passTally{stalled: stalled{}, gappy: map[int64]http1.Cut{}}
 	for _, mp := range ps.all {
 		t, err := mp.p.Flush()
 		if err != nil {
 			return passTally{}, err
 		}
+		for id, c := range t.Gappy {
+			pt.gappy[id] = c
+		}
 		for id, exs := range t.Stalled {
 			pt.stalled.add(mp.mode, id, exs...)
 		}
 		if mp.p == ps.sel {
-			t.Stalled = nil
+			t.Stalled, t.Gappy = nil, nil
 			pt.counts = t
 		}
 	}
@@ -71,6 +74,8 @@ func (ps *pairers) flush() (passTally, error) {
 type passTally struct {
 	counts  http1.Tally
 	stalled stalled
+	// gappy are the connections left to reconciliation (PairTuple's).
+	gappy map[int64]http1.Cut
 }
 
 // stalled holds, per pairing and tcp.stream, the requests pass 1 withheld

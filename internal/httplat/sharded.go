@@ -77,6 +77,7 @@ func runSplit(ctx context.Context, f *fileRun, est int64, estErr error) (stalled
 	for _, r := range s.runs {
 		f.into.addTally(r.tally.counts)
 		out.merge(r.tally.stalled)
+		f.addGappy(r.tally.gappy)
 	}
 	return out, nil
 }
@@ -253,6 +254,12 @@ func (r *shardRun) finishPass() {
 				r.tally.stalled.add(mode, fl.Global, e)
 			}
 		}
+	}
+	gappy := r.tally.gappy
+	r.tally.gappy = map[int64]http1.Cut{}
+	for id, c := range gappy {
+		fl, _ := r.out.Flow(id)
+		r.tally.gappy[fl.Global] = c
 	}
 	r.out.Release()
 }

@@ -31,6 +31,10 @@ func note(e *exchange.Exchange) string {
 		return "no response"
 	case e.Kind == exchange.Orphan:
 		return "no request in capture"
+	case e.Reconstructed && e.RespLastUnknown:
+		return "reconstructed by sequence numbers; response last byte not captured"
+	case e.Reconstructed:
+		return "reconstructed by sequence numbers"
 	}
 	return ""
 }
@@ -80,7 +84,14 @@ func (c *CSV) Write(file string, e *exchange.Exchange) error {
 		row = append(row, "", "", "", "", "")
 	}
 	if e.Kind == exchange.Matched {
-		row = append(row, sec(e.TTFB()), sec(e.TTLB()), sec(e.ServerTime()))
+		ttlb, st := sec(e.TTLB()), sec(e.ServerTime())
+		if e.RespLastUnknown {
+			ttlb = "" // undefined: the capture lacks some response bytes
+		}
+		if e.ReqLastUnknown {
+			st = ""
+		}
+		row = append(row, sec(e.TTFB()), ttlb, st)
 	} else {
 		row = append(row, "", "", "")
 	}
@@ -157,6 +168,12 @@ func (j *JSONL) Write(file string, e *exchange.Exchange) error {
 	if e.Kind == exchange.Matched {
 		a, b, c := e.TTFB(), e.TTLB(), e.ServerTime()
 		out.TTFB, out.TTLB, out.ServerTime = &a, &b, &c
+		if e.RespLastUnknown {
+			out.TTLB = nil
+		}
+		if e.ReqLastUnknown {
+			out.ServerTime = nil
+		}
 	}
 	return j.enc.Encode(&out)
 }

@@ -1,0 +1,194 @@
+package http1
+
+import (
+	"net/netip"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+)
+
+// seqConn is one reconciled connection while its exchanges are made.
+type seqConn struct {
+	id             int64
+	st             *seqStream
+	cli, srv       *seqDir
+	client, server netip.AddrPort
+	cut            Cut
+	cliReach       int64
+	srvReach       int64
+	bound          int64 // where the current group's responses end
+	sink           exchange.Sink
+}
+
+// pairStream makes the exchanges of one connection.
+func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) error {
+	ci := -1
+	for i := range st.dirs {
+		for _, m := range st.dirs[i].msgs {
+			if m.method != "" && ci < 0 {
+				ci = i
+			}
+		}
+	}
+	if ci < 0 {
+		for i := range st.dirs {
+			if len(st.dirs[i].msgs) > 0 {
+				ci = 1 - i
+			}
+		}
+	}
+	if ci < 0 {
+		return nil
+	}
+	c := &seqConn{id: id, st: st, cli: &st.dirs[ci], srv: &st.dirs[1-ci], cut: sp.cuts[id], sink: sink}
+	c.cli.dedup()
+	c.srv.dedup()
+	c.cliReach = c.cli.reach(c.srv.acks)
+	c.srvReach = c.srv.reach(c.cli.acks)
+	c.client, c.server = st.addrs[ci], st.addrs[1-ci]
+	// Final responses only; a 1xx joins the request it precedes.
+	var resp []int
+	for k, m := range c.srv.msgs {
+		if m.code != 0 && (m.code >= 200 || m.code == 101) {
+			resp = append(resp, k)
+		}
+	}
+	// Groups: runs of requests that carried the same acknowledgement.
+	reqs := c.cli.msgs
+	r := 0
+	for g := 0; g < len(reqs); {
+		lo := c.srv.rel(reqs[g].ack)
+		h := g + 1
+		for h < len(reqs) && c.srv.rel(reqs[h].ack) == lo {
+			h++
+		}
+		hi := int64(1 << 62)
+		if h < len(reqs) {
+			hi = c.srv.rel(reqs[h].ack)
+		}
+		// Responses before this group's acknowledgement answer requests
+		// the capture lacks.
+		c.bound = lo
+		for r < len(resp) && c.srv.msgs[resp[r]].seq < lo {
+			if err := c.orphan(resp[r]); err != nil {
+				return err
+			}
+			r++
+		}
+		var mine []int
+		for r < len(resp) && c.srv.msgs[resp[r]].seq < hi {
+			mine = append(mine, resp[r])
+			r++
+		}
+		c.bound = min(hi, c.srvReach)
+		if err := c.group(&sp.t, g, h, lo, mine); err != nil {
+			return err
+		}
+		g = h
+	}
+	c.bound = c.srvReach
+	for ; r < len(resp); r++ {
+		if err := c.orphan(resp[r]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// group pairs requests [g, h), which carried acknowledgement lo, with the
+// responses mine (indexes into srv.msgs) that begin in their range. The
+// first request's response begins exactly at lo; when none does, its start
+// fell in a gap. Further requests of a pipelined batch pair in order; when
+// the counts differ the batch spans a gap and the pairing is a guess
+// (counted Ambiguous).
+func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
+	q := g
+	if len(mine) == 0 || c.srv.msgs[mine[0]].seq != lo {
+		// The first request's response began in bytes the capture lacks
+		// (or was never sent).
+		if err := c.unanswered(t, q, lo); err != nil {
+			return err
+		}
+		q++
+	}
+	if h-g > 1 && len(mine) != h-g {
+		t.Ambiguous += len(mine)
+	}
+	k := 0
+	for ; q < h && k < len(mine); q, k = q+1, k+1 {
+		if err := c.matched(t, q, mine[k]); err != nil {
+			return err
+		}
+	}
+	for ; q < h; q++ {
+		if err := c.unanswered(t, q, lo); err != nil {
+			return err
+		}
+	}
+	for ; k < len(mine); k++ {
+		if err := c.orphan(mine[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// request is the exchange of the client's q-th message, unanswered.
+func (c *seqConn) request(q int) exchange.Exchange {
+	m := c.cli.msgs[q]
+	lf, lt, ok := c.cli.lastOf(q, c.cliReach)
+	return exchange.Exchange{
+		Kind: exchange.Unmatched, Stream: c.id, Client: c.client, Server: c.server,
+		Method: m.method, URI: m.uri, Host: m.host,
+		Req: exchange.MsgRef{Frame: lf, Index: m.index}, ReqFirstFrame: m.frame, ReqFirst: m.t, ReqLast: lt,
+		ReqLastUnknown: !ok, Reconstructed: true,
+	}
+}
+
+// unanswered reports request q, whose response would begin at lo: lost in
+// a gap when the server's byte stream went beyond lo, else never sent
+// before the capture (or connection) ended.
+func (c *seqConn) unanswered(t *Tally, q int, lo int64) error {
+	if c.cli.msgs[q].seq < c.cut.ReqFrom {
+		return nil
+	}
+	e := c.request(q)
+	if c.srvReach > lo {
+		e.ResponseLost = true
+		t.LostResponses++
+	}
+	t.Reconstructed++
+	return c.sink(&e)
+}
+
+// matched reports request q answered by the server's k-th message.
+func (c *seqConn) matched(t *Tally, q, k int) error {
+	if c.cli.msgs[q].seq < c.cut.ReqFrom {
+		return nil
+	}
+	e := c.request(q)
+	m := c.srv.msgs[k]
+	lf, lt, ok := c.srv.lastOf(k, c.bound)
+	e.Kind, e.Status = exchange.Matched, m.code
+	e.Resp = exchange.MsgRef{Frame: lf, Index: m.index}
+	e.RespFirstFrame, e.RespFirst, e.RespLast, e.RespLastUnknown = m.frame, m.t, lt, !ok
+	for j := k - 1; j >= 0 && c.srv.msgs[j].code > 0 && c.srv.msgs[j].code < 200 && c.srv.msgs[j].code != 101; j-- {
+		e.Interim++
+	}
+	t.Reconstructed++
+	return c.sink(&e)
+}
+
+// orphan reports the server's k-th message, whose request the capture
+// lacks.
+func (c *seqConn) orphan(k int) error {
+	m := c.srv.msgs[k]
+	if m.seq < c.cut.RespFrom {
+		return nil
+	}
+	lf, lt, ok := c.srv.lastOf(k, max(c.bound, m.seq+1))
+	return c.sink(&exchange.Exchange{
+		Kind: exchange.Orphan, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
+		Resp: exchange.MsgRef{Frame: lf, Index: m.index}, RespFirstFrame: m.frame, RespFirst: m.t, RespLast: lt,
+		RespLastUnknown: !ok, Reconstructed: true,
+	})
+}

@@ -1,0 +1,111 @@
+package httplat
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/synth"
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+func nsText(ns int64) string { return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9) }
+
+// TestImperfectCaptures compares every exchange of the synthetic captures
+// of issue #11 (body gaps, client-side gaps, mirror loss in GRE/ERSPAN, a
+// gap plus a filled hole, resets) with their exact truth: verdict, reason
+// (response in a gap or not), frame pairs, first-byte times to the
+// nanosecond, and ttlb undefined exactly where the capture lacks bytes.
+func TestImperfectCaptures(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{
+		"synth-body-gaps.pcapng", "synth-mirror-loss.pcapng", "synth-mirror-gre.pcap",
+		"synth-mirror-erspan2.pcapng", "synth-mirror-erspan3.pcapng", "synth-gap-and-hole.pcapng",
+		"synth-reset-end.pcapng",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("..", "..", "testdata", "http", name)
+			var truth synth.Truth
+			testutil.ReadJSON(t, path+".truth.json", &truth)
+			_, exs := measure(t, Options{Files: []string{path}, Mode: tshark.Columns})
+			orphans := map[int64]exchange.Exchange{}
+			for _, e := range exs {
+				if e.Kind == exchange.Orphan {
+					orphans[e.RespFirstFrame] = e
+				}
+			}
+			for _, te := range truth.Exchanges {
+				checkImperfect(t, te, exs, orphans)
+			}
+		})
+	}
+}
+
+func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exchange, orphans map[int64]exchange.Exchange) {
+	t.Helper()
+	switch te.Expect {
+	case synth.ExpectOrphan:
+		if _, ok := orphans[int64(te.RespFirstFrame)]; !ok {
+			t.Errorf("%s: no orphan response at frame %d", te.URI, te.RespFirstFrame)
+		}
+		return
+	case synth.ExpectInvisible:
+		return
+	}
+	e, ok := exs[te.URI]
+	if !ok {
+		t.Errorf("%s: not reported (truth %s)", te.URI, te.Expect)
+		return
+	}
+	if te.Expect == synth.ExpectUnanswered {
+		gap := te.Reason == synth.ReasonResponseInGap || te.Reason == synth.ReasonResponseStartInGap
+		if e.Kind != exchange.Unmatched || e.ResponseLost != gap {
+			t.Errorf("%s: %s lost=%v; truth unanswered, %s", te.URI, e.Kind, e.ResponseLost, te.Reason)
+		}
+		return
+	}
+	if e.Kind != exchange.Matched {
+		t.Errorf("%s: %s; truth matched", te.URI, e.Kind)
+		return
+	}
+	if e.ReqFirstFrame != int64(te.ReqFirstFrame) || e.RespFirstFrame != int64(te.RespFirstFrame) {
+		t.Errorf("%s: frames %d→%d; truth %d→%d", te.URI, e.ReqFirstFrame, e.RespFirstFrame, te.ReqFirstFrame, te.RespFirstFrame)
+	}
+	if e.ReqFirst.String() != nsText(te.ReqFirst) || e.RespFirst.String() != nsText(te.RespFirst) {
+		t.Errorf("%s: first bytes %s→%s; truth %s→%s", te.URI, e.ReqFirst, e.RespFirst, nsText(te.ReqFirst), nsText(te.RespFirst))
+	}
+	if e.RespLastUnknown != te.TTLBUnknown {
+		t.Errorf("%s: last byte unknown %v; truth %v", te.URI, e.RespLastUnknown, te.TTLBUnknown)
+	} else if !te.TTLBUnknown && e.RespLast.String() != nsText(te.RespLast) {
+		t.Errorf("%s: last byte %s; truth %s", te.URI, e.RespLast, nsText(te.RespLast))
+	}
+}
+
+// TestSharedBodyGap is issue #11's real example of class 1: on
+// zeek_bro.org.pcap, tcp.stream 2's request at frame 58 is answered by the
+// response whose status line is frame 97 (server sequence number 1, the
+// acknowledgement the request carried); a gap after frame 117 is never
+// filled, so the response's last byte is unknown.
+func TestSharedBodyGap(t *testing.T) {
+	t.Parallel()
+	path := testutil.Shared(t, "http/zeek_bro.org.pcap")
+	res, exs := measureURIs(t, Options{Files: []string{path}, Mode: tshark.Columns}, false)
+	if res.Total.Matched != 31 || res.Total.UnmatchedRequests != 0 {
+		t.Errorf("totals %+v; want 31 matched, 0 unanswered", res.Total)
+	}
+	found := false
+	for _, e := range exs {
+		if e.Stream == 2 && e.ReqFirstFrame == 58 {
+			found = true
+			if e.Kind != exchange.Matched || e.RespFirstFrame != 97 || !e.RespLastUnknown || !e.Reconstructed {
+				t.Errorf("frame 58: %s → %d, last unknown %v, reconstructed %v; want matched → 97, unknown, reconstructed", e.Kind, e.RespFirstFrame, e.RespLastUnknown, e.Reconstructed)
+			}
+		}
+	}
+	if !found {
+		t.Error("request at frame 58 not reported")
+	}
+}
