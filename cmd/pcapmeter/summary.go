@@ -74,25 +74,27 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opt, err := o.options(fs.Args())
+	if err == nil {
+		err = cli.CheckFlags(fs)
+	}
 	if err != nil {
 		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.report.output, o.plot)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer out.abort()
+	opt.File = set.Paths()[0]
 	s, err := tracesum.Run(ctx, opt)
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
-	if o.plot != "" {
-		err := chart.CDFPage(o.plot, []chart.Sample{
-			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
-			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
-		})
-		if err != nil {
-			return x.Fail(fmt.Sprintf("drawing %s: %v", o.plot, err))
-		}
-	}
-	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+	s.File = set.Name(s.File)
+	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		if o.report.format == "json" {
 			return report.SummaryJSON(w, s)
 		}
@@ -100,6 +102,21 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		return nil
 	}); err != nil {
 		return x.Failed(ctx, err)
+	}
+	if err := out.commit(); err != nil {
+		return x.Failed(ctx, err)
+	}
+	if o.plot != "" {
+		// A picture is never worth the report: a plot that fails is a
+		// warning, after the report is in place.
+		out.drop(o.plot)
+		err := chart.CDFPage(o.plot, []chart.Sample{
+			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
+			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
+		})
+		if err != nil {
+			cli.Fail(stderr, x.Prog, fmt.Sprintf("warning: drawing %s: %v", o.plot, err))
+		}
 	}
 	return x.Finished(s.Partial, cli.CutShort("figures cover"))
 }

@@ -84,16 +84,26 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opt, err := o.options(fs.Args())
+	if err == nil {
+		err = cli.CheckFlags(fs)
+	}
 	if err != nil {
 		return x.Usage(err.Error())
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.report.output)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer out.abort()
+	opt.File = set.Paths()[0]
 	res, err := tcpconn.Run(ctx, opt)
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
-	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
 			return report.TCPJSON(w, res)
@@ -103,6 +113,9 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 		report.TCPText(w, res, o.gaps)
 		return nil
 	}); err != nil {
+		return x.Failed(ctx, err)
+	}
+	if err := out.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	return x.Finished(res.Partial, cli.CutShort("figures cover"))
