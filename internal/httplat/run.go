@@ -35,11 +35,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		cc = newCrossState()
 	}
 	reps, err := runFiles(ctx, path, res.Files, opt, agg, cc)
-	// An unsupported tshark explains whatever the dissection ran into.
-	if cerr := check.wait(); cerr != nil {
-		return nil, cerr
-	}
-	if err != nil {
+	// An unsupported tshark explains whatever the dissection ran into,
+	// but a check that only timed out (a busy machine) never hides the
+	// dissection's own error.
+	if err := tshark.Verdict(check.wait(), err); err != nil {
 		return nil, err
 	}
 	for _, r := range reps {

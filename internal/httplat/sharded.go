@@ -156,7 +156,7 @@ func (s *splitRun) start(ctx context.Context, cancel func(), wg *sync.WaitGroup,
 	growPipe(pw)
 	r := &shardRun{id: id, out: &shard.Out{W: pw}, f: s.f}
 	if s.ordered {
-		if r.spill, err = newSpill[record]("pcapmeter-shard-*.jsonl"); err != nil {
+		if r.spill, err = newSpill[record](); err != nil {
 			pr.Close()
 			pw.Close()
 			return nil, nil, err

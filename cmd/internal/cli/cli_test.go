@@ -89,4 +89,3 @@ func FuzzParsePercentiles(f *testing.F) {
 		}
 	})
 }
-
