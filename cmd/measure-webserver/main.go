@@ -74,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cli.Fail(stderr, prog, err.Error())
 		return cli.ExitUsage
 	}
-	if err := cli.CheckText("FILE", args[0]); err != nil {
+	if err := cli.CheckArgs(args[:1]); err != nil {
 		cli.Fail(stderr, prog, err.Error())
 		return cli.ExitUsage
 	}

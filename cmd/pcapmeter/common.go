@@ -27,6 +27,10 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer, usag
 	if help(args, stdout, fs, usage) {
 		return cli.ExitOK, true
 	}
+	if err := cli.CheckArgs(args); err != nil {
+		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
+		return cli.ExitUsage, true
+	}
 	if err := fs.Parse(args); err != nil {
 		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
 		return cli.ExitUsage, true

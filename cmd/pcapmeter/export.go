@@ -71,9 +71,6 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opt, err := o.options(fs.Args())
-	if err == nil {
-		err = cli.CheckFlags(fs)
-	}
 	if err != nil {
 		return x.Usage(err.Error())
 	}

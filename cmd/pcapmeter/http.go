@@ -202,9 +202,6 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opt, params, err := o.build(fs.Args())
-	if err == nil {
-		err = cli.CheckFlags(fs)
-	}
 	if err != nil {
 		return x.Usage(err.Error())
 	}
@@ -239,13 +236,17 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if code != cli.ExitOK && code != cli.ExitPartial {
 		return code
 	}
+	// The plot is drawn by name (the chart package writes its file
+	// whole); its preparation has refused an input and an unwritable
+	// destination, and it is dropped before the commit so that an empty
+	// replacement never takes an old plot's place.
+	outs.drop(o.plot)
 	if err := outs.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	if o.plot != "" {
 		// A picture is never worth the report: a plot that fails is a
 		// warning, drawn once the report is in place.
-		outs.drop(o.plot)
 		if err := drawLatency(o.plot, res, opt.KL); err != nil {
 			cli.Fail(stderr, httpProg, fmt.Sprintf("warning: drawing %s: %v", o.plot, err))
 		}

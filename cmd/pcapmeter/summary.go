@@ -74,9 +74,6 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opt, err := o.options(fs.Args())
-	if err == nil {
-		err = cli.CheckFlags(fs)
-	}
 	if err != nil {
 		return x.Usage(err.Error())
 	}
@@ -103,13 +100,17 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	}); err != nil {
 		return x.Failed(ctx, err)
 	}
+	// The plot is drawn by name (the chart package writes its file
+	// whole); its preparation has refused an input and an unwritable
+	// destination, and it is dropped before the commit so that an empty
+	// replacement never takes an old plot's place.
+	out.drop(o.plot)
 	if err := out.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	if o.plot != "" {
 		// A picture is never worth the report: a plot that fails is a
-		// warning, after the report is in place.
-		out.drop(o.plot)
+		// warning, drawn once the report is in place.
 		err := chart.CDFPage(o.plot, []chart.Sample{
 			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
 			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/internal/input"
@@ -113,21 +111,16 @@ func CheckText(flag string, values ...string) error {
 	return nil
 }
 
-// CheckFlags applies CheckText to every flag the user set on fs, so no
-// subcommand can forget one.
-func CheckFlags(fs *pflag.FlagSet) error {
-	var err error
-	fs.Visit(func(f *pflag.Flag) {
-		if err != nil {
-			return
+// CheckArgs applies CheckText to every command-line argument, before
+// pflag sees them: its list flags read values as CSV, where a newline ends
+// the record and the rest is dropped without a word.
+func CheckArgs(args []string) error {
+	for _, a := range args {
+		if err := CheckText("", a); err != nil {
+			return fmt.Errorf("invalid argument %q: control characters (below 0x20, or DEL) are not accepted in any value; give printable text", a)
 		}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			err = CheckText(f.Name, sv.GetSlice()...)
-			return
-		}
-		err = CheckText(f.Name, f.Value.String())
-	})
-	return err
+	}
+	return nil
 }
 
 // ParseKLBase reads --kl-base: "2" (bits) or "e" (nats).
@@ -167,11 +160,10 @@ func Describe(err error) string {
 		return "interrupted; no report"
 	case errors.As(err, &nf), errors.As(err, &old):
 		return err.Error()
-	case errors.As(err, &same):
-		return fmt.Sprintf("%v; give another output file name", err)
-	case errors.As(err, &oerr):
-		return err.Error()
-	case errors.As(err, &dup), errors.As(err, &notReg), errors.Is(err, input.ErrTerminal):
+	case errors.As(err, &same), errors.As(err, &oerr), errors.As(err, &dup),
+		errors.As(err, &notReg), errors.Is(err, input.ErrTerminal):
+		// Already worded for the user, and before the os.PathError
+		// cases: an outfile.Error wraps one.
 		return err.Error()
 	case errors.Is(err, capfile.ErrNotCapture):
 		return fmt.Sprintf("%v; give a pcap or pcapng file", err)
