@@ -77,7 +77,10 @@ func (d *Decoder) next(buf []string) ([]string, error) {
 		d.line++
 		line := d.sc.Bytes()
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
+		// A one-column row whose value is empty is an empty line (tshark
+		// prints one per packet); with more columns it would hold tabs, so
+		// an empty line is only ever blank space and is skipped.
+		if len(line) == 0 && (len(d.header) != 1 || d.expectHd) {
 			continue
 		}
 		var fields []string

@@ -39,3 +39,29 @@ func TestDecoderChecksShape(t *testing.T) {
 		t.Errorf("stop: %v after %d rows", err, n)
 	}
 }
+
+// TestDecoderOneColumnEmpty: with one column an empty line is a row whose
+// value is empty; with more it is blank space.
+func TestDecoderOneColumnEmpty(t *testing.T) {
+	for _, c := range []struct {
+		header []string
+		in     string
+		want   int
+	}{
+		{[]string{"a"}, "a\nx\n\n\ny\n", 4},
+		{[]string{"a"}, "\na\n\n", 1},
+		{shapeColumns, "a\tb\tc\n\n1\t2\t3\n\n", 1},
+	} {
+		dec := NewDecoder(strings.NewReader(c.in), c.header, true)
+		n := 0
+		for {
+			if _, err := dec.GetCSVRow(); err != nil {
+				break
+			}
+			n++
+		}
+		if n-1 != c.want { // the header is the first row read
+			t.Errorf("%q: %d rows, want %d", c.in, n-1, c.want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
+	"github.com/pcapmeter/pcapmeter/internal/input"
 )
 
 const usage = `usage: measure-webserver FILE SERVER_IP PORT
@@ -73,16 +74,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cli.Fail(stderr, prog, err.Error())
 		return cli.ExitUsage
 	}
-	opt := httplat.Options{Files: []string{args[0]}, Server: ip, Port: port, Pairing: http1.PairTuple, Jobs: runtime.NumCPU()}
+	if err := cli.CheckArgs(args[:1]); err != nil {
+		cli.Fail(stderr, prog, err.Error())
+		return cli.ExitUsage
+	}
+	x := cli.Exit{Prog: prog, Stderr: stderr}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	// Resolved after the signal context: a FIFO whose writer never
+	// writes ends on Ctrl-C instead of blocking in open().
+	set, err := input.Resolve(ctx, args[:1])
+	if err != nil {
+		return x.Failed(ctx, err)
+	}
+	defer set.Close()
+	x.Inputs = set
+	opt := httplat.Options{Files: set.Paths(), Server: ip, Port: port, Pairing: http1.PairTuple, Jobs: runtime.NumCPU()}
 	res, err := httplat.Run(ctx, opt)
 	switch {
+	case errors.Is(err, httplat.ErrNoHTTP) && res != nil && res.Partial:
+		cli.Fail(stderr, prog, "the capture is cut short before any HTTP message could be read: "+strings.Join(res.Warnings, "; ")+"; recapture or recover it")
+		return cli.ExitError
 	case errors.Is(err, httplat.ErrNoHTTP):
 		cli.Fail(stderr, prog, cli.NoHTTPHint(opt))
 		return cli.ExitError
 	case err != nil:
-		return cli.RunFailed(ctx, stderr, prog, err)
+		return x.Failed(ctx, err)
 	}
 	// The display filter selects the server's traffic, but a client on
 	// the same address (or a server talking to itself) may also show up;

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"syscall"
 	"time"
 
@@ -27,6 +26,10 @@ func newFlags(prog string) *pflag.FlagSet {
 func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer, usage string) (code int, done bool) {
 	if help(args, stdout, fs, usage) {
 		return cli.ExitOK, true
+	}
+	if err := cli.CheckArgs(args); err != nil {
+		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
+		return cli.ExitUsage, true
 	}
 	if err := fs.Parse(args); err != nil {
 		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
@@ -105,34 +108,15 @@ func help(args []string, stdout io.Writer, fs *pflag.FlagSet, usage string) bool
 	return false
 }
 
-// writeReport writes through fn to path (or stdout for "" and "-"),
-// buffered. It returns fn's error as it is, or the first flush or close
-// error.
-func writeReport(path string, stdout io.Writer, fn func(io.Writer) error) error {
-	var out io.Writer = stdout
-	var f *os.File
-	if path != "" && path != "-" {
-		var err error
-		if f, err = os.Create(path); err != nil {
-			return fmt.Errorf("cannot write %s: %v", path, err)
-		}
-		out = f
-	}
-	bw := bufio.NewWriter(out)
+// writeReport writes through fn to w, buffered. It returns fn's error as
+// it is, or the flush error.
+func writeReport(w io.Writer, fn func(io.Writer) error) error {
+	bw := bufio.NewWriter(w)
 	if err := fn(bw); err != nil {
 		bw.Flush()
-		if f != nil {
-			f.Close()
-		}
 		return err
 	}
-	err := bw.Flush()
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	return nil

@@ -69,20 +69,32 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
+	// Before tshark.Find (in Prepare): Ctrl-C during the version check
+	// ends the run cleanly too.
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.output)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer out.abort()
+	opt.File = set.Paths()[0]
 	e, err := export.Prepare(ctx, opt)
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
 	var truncated bool
-	err = writeReport(o.output, stdout, func(w io.Writer) (err error) {
+	err = writeReport(out.writer(o.output), func(w io.Writer) (err error) {
 		truncated, err = writeCSV(ctx, w, e, opt.Columns.Header)
 		return err
 	})
 	var rej *export.RejectedError
 	if errors.As(err, &rej) {
 		err = &cli.UsageError{Msg: rej.Msg}
+	}
+	if err == nil {
+		err = out.commit()
 	}
 	if err != nil {
 		return x.Failed(ctx, err)

@@ -116,17 +116,12 @@ func (o *httpOptions) build(args []string) (httplat.Options, report.Params, erro
 
 // selection reads what to measure: the files, the server, the ports.
 func (o *httpOptions) selection(args []string, opt *httplat.Options) error {
-	files, err := cli.ExpandFiles(args)
-	if err == nil {
-		err = cli.CheckUnique(files)
-	}
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
+	if len(args) == 0 {
 		return errors.New("no capture file given")
 	}
-	opt.Files, opt.Tshark = files, o.tshark
+	// The files are resolved once the signal context exists (prepare).
+	opt.Files, opt.Tshark = args, o.tshark
+	var err error
 	if opt.Server, opt.Port, err = cli.ParseServer(o.server, o.port); err != nil {
 		return err
 	}
@@ -208,6 +203,7 @@ func (o *httpOptions) outputs(opt *httplat.Options) error {
 }
 
 func runHTTP(args []string, stdout, stderr io.Writer) int {
+	x := cli.Exit{Prog: httpProg, Stderr: stderr}
 	var o httpOptions
 	fs := newFlags(httpProg)
 	o.AddFlags(fs)
@@ -216,50 +212,65 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	}
 	opt, params, err := o.build(fs.Args())
 	if err != nil {
-		return usageError(stderr, httpProg, err.Error())
+		return x.Usage(err.Error())
 	}
-	out, err := openHTTPOutput(o.output, o.format, stdout)
+	ctx, stop := cli.SignalContext()
+	defer stop()
+	set, outs, code, ok := prepare(ctx, &x, opt.Files, false, stdout, o.output, o.plot, o.cpuprofile, o.memprofile)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer outs.abort()
+	opt.Files = set.Paths()
+	out, err := openHTTPOutput(outs.writer(o.output), o.format)
 	if err != nil {
-		cli.Fail(stderr, httpProg, err.Error())
-		return cli.ExitError
+		return x.Fail(err.Error())
 	}
 	defer out.abandon()
 	opt.OnExchange = out.onExchange()
 	if !o.quiet {
 		opt.Progress = progressBar(stderr)
 	}
-	ctx, stop := cli.SignalContext()
-	defer stop()
-	defer startCPUProfile(o.cpuprofile)()
-	res, err := o.measure(ctx, opt, stderr)
+	defer startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)()
+	res, err := o.measure(ctx, opt, outs, stderr)
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
-		return cli.RunFailed(ctx, stderr, httpProg, err)
+		return x.Failed(ctx, err)
 	}
 	noHTTP := err != nil
-	if !noHTTP && o.plot != "" {
+	if err := out.finish(res, params, noHTTP); err != nil {
+		return x.Fail(err.Error())
+	}
+	code = httpExit(stderr, opt, res, noHTTP)
+	if code != cli.ExitOK && code != cli.ExitPartial {
+		return code
+	}
+	// The plot is drawn by name (the chart package writes its file
+	// whole); its preparation has refused an input and an unwritable
+	// destination, and it is dropped before the commit so that an empty
+	// replacement never takes an old plot's place.
+	outs.drop(o.plot)
+	if err := outs.commit(); err != nil {
+		return x.Failed(ctx, err)
+	}
+	if o.plot != "" {
+		// A picture is never worth the report: a plot that fails is a
+		// warning, drawn once the report is in place.
 		if err := drawLatency(o.plot, res, opt.KL); err != nil {
-			cli.Fail(stderr, httpProg, fmt.Sprintf("drawing %s: %v", o.plot, err))
-			return cli.ExitError
+			cli.Fail(stderr, httpProg, fmt.Sprintf("warning: drawing %s: %v", o.plot, err))
 		}
 	}
-	if err := out.finish(res, params, noHTTP); err != nil {
-		cli.Fail(stderr, httpProg, err.Error())
-		return cli.ExitError
-	}
-	return httpExit(stderr, opt, res, noHTTP)
+	return code
 }
 
 // measure runs the measurement with what the developer flags ask for
 // around it.
-func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, stderr io.Writer) (*httplat.Result, error) {
+func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, outs *outputs, stderr io.Writer) (*httplat.Result, error) {
 	started := time.Now()
 	res, err := httplat.Run(ctx, opt)
 	finishProgress(stderr)
 	if o.memprofile != "" {
-		if f, err := os.Create(o.memprofile); err == nil {
-			pprof.Lookup("heap").WriteTo(f, 0)
-			f.Close()
-		}
+		pprof.Lookup("heap").WriteTo(outs.writer(o.memprofile), 0)
 	}
 	if o.stats {
 		printStats(stderr, time.Since(started))
@@ -267,23 +278,23 @@ func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, stderr i
 	return res, err
 }
 
-// startCPUProfile starts a CPU profile to path ("" for none) and returns
-// what stops it.
-func startCPUProfile(path string) func() {
+// startCPUProfile starts a CPU profile to w (path "" for none) and
+// returns what stops it.
+func startCPUProfile(w io.Writer, path string) func() {
 	if path == "" {
 		return func() {}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return func() {}
-	}
-	pprof.StartCPUProfile(f)
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	pprof.StartCPUProfile(w)
+	return pprof.StopCPUProfile
 }
 
 // httpExit says, once the report is written, whether it is the whole
 // story: nothing found, a partial result, or all well.
 func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP bool) int {
+	if noHTTP && res.Partial {
+		cli.Fail(stderr, httpProg, "the capture is cut short before any HTTP message could be read: "+strings.Join(res.Warnings, "; ")+"; recapture or recover it")
+		return cli.ExitError
+	}
 	if noHTTP {
 		msg := cli.NoHTTPHint(opt)
 		if h := cli.TLSHint(res); h != "" {

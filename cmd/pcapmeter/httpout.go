@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -15,28 +14,18 @@ import (
 // buffered. It is opened before the measurement because the per-exchange
 // formats (CSV, JSON Lines) stream while it runs.
 type httpOutput struct {
-	path   string
 	format string
-	file   *os.File // nil for stdout
 	bw     *bufio.Writer
 	csv    *report.CSV
 	jsonl  *report.JSONL
 	closed bool
 }
 
-// openHTTPOutput creates the output (path "" or "-": stdout) and, for
-// CSV, writes its header.
-func openHTTPOutput(path, format string, stdout io.Writer) (*httpOutput, error) {
-	o := &httpOutput{path: path, format: format}
-	out := stdout
-	if path != "" && path != "-" {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, fmt.Errorf("cannot write %s: %v", path, err)
-		}
-		o.file, out = f, f
-	}
-	o.bw = bufio.NewWriter(out)
+// openHTTPOutput buffers the output w (prepared by openOutputs, which
+// also commits it) and, for CSV, writes its header.
+func openHTTPOutput(w io.Writer, format string) (*httpOutput, error) {
+	o := &httpOutput{format: format}
+	o.bw = bufio.NewWriter(w)
 	switch format {
 	case "csv":
 		c, err := report.NewCSV(o.bw)
@@ -86,11 +75,6 @@ func (o *httpOutput) finish(res *httplat.Result, p report.Params, noHTTP bool) e
 		return fmt.Errorf("writing the report: %v", err)
 	}
 	o.closed = true
-	if o.file != nil {
-		if err := o.file.Close(); err != nil {
-			return fmt.Errorf("writing %s: %v", o.path, err)
-		}
-	}
 	return nil
 }
 
@@ -102,7 +86,4 @@ func (o *httpOutput) abandon() {
 	}
 	o.closed = true
 	o.bw.Flush()
-	if o.file != nil {
-		o.file.Close()
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/icmpnode"
+	"github.com/pcapmeter/pcapmeter/internal/input"
 )
 
 const icmpUsage = `pcapmeter icmp: ICMP echo (ping) metrics per node
@@ -53,7 +54,7 @@ func (o *icmpOptions) AddFlags(fs *pflag.FlagSet) {
 func (o *icmpOptions) options(args []string) (icmpnode.Options, error) {
 	opt := icmpnode.Options{Tshark: o.report.tshark, Names: o.names}
 	var err error
-	if opt.Files, err = cli.ExpandFiles(args); err != nil {
+	if opt.Files, err = input.Expand(args); err != nil {
 		return opt, err
 	}
 	if len(opt.Files) == 0 {
@@ -87,11 +88,30 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	set, out, code, ok := prepare(ctx, &x, opt.Files, true, stdout, o.report.output)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer out.abort()
+	for i, c := range set.Captures {
+		// A node is named after its file as given, not its spool.
+		if i >= len(opt.Names) {
+			opt.Names = append(opt.Names, "")
+		}
+		if opt.Names[i] == "" {
+			opt.Names[i] = icmpnode.NameFromFile(c.Arg)
+		}
+	}
+	opt.Files = set.Paths()
 	res, err := icmpnode.Run(ctx, opt)
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
-	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+	for _, n := range res {
+		n.File = set.Name(n.File)
+	}
+	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
 			return report.ICMPJSON(w, res)
@@ -103,6 +123,9 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 		report.ICMPText(w, res)
 		return nil
 	}); err != nil {
+		return x.Failed(ctx, err)
+	}
+	if err := out.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	var partial []string

@@ -74,20 +74,19 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.report.output, o.plot)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer out.abort()
+	opt.File = set.Paths()[0]
 	s, err := tracesum.Run(ctx, opt)
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
-	if o.plot != "" {
-		err := chart.CDFPage(o.plot, []chart.Sample{
-			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
-			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
-		})
-		if err != nil {
-			return x.Fail(fmt.Sprintf("drawing %s: %v", o.plot, err))
-		}
-	}
-	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+	s.File = set.Name(s.File)
+	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		if o.report.format == "json" {
 			return report.SummaryJSON(w, s)
 		}
@@ -95,6 +94,25 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		return nil
 	}); err != nil {
 		return x.Failed(ctx, err)
+	}
+	// The plot is drawn by name (the chart package writes its file
+	// whole); its preparation has refused an input and an unwritable
+	// destination, and it is dropped before the commit so that an empty
+	// replacement never takes an old plot's place.
+	out.drop(o.plot)
+	if err := out.commit(); err != nil {
+		return x.Failed(ctx, err)
+	}
+	if o.plot != "" {
+		// A picture is never worth the report: a plot that fails is a
+		// warning, drawn once the report is in place.
+		err := chart.CDFPage(o.plot, []chart.Sample{
+			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
+			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
+		})
+		if err != nil {
+			cli.Fail(stderr, x.Prog, fmt.Sprintf("warning: drawing %s: %v", o.plot, err))
+		}
 	}
 	return x.Finished(s.Partial, cli.CutShort("figures cover"))
 }

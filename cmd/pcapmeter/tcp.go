@@ -84,11 +84,18 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.report.output)
+	if !ok {
+		return code
+	}
+	defer set.Close()
+	defer out.abort()
+	opt.File = set.Paths()[0]
 	res, err := tcpconn.Run(ctx, opt)
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
-	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
+	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
 			return report.TCPJSON(w, res)
@@ -98,6 +105,9 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 		report.TCPText(w, res, o.gaps)
 		return nil
 	}); err != nil {
+		return x.Failed(ctx, err)
+	}
+	if err := out.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	return x.Finished(res.Partial, cli.CutShort("figures cover"))

@@ -86,3 +86,37 @@ func TestRun(t *testing.T) {
 		t.Error("a missing capture passed")
 	}
 }
+
+// TestOneColumnRowPerPacket: with one field, a packet without a value is
+// an empty line of tshark's, still one row (they were once skipped, so the
+// rows no longer lined up with the packets).
+func TestOneColumnRowPerPacket(t *testing.T) {
+	testutil.Tshark(t)
+	file := testutil.Testdata("http", "keepalive-v4.pcapng")
+	ctx := context.Background()
+	rows := func(fields ...string) (n, empty int) {
+		cols, err := FieldColumns(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Prepare(ctx, Options{File: file, Columns: cols})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Run(ctx, func(row []string) error {
+			n++
+			if row[len(row)-1] == "" {
+				empty++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n, empty
+	}
+	packets, _ := rows("frame.number")
+	n, empty := rows("http.request.method")
+	if n != packets || empty == 0 || empty == n {
+		t.Errorf("one column: %d rows (%d empty) for %d packets", n, empty, packets)
+	}
+}

@@ -145,7 +145,7 @@ func (s *orderedSink) writer(i int) func(string, *exchange.Exchange) error {
 			return s.out(file, e)
 		}
 		if s.spill[i] == nil {
-			sp, err := newSpill[exchange.Exchange]("pcapmeter-file-*.jsonl")
+			sp, err := newSpill[exchange.Exchange]()
 			if err != nil {
 				return fmt.Errorf("holding %s's exchanges until the files before it are done: %w", file, err)
 			}

@@ -47,11 +47,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		opt.OnExchange = rg.sink(opt.OnExchange)
 	}
 	reps, err := runFiles(ctx, path, files, opt, agg, cc)
-	// An unsupported tshark explains whatever the dissection ran into.
-	if cerr := check.wait(); cerr != nil {
-		return nil, cerr
-	}
-	if err != nil {
+	// An unsupported tshark explains whatever the dissection ran into,
+	// but a check that only timed out (a busy machine) never hides the
+	// dissection's own error.
+	if err := tshark.Verdict(check.wait(), err); err != nil {
 		return nil, err
 	}
 	res.Warnings = append(res.Warnings, notes...)

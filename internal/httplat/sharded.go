@@ -25,6 +25,28 @@ var errFallback = errors.New("flow sharding not possible")
 // estimated packet count (shard.EstimatePackets) over this.
 const ShardPackets = 1_000_000
 
+// MinShardPackets is the fewest estimated packets worth a shard of their
+// own: each tshark costs ~0.3 s to start and ~160 MB, so below this a
+// shard more is slower and heavier, and `-j 32` on a capture of a few
+// hundred packets runs one tshark, not 32.
+const MinShardPackets = 100_000
+
+// minShardPackets is MinShardPackets, a variable so that tests can force
+// a split of a small capture into --jobs shards (0).
+var minShardPackets int64 = MinShardPackets
+
+// shardCount sizes the split to the work: as many shards as the memory
+// bound needs (shardPackets each at most), and more only up to jobs and
+// only while each keeps minShardPackets.
+func shardCount(jobs int, est, shardPackets int64) int {
+	need := int(math.Ceil(float64(est) / float64(shardPackets)))
+	worth := jobs
+	if minShardPackets > 0 {
+		worth = min(jobs, int(est/minShardPackets))
+	}
+	return max(1, need, worth)
+}
+
 // splitRun is one file dissected as k flow shards, each fed to its own
 // tshark through a pipe, opt.Jobs at a time: one read of the file (a pass)
 // per opt.Jobs shards. Exchanges go to f: at once when nothing downstream
@@ -53,7 +75,7 @@ func runSplit(ctx context.Context, f *fileRun, est int64, estErr error) (stalled
 	if estErr != nil {
 		return nil, fmt.Errorf("%w: %w", errFallback, estErr)
 	}
-	k := max(f.opt.Jobs, int(math.Ceil(float64(est)/float64(f.opt.shardPackets))))
+	k := shardCount(f.opt.Jobs, est, f.opt.shardPackets)
 	s := &splitRun{f: f, k: k, size: st.Size(), runs: make([]*shardRun, k), ordered: f.opt.OnExchange != nil}
 	defer s.removeSpills()
 	jobs := f.opt.Jobs
@@ -153,7 +175,7 @@ func (s *splitRun) start(ctx context.Context, cancel func(), wg *sync.WaitGroup,
 	growPipe(pw)
 	r := &shardRun{id: id, out: &shard.Out{W: pw}, f: s.f}
 	if s.ordered {
-		if r.spill, err = newSpill[record]("pcapmeter-shard-*.jsonl"); err != nil {
+		if r.spill, err = newSpill[record](); err != nil {
 			pr.Close()
 			pw.Close()
 			return nil, nil, err

@@ -212,3 +212,30 @@ func TestFallbackLate(t *testing.T) {
 	}
 	same(t, "late fragment, per exchange", one, runJobs(t, opt, 2))
 }
+
+// TestShardCount: the split is sized to the work, not to --jobs alone (a
+// 136-packet capture with -j 32 once started 33 tsharks).
+func TestShardCount(t *testing.T) {
+	defer func(old int64) { minShardPackets = old }(minShardPackets)
+	minShardPackets = MinShardPackets
+	for _, c := range []struct {
+		jobs int
+		est  int64
+		want int
+	}{
+		{32, 136, 1},
+		{256, 50_000, 1},
+		{4, 250_000, 2},   // 125k packets a shard; a third would hold < 100k
+		{2, 5_000_000, 5}, // the memory bound wins over --jobs
+		{8, 3_200_000, 8},
+		{1, 0, 1},
+	} {
+		if got := shardCount(c.jobs, c.est, ShardPackets); got != c.want {
+			t.Errorf("shardCount(%d, %d) = %d, want %d", c.jobs, c.est, got, c.want)
+		}
+	}
+	minShardPackets = 0 // forced: --jobs shards
+	if got := shardCount(32, 136, ShardPackets); got != 32 {
+		t.Errorf("forced: %d shards, want 32", got)
+	}
+}

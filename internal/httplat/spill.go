@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+
+	"github.com/pcapmeter/pcapmeter/internal/tmpfile"
 )
 
 // spill holds values in a temporary JSON Lines file, so that exchanges that
@@ -16,8 +18,11 @@ type spill[T any] struct {
 	enc *json.Encoder
 }
 
-func newSpill[T any](pattern string) (*spill[T], error) {
-	f, err := os.CreateTemp("", pattern)
+// newSpill makes a spill in $TMPDIR with no name (tmpfile.New): pcapmeter
+// killed by SIGKILL, the OOM killer or a SIGPIPE from `| head` leaves
+// nothing behind, since the kernel frees the file with its descriptor.
+func newSpill[T any]() (*spill[T], error) {
+	f, err := tmpfile.New("")
 	if err != nil {
 		return nil, err
 	}
@@ -38,8 +43,7 @@ func (s *spill[T]) reader() (*json.Decoder, error) {
 	return json.NewDecoder(bufio.NewReaderSize(s.f, 256<<10)), nil
 }
 
-// remove closes and deletes the file.
+// remove closes the file, which frees it: it never had a name.
 func (s *spill[T]) remove() {
 	s.f.Close()
-	os.Remove(s.f.Name())
 }

@@ -13,14 +13,16 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
+	"github.com/pcapmeter/pcapmeter/internal/input"
+	"github.com/pcapmeter/pcapmeter/internal/outfile"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -74,60 +76,52 @@ func ParseServer(ip, port string) (netip.Addr, uint16, error) {
 }
 
 // ParsePercentiles reads a comma-separated percentile list ("25,50,99.9").
+// An empty entry ("50,,99") or a percentile given twice is refused rather
+// than silently dropped: either is a typo whose report would not have the
+// columns the user counted on.
 func ParsePercentiles(s string) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("empty --percentiles list: give numbers such as 25,50,75,95,99")
+	}
 	var out []float64
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
-			continue
+			return nil, fmt.Errorf("invalid --percentiles %q: an entry is empty (two commas in a row, or one at an end)", s)
 		}
 		p, err := strconv.ParseFloat(f, 64)
 		if err != nil || !(p > 0 && p <= 100) {
 			return nil, fmt.Errorf("invalid percentile %q: give numbers above 0 and at most 100, e.g. 25,50,75,95,99,99.9", f)
 		}
+		if slices.Contains(out, p) {
+			return nil, fmt.Errorf("invalid --percentiles %q: %s is given twice", s, f)
+		}
 		out = append(out, p)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("empty percentile list")
-	}
 	return out, nil
 }
 
-// ExpandFiles expands the capture arguments: a name that exists is kept
-// as given, and one that does not but holds a wildcard (*, ?, [) is a glob
-// expanded in name order (dumpcap's ring-buffer files sort by index that
-// way). Shells expand globs already; this covers quoted patterns and
-// shells that do not, and a pattern that matches nothing is an error
-// rather than a file called "*.pcap".
-func ExpandFiles(args []string) ([]string, error) {
-	var out []string
+// CheckText refuses a user value holding a control character (below 0x20,
+// or DEL): pflag's list flags split on commas only, so "8080\n8081" would
+// reach a parser that stops at the newline and quietly drop the rest, and
+// a terminal would print the value as something else than it is.
+func CheckText(flag string, values ...string) error {
+	for _, v := range values {
+		if i := strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
+			return fmt.Errorf("invalid --%s %q: control character %U at byte %d; give printable text", flag, v, v[i], i)
+		}
+	}
+	return nil
+}
+
+// CheckArgs applies CheckText to every command-line argument, before
+// pflag sees them: its list flags read values as CSV, where a newline ends
+// the record and the rest is dropped without a word.
+func CheckArgs(args []string) error {
 	for _, a := range args {
-		if _, err := os.Lstat(a); err == nil || !strings.ContainsAny(a, "*?[") {
-			out = append(out, a)
-			continue
+		if err := CheckText("", a); err != nil {
+			return fmt.Errorf("invalid argument %q: control characters (below 0x20, or DEL) are not accepted in any value; give printable text", a)
 		}
-		m, err := filepath.Glob(a)
-		if err != nil {
-			return nil, fmt.Errorf("invalid file pattern %q: %v", a, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("no file matches %q", a)
-		}
-		out = append(out, m...)
-	}
-	return out, nil
-}
-
-// CheckUnique refuses a capture named twice, where merging would count
-// every exchange twice (pcapmeter icmp may read one capture for two nodes).
-func CheckUnique(files []string) error {
-	seen := map[string]bool{}
-	for _, f := range files {
-		c := filepath.Clean(f)
-		if seen[c] {
-			return fmt.Errorf("%s is given twice (check overlapping patterns)", f)
-		}
-		seen[c] = true
 	}
 	return nil
 }
@@ -143,29 +137,39 @@ func ParseKLBase(s string) (float64, string, error) {
 	return 0, "", fmt.Errorf("invalid --kl-base %q: give 2 (bits) or e (nats)", s)
 }
 
-// SignalContext returns a context cancelled on SIGINT/SIGTERM, so that a
-// Ctrl-C kills and reaps tshark before the program exits.
+// SignalContext returns a context cancelled on SIGINT, SIGTERM, SIGHUP (the
+// terminal went away) and SIGQUIT, so that each kills and reaps tshark and
+// removes temporary files before the program exits.
 func SignalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 }
 
 // Describe turns an error into the one line a user reads: what is wrong
 // and what to do about it.
 func Describe(err error) string {
 	var (
-		nf   *tshark.NotFoundError
-		old  *tshark.TooOldError
-		exit *tshark.ExitError
-		ferr *parse.FormatError
-		perr *os.PathError
+		nf     *tshark.NotFoundError
+		old    *tshark.TooOldError
+		exit   *tshark.ExitError
+		ferr   *parse.FormatError
+		perr   *os.PathError
+		same   *outfile.SameFileError
+		oerr   *outfile.Error
+		dup    *input.DuplicateError
+		notReg *input.NotRegularError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "interrupted; no report"
 	case errors.As(err, &nf), errors.As(err, &old):
 		return err.Error()
+	case errors.As(err, &same), errors.As(err, &oerr), errors.As(err, &dup),
+		errors.As(err, &notReg), errors.Is(err, input.ErrTerminal):
+		// Already worded for the user, and before the os.PathError
+		// cases: an outfile.Error wraps one.
+		return err.Error()
 	case errors.Is(err, capfile.ErrNotCapture):
-		return fmt.Sprintf("%v; give a pcap or pcapng file (tshark -F pcapng -w OUT -r IN converts most other formats)", err)
+		return fmt.Sprintf("%v; give a pcap or pcapng file", err)
 	case errors.Is(err, capfile.ErrEmpty):
 		return fmt.Sprintf("%v; there is nothing to measure (was the capture stopped before any traffic?)", err)
 	case errors.Is(err, capfile.ErrTruncated):

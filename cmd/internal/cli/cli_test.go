@@ -2,9 +2,6 @@ package cli
 
 import (
 	"net/netip"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -91,50 +88,4 @@ func FuzzParsePercentiles(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestExpandFiles(t *testing.T) {
-	dir := t.TempDir()
-	for _, n := range []string{"ring_00002.pcapng", "ring_00001.pcapng", "ring_00010.pcapng", "odd[1].pcap", "other.pcap"} {
-		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	j := func(n string) string { return filepath.Join(dir, n) }
-	for _, c := range []struct {
-		args    []string
-		want    []string
-		wantErr string
-	}{
-		{[]string{j("ring_*.pcapng")}, []string{j("ring_00001.pcapng"), j("ring_00002.pcapng"), j("ring_00010.pcapng")}, ""},
-		{[]string{j("other.pcap"), j("ring_0000?.pcapng")}, []string{j("other.pcap"), j("ring_00001.pcapng"), j("ring_00002.pcapng")}, ""},
-		// An existing name is never treated as a pattern.
-		{[]string{j("odd[1].pcap")}, []string{j("odd[1].pcap")}, ""},
-		// A missing plain name is left for the capture check to report.
-		{[]string{j("missing.pcap")}, []string{j("missing.pcap")}, ""},
-		{[]string{j("*.pcapx")}, nil, "no file matches"},
-		{[]string{j("[.pcap")}, nil, "invalid file pattern"},
-	} {
-		got, err := ExpandFiles(c.args)
-		if c.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Errorf("%q: error %v, want %q", c.args, err, c.wantErr)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(got, c.want) {
-			t.Errorf("%q: got %q, %v; want %q", c.args, got, err, c.want)
-		}
-	}
-}
-
-func TestCheckUnique(t *testing.T) {
-	if err := CheckUnique([]string{"a/x.pcap", "b/x.pcap", "x.pcap"}); err != nil {
-		t.Errorf("distinct files refused: %v", err)
-	}
-	for _, files := range [][]string{{"x.pcap", "./x.pcap"}, {"d/ring_1.pcap", "d/ring_2.pcap", "d//ring_1.pcap"}} {
-		if err := CheckUnique(files); err == nil || !strings.Contains(err.Error(), "given twice") {
-			t.Errorf("%q: %v", files, err)
-		}
-	}
 }

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/input"
 )
 
 // Exit is the one mapping from how a subcommand's run ended to its exit
@@ -22,6 +26,50 @@ type Exit struct {
 	// Describe. It is not asked about an interrupted run, whose error is
 	// only the consequence of the interruption.
 	Explain func(error) string
+	// Inputs, when set, are the run's captures: tshark's messages name a
+	// spooled stream by its /proc/PID/fd/N path, which Failed maps back
+	// to what the user gave, and a file that is not a capture gets the
+	// conversion hint only when it is a regular, non-empty file.
+	Inputs *input.Set
+}
+
+// convertHint is the advice for a file in some other capture format.
+const convertHint = " (tshark -F pcapng -w OUT -r IN converts most other formats)"
+
+// explain is the user's line for err, with spool paths named as given.
+func (x Exit) explain(err error) string {
+	msg := Describe(err)
+	if x.Explain != nil {
+		msg = x.Explain(err)
+	}
+	if x.Inputs == nil {
+		return msg
+	}
+	for _, c := range x.Inputs.Captures {
+		if c.Spooled {
+			msg = strings.ReplaceAll(msg, c.Path, c.Name())
+		}
+	}
+	if errors.Is(err, capfile.ErrNotCapture) && convertible(x.Inputs) {
+		msg += convertHint
+	}
+	return msg
+}
+
+// convertible reports whether every capture is a regular non-empty file
+// as given: an empty file, a directory or a stream is not a file in
+// another format, and tshark's conversion would not help.
+func convertible(s *input.Set) bool {
+	for _, c := range s.Captures {
+		if c.Spooled {
+			return false
+		}
+		st, err := os.Stat(c.Path)
+		if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+			return false
+		}
+	}
+	return len(s.Captures) > 0
 }
 
 // UsageError is a request the user has to change (a display filter tshark
@@ -52,10 +100,8 @@ func (x Exit) Failed(ctx context.Context, err error) int {
 	case errors.As(err, &usage):
 		Fail(x.Stderr, x.Prog, usage.Msg)
 		return ExitUsage
-	case x.Explain != nil:
-		Fail(x.Stderr, x.Prog, x.Explain(err))
 	default:
-		Fail(x.Stderr, x.Prog, Describe(err))
+		Fail(x.Stderr, x.Prog, x.explain(err))
 	}
 	return ExitError
 }
