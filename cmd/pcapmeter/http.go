@@ -228,11 +228,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return cli.RunFailed(ctx, stderr, httpProg, err)
 	}
 	noHTTP := err != nil
-	if !noHTTP && o.plot != "" {
-		if err := drawLatency(o.plot, res, opt.KL); err != nil {
-			cli.Fail(stderr, httpProg, fmt.Sprintf("drawing %s: %v", o.plot, err))
-			return cli.ExitError
-		}
+	if o.plot != "" {
+		plotWarning(stderr, httpProg, &res.Warnings, o.plot, func() error { return drawLatency(o.plot, res, opt.KL) })
 	}
 	if err := out.finish(res, params, noHTTP); err != nil {
 		cli.Fail(stderr, httpProg, err.Error())

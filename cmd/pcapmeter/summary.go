@@ -2,8 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -83,15 +83,6 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
-	if o.plot != "" {
-		err := chart.CDFPage(o.plot, []chart.Sample{
-			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
-			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
-		})
-		if err != nil {
-			return x.Fail(fmt.Sprintf("drawing %s: %v", o.plot, err))
-		}
-	}
 	if err := writeReport(o.report.output, stdout, func(w io.Writer) error {
 		if o.report.format == "json" {
 			return report.SummaryJSON(w, s)
@@ -101,5 +92,21 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	}); err != nil {
 		return x.Failed(ctx, err)
 	}
+	if o.plot != "" { // after the report: the JSON report has no warnings to carry
+		var warnings []string
+		plotWarning(stderr, x.Prog, &warnings, o.plot, func() error { return summaryFigure(s).Write(o.plot) })
+	}
 	return x.Finished(s.Partial, cli.CutShort("figures cover"))
+}
+
+// summaryFigure is the page of --plot: the packet size and inter-arrival
+// CDFs under one title that names the capture.
+func summaryFigure(s *tracesum.Summary) chart.CDFFigure {
+	return chart.CDFFigure{
+		Title: "Trace summary · " + filepath.Base(s.File),
+		Panels: []chart.Sample{
+			{Title: "Packet sizes", XLabel: "frame size (bytes)", Values: s.Sizes},
+			{Title: "Inter-arrival times (log x)", XLabel: "time since the previous packet", Values: s.Gaps, LogX: true, Duration: true},
+		},
+	}
 }

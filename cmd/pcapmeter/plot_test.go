@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// plotMaxBytes keeps TestPlotSharedCaptures cheap: the bigger shared
+// captures cost seconds of tshark each and add no new shape of data.
+const plotMaxBytes = 250_000
+
+// TestPlotSharedCaptures: every small shared HTTP capture plots without a
+// panic and keeps its report, including one with requests and no
+// response (ndpi_WebattackRCE_requests-only), whose page says so.
+func TestPlotSharedCaptures(t *testing.T) {
+	testutil.Tshark(t)
+	dir := testutil.Shared(t, "http")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Skipf("no shared HTTP captures: %v", err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || e.IsDir() || info.Size() > plotMaxBytes {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		t.Run(e.Name(), func(t *testing.T) {
+			t.Parallel()
+			png := filepath.Join(t.TempDir(), "x.png")
+			var out, errb bytes.Buffer
+			code := runHTTP([]string{path, "--plot", png, "-q", "-j", "1"}, &out, &errb)
+			if code != 0 {
+				t.Errorf("exit %d, stderr %q", code, errb.String())
+			}
+			if !strings.Contains(out.String(), "AVERAGE LATENCY") && !strings.Contains(out.String(), "unanswered") {
+				t.Errorf("no report on stdout:\n%s", out.String())
+			}
+			if st, err := os.Stat(png); err != nil || st.Size() == 0 {
+				t.Errorf("no PNG written: %v", err)
+			}
+		})
+	}
+}
+
+// TestPlotFailureIsWarning: a plot that cannot be written leaves the
+// report and the exit code as they are and says why on stderr and in
+// the JSON warnings.
+func TestPlotFailureIsWarning(t *testing.T) {
+	testutil.Tshark(t)
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "missing-dir", "x.svg")
+	var out, errb bytes.Buffer
+	code := runHTTP([]string{td("keepalive-v4.pcapng"), "--plot", bad, "-q", "-f", "json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "warning: plot "+bad+" not drawn") {
+		t.Errorf("stderr %q lacks the warning", errb.String())
+	}
+	var r struct{ Warnings []string }
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not drawn") {
+		t.Errorf("JSON warnings %q", r.Warnings)
+	}
+}
+
+// TestSummaryPlotFailureIsWarning: the same rule for summary --plot.
+func TestSummaryPlotFailureIsWarning(t *testing.T) {
+	testutil.Tshark(t)
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "missing-dir", "x.png")
+	code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--plot", bad)
+	if code != 0 || !strings.Contains(out, "packets") || !strings.Contains(errs, "warning: plot "+bad+" not drawn") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
