@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
+	"github.com/pcapmeter/pcapmeter/cmd/internal/progress"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/chart"
 	"github.com/pcapmeter/pcapmeter/internal/http1"
@@ -91,7 +92,7 @@ func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.ci, "ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
 	fs.StringVar(&o.histogram, "histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	addQuietFlag(fs, &o.quiet)
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write a Go heap profile, taken when the dissection ends, to `FILE` (for developers)")
 	fs.BoolVar(&o.stats, "stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
@@ -217,13 +218,12 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	}
 	defer out.abandon()
 	opt.OnExchange = out.onExchange()
-	if !o.quiet {
-		opt.Progress = progressBar(stderr)
-	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	bar := startBar(ctx, stderr, o.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	defer startCPUProfile(o.cpuprofile)()
-	res, err := o.measure(ctx, opt, stderr)
+	res, err := o.measure(ctx, opt, stderr, bar)
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		return cli.RunFailed(ctx, stderr, httpProg, err)
 	}
@@ -240,10 +240,10 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 
 // measure runs the measurement with what the developer flags ask for
 // around it.
-func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, stderr io.Writer) (*httplat.Result, error) {
+func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, stderr io.Writer, bar *progress.Bar) (*httplat.Result, error) {
 	started := time.Now()
 	res, err := httplat.Run(ctx, opt)
-	finishProgress(stderr)
+	bar.Stop()
 	if o.memprofile != "" {
 		if f, err := os.Create(o.memprofile); err == nil {
 			pprof.Lookup("heap").WriteTo(f, 0)

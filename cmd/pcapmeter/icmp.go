@@ -92,7 +92,10 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	res, err := icmpnode.Run(ctx, opt)
+	bar.Stop()
 	if err != nil {
 		return x.Failed(ctx, err)
 	}

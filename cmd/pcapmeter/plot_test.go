@@ -78,8 +78,29 @@ func TestSummaryPlotFailureIsWarning(t *testing.T) {
 	testutil.Tshark(t)
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "missing-dir", "x.png")
-	code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--plot", bad)
+	code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--plot", bad, "-q")
 	if code != 0 || !strings.Contains(out, "packets") || !strings.Contains(errs, "warning: plot "+bad+" not drawn") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestQuietEverywhere: every subcommand takes -q/--quiet (its help lists
+// it, and a run with it succeeds).
+func TestQuietEverywhere(t *testing.T) {
+	testutil.Tshark(t)
+	gaps := td("synth-gaps-v6.pcap")
+	icmp := filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")
+	for _, args := range [][]string{
+		{"http", gaps}, {"tcp", gaps}, {"summary", gaps}, {"export", gaps}, {"icmp", icmp},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			if _, out, _ := pcapmeter(t, args[0], "--help"); !strings.Contains(out, "-q, --quiet") {
+				t.Errorf("%s --help lacks -q, --quiet", args[0])
+			}
+			if code, _, errs := pcapmeter(t, append(args, "-q")...); code != 0 {
+				t.Errorf("%v -q: exit %d %q", args, code, errs)
+			}
+		})
 	}
 }

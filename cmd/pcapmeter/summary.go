@@ -79,7 +79,10 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	s, err := tracesum.Run(ctx, opt)
+	bar.Stop()
 	if err != nil {
 		return x.Failed(ctx, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -25,6 +26,9 @@ type Options struct {
 	Tshark string
 	// TopN bounds the protocol and conversation lists.
 	TopN int
+	// Progress, if set, is told how many bytes of the file tshark has
+	// read (estimated from its frame numbers) while it runs.
+	Progress func(done, total int64)
 }
 
 // Share is a protocol's part of the trace.
@@ -116,7 +120,11 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	streams := map[int64]bool{}
 	var prev parse.Time
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
+	onFrame := shard.FrameProgress(opt.File, opt.Progress)
 	s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
+		if onFrame != nil {
+			onFrame(f.Number)
+		}
 		if s.Packets == 0 {
 			s.First = f.Time
 		} else {
