@@ -104,3 +104,12 @@ func TestQuietEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpUnknownTopic: a misspelt topic is a usage error, not the
+// overview with exit 0.
+func TestHelpUnknownTopic(t *testing.T) {
+	code, out, errs := pcapmeter(t, "help", "tcpp")
+	if code != 2 || out != "" || !strings.Contains(errs, `no help topic "tcpp"`) {
+		t.Errorf("help tcpp: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

@@ -78,3 +78,11 @@ func TestFitSaysWhatIsLeftOut(t *testing.T) {
 		t.Errorf("no note of the weibull fit in\n%s", b.String())
 	}
 }
+
+// TestOneConnection: one is singular in the tcp report.
+func TestOneConnection(t *testing.T) {
+	t.Parallel()
+	if got := plural(1, "connection", "connections"); got != "1 connection" {
+		t.Errorf("plural(1) = %q", got)
+	}
+}
