@@ -78,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "version", "--version":
-		fmt.Fprintln(stdout, "pcapmeter", Version)
+		printVersion(stdout)
 		return 0
 	}
 	fmt.Fprintf(stderr, "pcapmeter: unknown command %q; run `pcapmeter help`\n", args[0])

@@ -113,3 +113,12 @@ func TestHelpUnknownTopic(t *testing.T) {
 		t.Errorf("help tcpp: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestVersion: --version names a build (not "dev") and the tshark in use.
+func TestVersion(t *testing.T) {
+	testutil.Tshark(t)
+	code, out, _ := pcapmeter(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "pcapmeter (") && !strings.HasPrefix(out, "pcapmeter v") || !strings.Contains(out, "tshark: 4.") {
+		t.Errorf("--version: exit %d %q", code, out)
+	}
+}
