@@ -2,15 +2,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
+	"github.com/pcapmeter/pcapmeter/cmd/internal/progress"
 )
 
 // newFlags makes a subcommand's flag set. pflag would print its complaint
@@ -66,6 +70,7 @@ func parseCommand[O any](x cli.Exit, o commandOptions[O], args []string, stdout 
 // write, where, and with which tshark.
 type reportFlags struct {
 	format, output, tshark string
+	quiet                  bool
 }
 
 // add declares --format (formats says which ones), --output and --tshark.
@@ -73,6 +78,29 @@ func (r *reportFlags) add(fs *pflag.FlagSet, formats string) {
 	fs.StringVarP(&r.format, "format", "f", "text", formats)
 	fs.StringVarP(&r.output, "output", "o", "", "write the report to `FILE` instead of stdout")
 	addTsharkFlag(fs, &r.tshark)
+	addQuietFlag(fs, &r.quiet)
+}
+
+// addQuietFlag declares -q/--quiet.
+func addQuietFlag(fs *pflag.FlagSet, quiet *bool) {
+	fs.BoolVarP(quiet, "quiet", "q", false, "no progress bar")
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// startBar returns the progress bar of a run on stderr, labelled label:
+// nil under --quiet or when stderr is not a terminal (pipes and CI logs
+// get no control characters). It erases itself when ctx is done, so a
+// Ctrl-C leaves a clean line for the interruption message.
+func startBar(ctx context.Context, stderr io.Writer, quiet bool, label string) *progress.Bar {
+	if quiet {
+		return nil
+	}
+	return progress.ForTerminal(ctx, stderr, label)
 }
 
 // addTsharkFlag declares --tshark.

@@ -35,6 +35,7 @@ Flags:
 type exportOptions struct {
 	output, filter, time, tshark string
 	fields                       []string
+	quiet                        bool
 }
 
 // AddFlags declares the flags on fs.
@@ -44,6 +45,7 @@ func (o *exportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.filter, "filter", "", "tshark display `FILTER` selecting the packets (e.g. 'http || dns')")
 	fs.StringVar(&o.time, "time", "relative", "Time column: relative (seconds since the first packet), epoch (Unix seconds) or iso (ISO 8601, UTC)")
 	addTsharkFlag(fs, &o.tshark)
+	addQuietFlag(fs, &o.quiet)
 }
 
 // options checks the flags and the argument (the capture) and returns
@@ -85,10 +87,15 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return x.Failed(ctx, err)
 	}
 	var truncated bool
+	// Rows stream to stdout as they come: a bar on the same terminal
+	// would draw over them.
+	toTerminal := (o.output == "" || o.output == "-") && isTerminal(stdout)
+	bar := startBar(ctx, stderr, o.quiet || toTerminal, "exporting")
 	err = writeReport(out.writer(o.output), func(w io.Writer) (err error) {
-		truncated, err = writeCSV(ctx, w, e, opt.Columns.Header)
+		truncated, err = writeCSV(ctx, w, e, opt.Columns.Header, bar.CountFunc("rows"))
 		return err
 	})
+	bar.Stop()
 	var rej *export.RejectedError
 	if errors.As(err, &rej) {
 		err = &cli.UsageError{Msg: rej.Msg}
@@ -105,7 +112,12 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 // writeCSV writes the export as CSV with RFC 4180 quoting. The header
 // waits for tshark's first row (or a clean end), so a filter tshark
 // rejects leaves no half-made CSV behind.
-func writeCSV(ctx context.Context, w io.Writer, e *export.Export, header []string) (truncated bool, err error) {
+//
+// rows, if set, is told how many rows are written so far (the export's
+// rows carry only the user's columns, so there is no frame number to
+// turn into bytes).
+func writeCSV(ctx context.Context, w io.Writer, e *export.Export, header []string, rows func(int64)) (truncated bool, err error) {
+	var n int64
 	cw := csv.NewWriter(w)
 	wroteHeader := false
 	writeHeader := func() error {
@@ -118,6 +130,9 @@ func writeCSV(ctx context.Context, w io.Writer, e *export.Export, header []strin
 	truncated, err = e.Run(ctx, func(row []string) error {
 		if err := writeHeader(); err != nil {
 			return err
+		}
+		if n++; rows != nil && n%1024 == 0 {
+			rows(n)
 		}
 		return cw.Write(row)
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
+	"github.com/pcapmeter/pcapmeter/cmd/internal/progress"
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
 	"github.com/pcapmeter/pcapmeter/internal/chart"
 	"github.com/pcapmeter/pcapmeter/internal/http1"
@@ -93,7 +94,7 @@ func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.ci, "ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
 	fs.StringVar(&o.histogram, "histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	addQuietFlag(fs, &o.quiet)
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write a Go heap profile, taken when the dissection ends, to `FILE` (for developers)")
 	fs.BoolVar(&o.stats, "stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
@@ -229,11 +230,10 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	}
 	defer out.abandon()
 	opt.OnExchange = out.onExchange()
-	if !o.quiet {
-		opt.Progress = progressBar(stderr)
-	}
+	bar := startBar(ctx, stderr, o.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	defer startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)()
-	res, err := o.measure(ctx, opt, outs, stderr)
+	res, err := o.measure(ctx, opt, outs, stderr, bar)
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		return x.Failed(ctx, err)
 	}
@@ -256,19 +256,17 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if o.plot != "" {
 		// A picture is never worth the report: a plot that fails is a
 		// warning, drawn once the report is in place.
-		if err := drawLatency(o.plot, res, opt.KL); err != nil {
-			cli.Fail(stderr, httpProg, fmt.Sprintf("warning: drawing %s: %v", o.plot, err))
-		}
+		plotWarning(stderr, httpProg, &res.Warnings, o.plot, func() error { return drawLatency(o.plot, res, opt.KL) })
 	}
 	return code
 }
 
 // measure runs the measurement with what the developer flags ask for
 // around it.
-func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, outs *outputs, stderr io.Writer) (*httplat.Result, error) {
+func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, outs *outputs, stderr io.Writer, bar *progress.Bar) (*httplat.Result, error) {
 	started := time.Now()
 	res, err := httplat.Run(ctx, opt)
-	finishProgress(stderr)
+	bar.Stop()
 	if o.memprofile != "" {
 		pprof.Lookup("heap").WriteTo(outs.writer(o.memprofile), 0)
 	}

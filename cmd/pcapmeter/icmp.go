@@ -104,7 +104,10 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	opt.Files = set.Paths()
+	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	res, err := icmpnode.Run(ctx, opt)
+	bar.Stop()
 	if err != nil {
 		return x.Failed(ctx, err)
 	}

@@ -76,11 +76,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			case "export":
 				return runExport([]string{"--help"}, stdout, stderr)
 			}
+			// A misspelt topic asked for something else than the
+			// overview: say so rather than pass the overview off as it.
+			fmt.Fprintf(stderr, "pcapmeter: no help topic %q; topics: http, icmp, tcp, summary, export\n", args[1])
+			return 2
 		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "version", "--version":
-		fmt.Fprintln(stdout, "pcapmeter", Version)
+		printVersion(stdout)
 		return 0
 	}
 	fmt.Fprintf(stderr, "pcapmeter: unknown command %q; run `pcapmeter help`\n", args[0])

@@ -199,7 +199,7 @@ func TestPlotFiles(t *testing.T) {
 	svg := filepath.Join(dir, "lat.svg")
 	code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "--plot", svg)
 	b, _ := os.ReadFile(svg)
-	if code != 0 || !strings.Contains(string(b), "127.0.0.1:8080, ttfb") {
+	if code != 0 || !strings.Contains(string(b), "HTTP latency: ttfb (request first byte -&gt; response first byte) · keepalive-v4.pcapng") || strings.Count(string(b), "127.0.0.1:8080 (pcapmeter.test) · n = 100") != 1 {
 		t.Errorf("http --plot: exit %d %q, %d bytes", code, errs, len(b))
 	}
 	png := filepath.Join(dir, "sum.png")

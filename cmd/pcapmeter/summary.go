@@ -2,8 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -81,7 +81,10 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	defer set.Close()
 	defer out.abort()
 	opt.File = set.Paths()[0]
+	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	s, err := tracesum.Run(ctx, opt)
+	bar.Stop()
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
@@ -106,13 +109,20 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	if o.plot != "" {
 		// A picture is never worth the report: a plot that fails is a
 		// warning, drawn once the report is in place.
-		err := chart.CDFPage(o.plot, []chart.Sample{
-			{Title: "Packet size CDF\n" + s.File, XLabel: "frame size (bytes)", Values: s.Sizes},
-			{Title: "Inter-arrival time CDF (log x)\n" + s.File, XLabel: "time since the previous packet (s)", Values: s.Gaps, LogX: true},
-		})
-		if err != nil {
-			cli.Fail(stderr, x.Prog, fmt.Sprintf("warning: drawing %s: %v", o.plot, err))
-		}
+		var warnings []string
+		plotWarning(stderr, x.Prog, &warnings, o.plot, func() error { return summaryFigure(s).Write(o.plot) })
 	}
 	return x.Finished(s.Partial, cli.CutShort("figures cover"))
+}
+
+// summaryFigure is the page of --plot: the packet size and inter-arrival
+// CDFs under one title that names the capture.
+func summaryFigure(s *tracesum.Summary) chart.CDFFigure {
+	return chart.CDFFigure{
+		Title: "Trace summary · " + filepath.Base(s.File),
+		Panels: []chart.Sample{
+			{Title: "Packet sizes", XLabel: "frame size (bytes)", Values: s.Sizes},
+			{Title: "Inter-arrival times (log x)", XLabel: "time since the previous packet", Values: s.Gaps, LogX: true, Duration: true},
+		},
+	}
 }

@@ -91,7 +91,10 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	defer set.Close()
 	defer out.abort()
 	opt.File = set.Paths()[0]
+	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
+	opt.Progress = bar.BytesFunc()
 	res, err := tcpconn.Run(ctx, opt)
+	bar.Stop()
 	if err != nil {
 		return x.Failed(ctx, err)
 	}

@@ -65,14 +65,6 @@ func (f CDFFigure) write(path string) error {
 	})
 }
 
-// CDFPage writes one CDF panel per sample, side by side, without a page
-// title.
-//
-// Deprecated: use CDFFigure, which says the title once.
-func CDFPage(path string, samples []Sample) error {
-	return CDFFigure{Panels: samples}.Write(path)
-}
-
 func samplePanel(s Sample) *plot.Plot {
 	sorted, dropped := cleanSorted(s.Values)
 	n := len(sorted)

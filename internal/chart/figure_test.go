@@ -101,17 +101,3 @@ func TestCDFFigure(t *testing.T) {
 		}
 	}
 }
-
-// TestLegacyLatencyPage: the old entry point still draws, until
-// cmd/pcapmeter moves to LatencyFigure.
-func TestLegacyLatencyPage(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "old.svg")
-	err := LatencyPage(path, []LatencySet{{Title: "10.0.0.5:80, ttfb", Unit: "s", Samples: []float64{0, 0.01, 0.02}, Times: []float64{0, 1, 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if text := svgText(t, path); !strings.Contains(text, "10.0.0.5:80, ttfb · n = 3") || lines(text, "time since the first request (s)") != 1 {
-		t.Errorf("legacy page reads:\n%s", text)
-	}
-}

@@ -19,10 +19,12 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -39,6 +41,10 @@ type Options struct {
 	Names       []string
 	Percentiles []float64
 	Tshark      string
+	// Progress, if set, is told how many bytes of the file being read
+	// tshark has got through (estimated from its frame numbers), file by
+	// file.
+	Progress func(done, total int64)
 }
 
 // Peer is what a node exchanged with one other host.
@@ -143,7 +149,7 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 		if name == "" {
 			name = NameFromFile(f)
 		}
-		n, err := measureFile(ctx, bin, f, node, name, opt.Percentiles)
+		n, err := measureFile(ctx, bin, f, node, name, opt)
 		if err != nil {
 			return out, err
 		}
@@ -182,10 +188,20 @@ func toEcho(r *Row) (echoRow, error) {
 	return echoRow{echo: e}, err
 }
 
-func measureFile(ctx context.Context, bin, file string, node netip.Addr, name string, ps []float64) (*Node, error) {
+func measureFile(ctx context.Context, bin, file string, node netip.Addr, name string, opt Options) (*Node, error) {
+	ps := opt.Percentiles
 	c := &collector{pending: map[key]*pending{}, pairs: map[[2]netip.Addr]*pair{}, addrs: map[netip.Addr]*addrStat{}, swept: -1 << 62}
 	spec := tshark.Spec{Input: file, Fields: Fields, Mode: tshark.Fields, DisplayFilter: DisplayFilter}
-	truncated, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
+	convert := toEcho
+	if onFrame := shard.FrameProgress(file, opt.Progress); onFrame != nil {
+		convert = func(r *Row) (echoRow, error) {
+			if n, err := strconv.ParseInt(r.Frame, 10, 64); err == nil {
+				onFrame(n)
+			}
+			return toEcho(r)
+		}
+	}
+	truncated, err := dissect.Run(ctx, bin, spec, convert, func(e *echoRow) error {
 		if e.notEcho {
 			c.errors++
 			return nil

@@ -22,6 +22,7 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/handshake"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -38,6 +39,9 @@ type Options struct {
 	Gaps        bool
 	Percentiles []float64
 	Tshark      string
+	// Progress, if set, is told how many bytes of the file tshark has
+	// read (estimated from its frame numbers) while it runs.
+	Progress func(done, total int64)
 }
 
 // Gap is one server data packet in the gap analysis, compared with the
@@ -187,7 +191,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	conns := map[int64]*state{}
 	var order []int64
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter}
+	onFrame := shard.FrameProgress(opt.File, opt.Progress)
 	partial, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
+		if onFrame != nil {
+			onFrame(s.Frame)
+		}
 		st := conns[s.Stream]
 		if st == nil {
 			st = &state{synFrom: -1, httpFrom: -1, hs: handshake.New()}

@@ -19,6 +19,7 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/handshake"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -30,6 +31,9 @@ type Options struct {
 	Tshark string
 	// TopN bounds the protocol and conversation lists.
 	TopN int
+	// Progress, if set, is told how many bytes of the file tshark has
+	// read (estimated from its frame numbers) while it runs.
+	Progress func(done, total int64)
 }
 
 // Share is a protocol's part of the trace.
@@ -117,7 +121,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	c := &collector{s: s, protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, hss: map[int64]*connHandshake{}, streams: map[int64]bool{}}
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
-	if s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, c.add); err != nil {
+	onFrame := shard.FrameProgress(opt.File, opt.Progress)
+	add := func(f *Frame) error {
+		if onFrame != nil {
+			onFrame(f.Number)
+		}
+		return c.add(f)
+	}
+	if s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, add); err != nil {
 		return nil, err
 	}
 	s.finish(c.protos, c.convs, handshakeRTTs(c.hss), len(c.streams), opt.TopN)

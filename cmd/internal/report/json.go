@@ -21,6 +21,9 @@ type jsonLatency struct {
 	Max         float64       `json:"max"`
 	Percentiles []jsonPercent `json:"percentiles"`
 	KL          float64       `json:"kl_divergence"`
+	// SmallSample is true when n < MinShapeSamples: the KL divergence
+	// is given but says little, and the text report draws no histogram.
+	SmallSample bool `json:"small_sample"`
 }
 
 type jsonPercent struct {
@@ -127,7 +130,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		}
 		for _, d := range httplat.Definitions {
 			l := s.Latency[d]
-			jl := jsonLatency{N: l.N, Mean: l.Mean, StdDev: l.StdDev, Min: l.Min, Max: l.Max, KL: l.KL, Percentiles: []jsonPercent{}}
+			jl := jsonLatency{N: l.N, Mean: l.Mean, StdDev: l.StdDev, Min: l.Min, Max: l.Max, KL: l.KL, SmallSample: l.N < MinShapeSamples, Percentiles: []jsonPercent{}}
 			for _, q := range l.Percentiles {
 				jl.Percentiles = append(jl.Percentiles, jsonPercent{q.P, q.Value})
 			}

@@ -9,6 +9,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,6 +40,23 @@ func FitText(w io.Writer, ms []stats.Model, fitErr, klUnit string) {
 	for _, m := range ms {
 		fmt.Fprintf(w, "  %-12s %-34s %9.4f %7.4f %11.2f %11.2f\n", m.Name, params(m), m.KL, m.KS, m.LogLikelihood, m.AIC)
 	}
+	if left := unfitted(ms); len(left) > 0 {
+		fmt.Fprintf(w, "  not fitted:  %s (the estimate did not converge on this sample)\n", strings.Join(left, ", "))
+	}
+}
+
+// unfitted lists the candidate models stats.Fit left out, in its order:
+// on a tiny or degenerate sample some estimators do not converge, and a
+// table that silently lacks a row reads as if the model had not been
+// tried.
+func unfitted(ms []stats.Model) []string {
+	var left []string
+	for _, name := range stats.Models {
+		if !slices.ContainsFunc(ms, func(m stats.Model) bool { return m.Name == name }) {
+			left = append(left, name)
+		}
+	}
+	return left
 }
 
 func params(m stats.Model) string {
@@ -128,13 +146,23 @@ func serverText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Param
 	if s.CI != nil {
 		CIText(w, s.CI, l)
 	}
-	if p.Histogram != "off" && p.Histogram != "" && l.N > 0 {
+	switch {
+	case l.N > 0 && l.N < MinShapeSamples:
+		fmt.Fprintf(w, "note:        histogram omitted and KL divergence unreliable: n=%d < %d\n", l.N, MinShapeSamples)
+	case p.Histogram != "off" && p.Histogram != "" && l.N > 0:
 		Histogram(w, s.Samples[d], p.Histogram == "log")
 	}
 	if s.Fit != nil || s.FitError != "" {
 		FitText(w, s.Fit, s.FitError, p.KLUnit)
 	}
 }
+
+// MinShapeSamples is the fewest latencies whose histogram and KL
+// divergence say something about the shape of the distribution: with
+// fewer, ten buckets hold one sample or none each and the KL value is
+// noise. The figures are still given (JSON flags them); the text report
+// draws no histogram.
+const MinShapeSamples = 10
 
 // countsText prints a server's exchange and connection counts.
 func countsText(w io.Writer, c httplat.Counts) {

@@ -41,9 +41,9 @@ func SummaryText(w io.Writer, s *tracesum.Summary) {
 	if t.Connections > 0 {
 		rtt := "no handshake seen"
 		if t.WithHandshake > 0 {
-			rtt = fmt.Sprintf("handshake RTT median %.6f s over %d connections", t.HandshakeRTT, t.WithHandshake)
+			rtt = fmt.Sprintf("handshake RTT median %.6f s over %s", t.HandshakeRTT, plural(t.WithHandshake, "connection", "connections"))
 		}
-		fmt.Fprintf(w, "tcp:           %d connections; %s; %d retransmissions, %d lost segments\n", t.Connections, rtt, t.Retransmissions, t.LostSegments)
+		fmt.Fprintf(w, "tcp:           %s; %s; %d retransmissions, %d lost segments\n", plural(t.Connections, "connection", "connections"), rtt, t.Retransmissions, t.LostSegments)
 	}
 	if s.HTTP.Requests+s.HTTP.Responses > 0 {
 		fmt.Fprintf(w, "http:          %d requests, %d responses (pcapmeter http for latencies)\n", s.HTTP.Requests, s.HTTP.Responses)

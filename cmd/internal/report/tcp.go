@@ -58,7 +58,7 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 	}
 	s := r.Summary
 	fmt.Fprintln(w, "(hs: the handshake that completed, last SYN -> its SYN/ACK -> ACK, without retransmission timeouts; req: handshake ACK -> client's first data; ttfb/ttlb: client's first data -> server's first/last data; ? after the server: roles guessed from ports)")
-	fmt.Fprintf(w, "\n%d connections; %d retransmissions, %d lost segments, %d payload bytes\n", s.Connections, s.Retransmissions, s.LostSegments, s.Bytes)
+	fmt.Fprintf(w, "\n%s; %d retransmissions, %d lost segments, %d payload bytes\n", plural(s.Connections, "connection", "connections"), s.Retransmissions, s.LostSegments, s.Bytes)
 	dist := func(name string, d stats.Summary, scale float64, unit string) {
 		if d.N == 0 {
 			fmt.Fprintf(w, "%-22s n/a\n", name)

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// plotMaxBytes keeps TestPlotSharedCaptures cheap: the bigger shared
+// captures cost seconds of tshark each and add no new shape of data.
+const plotMaxBytes = 250_000
+
+// TestPlotSharedCaptures: every small shared HTTP capture plots without a
+// panic and keeps its report, including one with requests and no
+// response (ndpi_WebattackRCE_requests-only), whose page says so.
+func TestPlotSharedCaptures(t *testing.T) {
+	testutil.Tshark(t)
+	dir := testutil.Shared(t, "http")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Skipf("no shared HTTP captures: %v", err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || e.IsDir() || info.Size() > plotMaxBytes {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		t.Run(e.Name(), func(t *testing.T) {
+			t.Parallel()
+			png := filepath.Join(t.TempDir(), "x.png")
+			var out, errb bytes.Buffer
+			code := runHTTP([]string{path, "--plot", png, "-q", "-j", "1"}, &out, &errb)
+			if code != 0 {
+				t.Errorf("exit %d, stderr %q", code, errb.String())
+			}
+			if !strings.Contains(out.String(), "AVERAGE LATENCY") && !strings.Contains(out.String(), "unanswered") {
+				t.Errorf("no report on stdout:\n%s", out.String())
+			}
+			if st, err := os.Stat(png); err != nil || st.Size() == 0 {
+				t.Errorf("no PNG written: %v", err)
+			}
+		})
+	}
+}
+
+// TestPlotFailureIsWarning: a plot that cannot be written leaves the
+// report and the exit code as they are and says why on stderr and in
+// the JSON warnings.
+func TestPlotFailureIsWarning(t *testing.T) {
+	testutil.Tshark(t)
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "missing-dir", "x.svg")
+	var out, errb bytes.Buffer
+	code := runHTTP([]string{td("keepalive-v4.pcapng"), "--plot", bad, "-q", "-f", "json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "warning: plot "+bad+" not drawn") {
+		t.Errorf("stderr %q lacks the warning", errb.String())
+	}
+	var r struct{ Warnings []string }
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not drawn") {
+		t.Errorf("JSON warnings %q", r.Warnings)
+	}
+}
+
+// TestSummaryPlotFailureIsWarning: the same rule for summary --plot.
+func TestSummaryPlotFailureIsWarning(t *testing.T) {
+	testutil.Tshark(t)
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "missing-dir", "x.png")
+	code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--plot", bad, "-q")
+	if code != 0 || !strings.Contains(out, "packets") || !strings.Contains(errs, "warning: plot "+bad+" not drawn") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestQuietEverywhere: every subcommand takes -q/--quiet (its help lists
+// it, and a run with it succeeds).
+func TestQuietEverywhere(t *testing.T) {
+	testutil.Tshark(t)
+	gaps := td("synth-gaps-v6.pcap")
+	icmp := filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")
+	for _, args := range [][]string{
+		{"http", gaps}, {"tcp", gaps}, {"summary", gaps}, {"export", gaps}, {"icmp", icmp},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			if _, out, _ := pcapmeter(t, args[0], "--help"); !strings.Contains(out, "-q, --quiet") {
+				t.Errorf("%s --help lacks -q, --quiet", args[0])
+			}
+			if code, _, errs := pcapmeter(t, append(args, "-q")...); code != 0 {
+				t.Errorf("%v -q: exit %d %q", args, code, errs)
+			}
+		})
+	}
+}
+
+// TestHelpUnknownTopic: a misspelt topic is a usage error, not the
+// overview with exit 0.
+func TestHelpUnknownTopic(t *testing.T) {
+	code, out, errs := pcapmeter(t, "help", "tcpp")
+	if code != 2 || out != "" || !strings.Contains(errs, `no help topic "tcpp"`) {
+		t.Errorf("help tcpp: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestVersion: --version names a build (not "dev") and the tshark in use.
+func TestVersion(t *testing.T) {
+	testutil.Tshark(t)
+	code, out, _ := pcapmeter(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "pcapmeter (") && !strings.HasPrefix(out, "pcapmeter v") || !strings.Contains(out, "tshark: 4.") {
+		t.Errorf("--version: exit %d %q", code, out)
+	}
+}

@@ -1,0 +1,24 @@
+package shard
+
+import "os"
+
+// FrameProgress turns the frame numbers tshark reports while it reads path
+// into bytes-read progress for report (done of total, the file's size):
+// analyses that run one tshark over the whole file have no byte counter of
+// their own, but each row carries its frame number, and EstimatePackets
+// says about how many there are. It returns nil (no progress) when report
+// is nil or the file cannot be estimated, so callers test for nil once.
+func FrameProgress(path string, report func(done, total int64)) func(frame int64) {
+	if report == nil {
+		return nil
+	}
+	est, err := EstimatePackets(path)
+	st, serr := os.Stat(path)
+	if err != nil || serr != nil || est <= 0 {
+		return nil
+	}
+	size := st.Size()
+	return func(frame int64) {
+		report(min(size, size*frame/est), size)
+	}
+}

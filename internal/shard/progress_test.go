@@ -1,0 +1,31 @@
+package shard
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// TestFrameProgress: frame numbers map onto the file's size, never past
+// it, and no callback means no work.
+func TestFrameProgress(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(testutil.Root(), "testdata", "http", "keepalive-v4.pcapng")
+	if FrameProgress(path, nil) != nil {
+		t.Error("a nil report gives a callback")
+	}
+	var done, total int64
+	on := FrameProgress(path, func(d, t int64) { done, total = d, t })
+	if on == nil {
+		t.Fatal("no callback for a readable capture")
+	}
+	on(1)
+	if done <= 0 || done >= total {
+		t.Errorf("frame 1: %d of %d", done, total)
+	}
+	on(1 << 40)
+	if done != total {
+		t.Errorf("past the estimate: %d of %d", done, total)
+	}
+}
