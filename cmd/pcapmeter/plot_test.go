@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,38 +49,43 @@ func TestPlotSharedCaptures(t *testing.T) {
 	}
 }
 
-// TestPlotFailureIsWarning: a plot that cannot be written leaves the
-// report and the exit code as they are and says why on stderr and in
-// the JSON warnings.
+// TestPlotFailureIsWarning: a figure that fails to draw (an error, or a
+// panic inside the drawing) becomes one warning line and a report
+// warning, never an exit code or a crash.
 func TestPlotFailureIsWarning(t *testing.T) {
-	testutil.Tshark(t)
-	t.Parallel()
-	bad := filepath.Join(t.TempDir(), "missing-dir", "x.svg")
-	var out, errb bytes.Buffer
-	code := runHTTP([]string{td("keepalive-v4.pcapng"), "--plot", bad, "-q", "-f", "json"}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	for name, draw := range map[string]func() error{
+		"error": func() error { return errors.New("no room") },
+		"panic": func() error { panic("log scale") },
+	} {
+		var errb bytes.Buffer
+		var warnings []string
+		plotWarning(&errb, "pcapmeter http", &warnings, "x.svg", draw)
+		if !strings.Contains(errb.String(), "pcapmeter http: warning: plot x.svg not drawn") || len(warnings) != 1 {
+			t.Errorf("%s: stderr %q, warnings %q", name, errb.String(), warnings)
+		}
 	}
-	if !strings.Contains(errb.String(), "warning: plot "+bad+" not drawn") {
-		t.Errorf("stderr %q lacks the warning", errb.String())
-	}
-	var r struct{ Warnings []string }
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
-	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not drawn") {
-		t.Errorf("JSON warnings %q", r.Warnings)
+	var errb bytes.Buffer
+	var warnings []string
+	plotWarning(&errb, "pcapmeter http", &warnings, "x.svg", func() error { return nil })
+	if errb.Len() != 0 || len(warnings) != 0 {
+		t.Errorf("a plot drawn fine warned: %q %q", errb.String(), warnings)
 	}
 }
 
-// TestSummaryPlotFailureIsWarning: the same rule for summary --plot.
-func TestSummaryPlotFailureIsWarning(t *testing.T) {
+// TestPlotUnwritableRefusedFirst: a --plot path that cannot be written is
+// refused before any dissection (http and summary), with one line.
+func TestPlotUnwritableRefusedFirst(t *testing.T) {
 	testutil.Tshark(t)
 	t.Parallel()
-	bad := filepath.Join(t.TempDir(), "missing-dir", "x.png")
-	code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--plot", bad, "-q")
-	if code != 0 || !strings.Contains(out, "packets") || !strings.Contains(errs, "warning: plot "+bad+" not drawn") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	for _, args := range [][]string{
+		{"http", td("keepalive-v4.pcapng"), "-q", "-f", "json"},
+		{"summary", td("synth-gaps-v6.pcap"), "-q"},
+	} {
+		bad := filepath.Join(t.TempDir(), "missing-dir", "x.png")
+		code, out, errs := pcapmeter(t, append(args, "--plot", bad)...)
+		if code != 1 || out != "" || !strings.Contains(errs, "cannot write "+bad) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", args[0], code, out, errs)
+		}
 	}
 }
 

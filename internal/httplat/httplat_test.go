@@ -76,7 +76,7 @@ type sharedRun struct {
 func shared(t *testing.T, opt Options, jobs int) outcome {
 	t.Helper()
 	testutil.Tshark(t)
-	key := fmt.Sprintf("%q %v %d %v %d %s %d", opt.Files, opt.Server, opt.Port, opt.HTTPPorts, opt.Mode, opt.Pairing, max(1, jobs))
+	key := fmt.Sprintf("%q %v %d %v %d %s %d %q", opt.Files, opt.Server, opt.Port, opt.HTTPPorts, opt.Mode, opt.Pairing, max(1, jobs), opt.KeyLogs)
 	opt.Crosscheck = true
 	v, _ := sharedRuns.LoadOrStore(key, &sharedRun{})
 	sr := v.(*sharedRun)
