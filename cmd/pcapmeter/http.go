@@ -232,7 +232,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	opt.OnExchange = out.onExchange()
 	bar := startBar(ctx, stderr, o.quiet, "reading capture")
 	opt.Progress = bar.BytesFunc()
-	defer startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)()
+	stopCPU := startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)
+	defer stopCPU()
 	res, err := o.measure(ctx, opt, outs, stderr, bar)
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		return x.Failed(ctx, err)
@@ -245,18 +246,19 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if code != cli.ExitOK && code != cli.ExitPartial {
 		return code
 	}
-	// The plot is drawn by name (the chart package writes its file
-	// whole); its preparation has refused an input and an unwritable
-	// destination, and it is dropped before the commit so that an empty
-	// replacement never takes an old plot's place.
-	outs.drop(o.plot)
+	// The profile is complete only once stopped: before its commit.
+	stopCPU()
+	// The plot is held out of the commit and put in place (atomically)
+	// once drawn: a picture is never worth the report, so a plot that
+	// fails is a warning and leaves an old plot as it was.
+	outs.hold(o.plot)
 	if err := outs.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	if o.plot != "" {
-		// A picture is never worth the report: a plot that fails is a
-		// warning, drawn once the report is in place.
-		plotWarning(stderr, httpProg, &res.Warnings, o.plot, func() error { return drawLatency(o.plot, res, opt.KL) })
+		plotWarning(stderr, httpProg, &res.Warnings, o.plot, func() error {
+			return outs.put(o.plot, func() ([]byte, error) { return drawLatency(o.plot, res, opt.KL) })
+		})
 	}
 	return code
 }
@@ -277,7 +279,7 @@ func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, outs *ou
 }
 
 // startCPUProfile starts a CPU profile to w (path "" for none) and
-// returns what stops it.
+// returns what stops it (a second call does nothing).
 func startCPUProfile(w io.Writer, path string) func() {
 	if path == "" {
 		return func() {}

@@ -14,12 +14,12 @@ import (
 	"github.com/pcapmeter/pcapmeter/stats"
 )
 
-// drawLatency draws the latency page for the headline definition: one
+// drawLatency draws the latency page (the bytes of path's file) for the headline definition: one
 // block per server (the busiest chart.MaxServers), with the exponential
 // model of the KL figure and the best fitted model over the histogram. A
 // result with no matched exchange still gets a page that says so, so that
 // a script expecting the file finds one.
-func drawLatency(path string, res *httplat.Result, kl stats.KLOptions) error {
+func drawLatency(path string, res *httplat.Result, kl stats.KLOptions) ([]byte, error) {
 	def := res.Definition
 	fig := chart.LatencyFigure{Title: latencyTitle(res)}
 	for _, s := range res.Servers {
@@ -42,7 +42,7 @@ func drawLatency(path string, res *httplat.Result, kl stats.KLOptions) error {
 		}
 		fig.Servers = append(fig.Servers, srv)
 	}
-	return fig.Write(path)
+	return fig.Encode(path)
 }
 
 // latencyTitle says once what every panel measures and from which files.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,68 @@ func TestVersion(t *testing.T) {
 	code, out, _ := pcapmeter(t, "--version")
 	if code != 0 || !strings.HasPrefix(out, "pcapmeter (") && !strings.HasPrefix(out, "pcapmeter v") || !strings.Contains(out, "tshark: 4.") {
 		t.Errorf("--version: exit %d %q", code, out)
+	}
+}
+
+// TestPlotReplacedWhole: a plot is held out of the report's commit and
+// put in place only once drawn and written; one that fails (an error or
+// a panic while drawing) leaves the existing picture as it was and
+// nothing beside it, and one that succeeds replaces it.
+func TestPlotReplacedWhole(t *testing.T) {
+	dir := t.TempDir()
+	report, plot := filepath.Join(dir, "r.txt"), filepath.Join(dir, "p.svg")
+	os.WriteFile(plot, []byte("old plot"), 0o644)
+	for name, encode := range map[string]func() ([]byte, error){
+		"error": func() ([]byte, error) { return nil, errors.New("no room") },
+		"panic": func() ([]byte, error) { panic("log scale") },
+	} {
+		outs, err := openOutputs(nil, io.Discard, report, plot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs.hold(plot)
+		if err := outs.commit(); err != nil {
+			t.Fatal(err)
+		}
+		var errb bytes.Buffer
+		var warnings []string
+		plotWarning(&errb, "pcapmeter http", &warnings, plot, func() error { return outs.put(plot, encode) })
+		outs.abort()
+		if b, _ := os.ReadFile(plot); string(b) != "old plot" || len(warnings) != 1 {
+			t.Errorf("%s: plot %q, warnings %q", name, b, warnings)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+			t.Errorf("%s: left beside the outputs: %v", name, entries)
+		}
+	}
+	outs, err := openOutputs(nil, io.Discard, plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs.hold(plot)
+	outs.commit()
+	if err := outs.put(plot, func() ([]byte, error) { return []byte("<svg/>"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(plot); string(b) != "<svg/>" {
+		t.Errorf("plot not replaced: %q", b)
+	}
+}
+
+// TestProfilesComplete: --cpuprofile is stopped before its commit (it was
+// committed while still running, then written to a closed file: 0 bytes)
+// and both profiles are gzip-compressed pprof files.
+func TestProfilesComplete(t *testing.T) {
+	testutil.Tshark(t)
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "-q", "-f", "json", "--cpuprofile", cpu, "--memprofile", mem)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, p := range []string{cpu, mem} {
+		if b, _ := os.ReadFile(p); len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, not a gzip-compressed profile", p, len(b))
+		}
 	}
 }

@@ -55,14 +55,35 @@ func (o *outputs) writer(path string) io.Writer {
 	return o.stdout
 }
 
-// drop gives up path's replacement, for an output written by name
-// afterwards (a plot, drawn by the chart package): its preparation has
-// already refused an input and an unwritable destination.
-func (o *outputs) drop(path string) {
-	if f := o.files[path]; f != nil {
-		f.Abort()
-		delete(o.files, path)
+// hold keeps path out of commit, for an output made once the report is
+// in place (a plot): its replacement stays open until put.
+func (o *outputs) hold(path string) {
+	for i, p := range o.order {
+		if p == path {
+			o.order = append(o.order[:i:i], o.order[i+1:]...)
+			return
+		}
 	}
+}
+
+// put writes what encode makes as held path's content and puts it in
+// place, so a plot is replaced like a report: whole or not at all (a
+// picture that fails to draw or to be written leaves an existing one as
+// it was).
+func (o *outputs) put(path string, encode func() ([]byte, error)) error {
+	f := o.files[path]
+	if f == nil {
+		return errors.New("not prepared as an output")
+	}
+	b, err := encode()
+	if err == nil {
+		_, err = f.Write(b)
+	}
+	if err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }
 
 // commit puts every output in place; the first failure is returned and

@@ -75,19 +75,25 @@ func TestOutputIsInputRefused(t *testing.T) {
 func TestFailedRunKeepsOutput(t *testing.T) {
 	testutil.Tshark(t)
 	dir := t.TempDir()
-	out := filepath.Join(dir, "r.txt")
+	out, plot := filepath.Join(dir, "r.txt"), filepath.Join(dir, "p.png")
 	ping := filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")
 	for _, args := range [][]string{
 		{"http", ping, "-o", out},
 		{"export", td("keepalive-v4.pcapng"), "--filter", "tcp.port ==", "-o", out},
 		{"tcp", ping, "-o", out},
+		{"http", ping, "--plot", plot},
+		{"summary", filepath.Join(t.TempDir(), "missing.pcap"), "-o", out, "--plot", plot},
 	} {
+		os.WriteFile(plot, []byte("old plot\n"), 0o644)
 		os.WriteFile(out, []byte("old report\n"), 0o644)
 		if code, _, errs := pcapmeter(t, args...); code == 0 || code == 3 {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
 		}
 		if b, _ := os.ReadFile(out); string(b) != "old report\n" {
 			t.Errorf("%q: the old output became %q", args, b)
+		}
+		if b, _ := os.ReadFile(plot); string(b) != "old plot\n" {
+			t.Errorf("%q: the old plot became %q", args, b)
 		}
 	}
 	if code, _, errs := pcapmeter(t, "tcp", td("keepalive-v4.pcapng"), "-o", out); code != 0 {
@@ -97,7 +103,7 @@ func TestFailedRunKeepsOutput(t *testing.T) {
 		t.Errorf("the report did not replace the old output: %q", b)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
+	if len(entries) != 2 {
 		t.Errorf("left in the output's directory: %v", entries)
 	}
 }

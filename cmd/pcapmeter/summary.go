@@ -98,19 +98,17 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	}); err != nil {
 		return x.Failed(ctx, err)
 	}
-	// The plot is drawn by name (the chart package writes its file
-	// whole); its preparation has refused an input and an unwritable
-	// destination, and it is dropped before the commit so that an empty
-	// replacement never takes an old plot's place.
-	out.drop(o.plot)
+	// The plot is held out of the commit and put in place once drawn: a
+	// plot that fails is a warning and leaves an old plot as it was.
+	out.hold(o.plot)
 	if err := out.commit(); err != nil {
 		return x.Failed(ctx, err)
 	}
 	if o.plot != "" {
-		// A picture is never worth the report: a plot that fails is a
-		// warning, drawn once the report is in place.
 		var warnings []string
-		plotWarning(stderr, x.Prog, &warnings, o.plot, func() error { return summaryFigure(s).Write(o.plot) })
+		plotWarning(stderr, x.Prog, &warnings, o.plot, func() error {
+			return out.put(o.plot, func() ([]byte, error) { return summaryFigure(s).Encode(o.plot) })
+		})
 	}
 	return x.Finished(s.Partial, cli.CutShort("figures cover"))
 }

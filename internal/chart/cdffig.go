@@ -32,15 +32,22 @@ type CDFFigure struct {
 	Panels []Sample
 }
 
-// Write draws the figure into path (.svg or .png).
+// Write draws the figure into path (.svg or .png), atomically.
 func (f CDFFigure) Write(path string) error {
-	if _, err := Format(path); err != nil {
+	b, err := f.Encode(path)
+	if err != nil {
 		return err
 	}
-	return guard(path, func() error { return f.write(path) })
+	return writeFile(path, b)
 }
 
-func (f CDFFigure) write(path string) error {
+// Encode draws the figure and returns the file's bytes, in the format
+// name's extension asks for, for a caller that writes the file itself.
+func (f CDFFigure) Encode(name string) ([]byte, error) {
+	return encode(name, func() ([]byte, error) { return f.encode(name) })
+}
+
+func (f CDFFigure) encode(path string) ([]byte, error) {
 	row := make([]*plot.Plot, len(f.Panels))
 	for i, s := range f.Panels {
 		row[i] = samplePanel(s)

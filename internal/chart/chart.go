@@ -17,10 +17,10 @@ package chart
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/pcapmeter/pcapmeter/internal/outfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
@@ -65,13 +65,13 @@ func guard(path string, build func() error) (err error) {
 	return build()
 }
 
-// render paints a w×h page into path, in the format its name asks for.
-// The page is drawn in memory first, so a failure leaves no half-written
-// file.
-func render(path string, w, h vg.Length, paint func(draw.Canvas)) error {
-	format, err := Format(path)
+// render paints a w×h page in the format name's extension asks for and
+// returns the file's bytes. The page is drawn in memory, so a failure
+// writes nothing; name is for messages.
+func render(name string, w, h vg.Length, paint func(draw.Canvas)) ([]byte, error) {
+	format, err := Format(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var buf bytes.Buffer
 	if format == "svg" {
@@ -84,17 +84,42 @@ func render(path string, w, h vg.Length, paint func(draw.Canvas)) error {
 		_, err = c.WriteTo(&buf)
 	}
 	if err != nil {
-		return fmt.Errorf("drawing %s: %w", path, err)
+		return nil, fmt.Errorf("drawing %s: %w", name, err)
 	}
 	out := buf.Bytes()
 	if format == "svg" {
 		out = svgFonts(out)
 	}
-	if err := os.WriteFile(path, out, 0o666); err != nil {
-		os.Remove(path) // a short write leaves a file that is neither old nor new
-		return fmt.Errorf("writing %s: %w", path, err)
+	return out, nil
+}
+
+// encode runs a figure's whole making under guard (a panic becomes the
+// error) and returns the file's bytes.
+func encode(name string, build func() ([]byte, error)) (out []byte, err error) {
+	if _, err := Format(name); err != nil {
+		return nil, err
 	}
-	return nil
+	err = guard(name, func() error {
+		var err error
+		out, err = build()
+		return err
+	})
+	return out, err
+}
+
+// writeFile puts a figure's bytes in path through outfile: a temporary
+// file beside it, renamed into place once whole, so a failed write (a
+// full disk) leaves an existing picture as it was and no partial file.
+func writeFile(path string, b []byte) error {
+	f, err := outfile.Create(path, nil)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
 // svgFonts gives every font name in an SVG a fallback list. gonum/plot

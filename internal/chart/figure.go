@@ -62,15 +62,23 @@ const (
 
 // Write draws the figure into path (.svg or .png). A figure with no
 // server that has a sample is still written, saying so, so that a script
-// expecting the file finds one; the caller warns.
+// expecting the file finds one; the caller warns. The file is replaced
+// atomically.
 func (f LatencyFigure) Write(path string) error {
-	if _, err := Format(path); err != nil {
+	b, err := f.Encode(path)
+	if err != nil {
 		return err
 	}
-	return guard(path, func() error { return f.write(path) })
+	return writeFile(path, b)
 }
 
-func (f LatencyFigure) write(path string) error {
+// Encode draws the figure and returns the file's bytes, in the format
+// name's extension asks for, for a caller that writes the file itself.
+func (f LatencyFigure) Encode(name string) ([]byte, error) {
+	return encode(name, func() ([]byte, error) { return f.encode(name) })
+}
+
+func (f LatencyFigure) encode(path string) ([]byte, error) {
 	servers, title := f.pick()
 	ta := newTimeAxis(servers)
 	blocks := make([][][]*plot.Plot, len(servers))
