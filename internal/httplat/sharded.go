@@ -76,6 +76,14 @@ func runSplit(ctx context.Context, f *fileRun, est int64, estErr error) (stalled
 		return nil, fmt.Errorf("%w: %w", errFallback, estErr)
 	}
 	k := shardCount(f.opt.Jobs, est, f.opt.shardPackets)
+	if k > 1 {
+		// No more shards than connections: a shard without one is a
+		// tshark started for nothing (one connection is never split, so
+		// more shards would not bound memory either).
+		if n, err := shard.Flows(ctx, f.file, k); err == nil {
+			k = max(1, n)
+		}
+	}
 	s := &splitRun{f: f, k: k, size: st.Size(), runs: make([]*shardRun, k), ordered: f.opt.OnExchange != nil}
 	defer s.removeSpills()
 	jobs := f.opt.Jobs

@@ -2,7 +2,6 @@ package shard
 
 import (
 	"fmt"
-	"hash/maphash"
 	"net/netip"
 
 	"github.com/gopacket/gopacket"
@@ -10,6 +9,16 @@ import (
 )
 
 type tuple struct{ a, b netip.AddrPort } // a < b
+
+// orderTuple is the connection of a packet from src to dst, the same for
+// both directions.
+func orderTuple(src, dst netip.AddrPort) tuple {
+	t := tuple{src, dst}
+	if t.b.Addr().Less(t.a.Addr()) || (t.a.Addr() == t.b.Addr() && t.b.Port() < t.a.Port()) {
+		t.a, t.b = t.b, t.a
+	}
+	return t
+}
 
 // flowState is one connection tuple. base holds, per direction (0: from
 // the tuple's a side), the sequence number tshark anchors that direction
@@ -34,15 +43,15 @@ func (fs *flowState) observe(d int, p pkt) {
 	}
 }
 
-var seed = maphash.MakeSeed()
-
 // router sends each packet of one pass to its shard, numbering
 // connections as tshark will.
 type router struct {
 	k      int
 	outs   map[int]*Out
 	flows  map[tuple]*flowState
-	nflows int64
+	nflows int64 // tshark's streams so far (a port reuse is a new one)
+	// ntuples counts address and port pairs, each placed in a shard.
+	ntuples int64
 }
 
 // route writes packet frame (its bytes data) to its shard's output, when
@@ -76,10 +85,7 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 
 // place finds (or starts) the connection of a TCP packet.
 func (r *router) place(p pkt) *flowState {
-	t := tuple{p.src, p.dst}
-	if t.b.Addr().Less(t.a.Addr()) || (t.a.Addr() == t.b.Addr() && t.b.Port() < t.a.Port()) {
-		t.a, t.b = t.b, t.a
-	}
+	t := orderTuple(p.src, p.dst)
 	d := 0
 	if p.src != t.a {
 		d = 1
@@ -87,9 +93,11 @@ func (r *router) place(p pkt) *flowState {
 	fs := r.flows[t]
 	syn := p.flags&0x02 != 0 && p.flags&0x10 == 0
 	if fs == nil {
-		h := maphash.Comparable(seed, t)
-		fs = &flowState{global: r.nflows, shard: int(h % uint64(r.k))}
+		// Round robin by first appearance, not a hash: with at least k
+		// connections (Flows) no shard is left without one.
+		fs = &flowState{global: r.nflows, shard: int(r.ntuples % int64(r.k))}
 		r.nflows++
+		r.ntuples++
 		r.flows[t] = fs
 		fs.register(r.outs, p)
 	} else if syn && fs.baseSet[d] && p.seq != fs.base[d] {
