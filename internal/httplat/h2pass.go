@@ -2,7 +2,6 @@ package httplat
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -44,6 +43,10 @@ type TLSSummary struct {
 	Decrypted   int            `json:"decrypted"`
 	Servers     []TLSServer    `json:"servers"`
 	SNI         map[string]int `json:"server_names,omitempty"`
+	// KeyLog says whether a key log was given at all.
+	KeyLog bool `json:"key_log_given"`
+	// NotDecrypted names the first connections no key decrypted.
+	NotDecrypted []TLSConn `json:"not_decrypted,omitempty"`
 }
 
 // h2Run is one file's HTTP/2 pass and what it holds back from pass 1:
@@ -157,7 +160,7 @@ func (f *fileRun) dissectH2(ctx context.Context) (map[[2]netip.AddrPort]bool, er
 			upgraded[cs] = true
 		}
 	}
-	f.into.addH2(st)
+	f.into.addH2(f.file, st)
 	return upgraded, nil
 }
 
@@ -187,7 +190,7 @@ func (k *keyLog) tsharkPath() string {
 }
 
 // addH2 adds an HTTP/2 pass' counts.
-func (a *aggregator) addH2(st http2.Stats) {
+func (a *aggregator) addH2(file string, st http2.Stats) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if st.Conns > 0 {
@@ -227,14 +230,16 @@ func (a *aggregator) addH2(st http2.Stats) {
 	for name, n := range st.SNI {
 		a.tls.SNI[name] += n
 	}
+	a.tls.addUndecrypted(file, st.Undecrypted)
 }
 
 // finishH2 puts the HTTP/2 and TLS summaries into res, and keeps the
 // per-protocol counts only when there is more than HTTP/1.1 to tell.
-func (a *aggregator) finishH2(res *Result) {
+func (a *aggregator) finishH2(res *Result, keyLog bool) {
 	res.HTTP2 = a.h2
 	if a.tls != nil {
 		res.TLS = a.tls
+		res.TLS.KeyLog = keyLog
 		for _, ap := range slices.SortedFunc(maps.Keys(a.tlsBy), func(x, y netip.AddrPort) int { return x.Compare(y) }) {
 			res.TLS.Servers = append(res.TLS.Servers, *a.tlsBy[ap])
 		}
@@ -242,7 +247,7 @@ func (a *aggregator) finishH2(res *Result) {
 			return res.TLS.Servers[i].Connections > res.TLS.Servers[j].Connections
 		})
 		if n := a.tls.Connections - a.tls.Decrypted; n > 0 && a.tls.Decrypted+len(res.Servers) > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d TLS connections were not decrypted (no key in the key log for them, or no --keylog); their exchanges are not measured", n, a.tls.Connections))
+			res.Warnings = append(res.Warnings, a.tls.undecryptedWarning())
 		}
 	}
 	if res.Total.H2 == 0 {
