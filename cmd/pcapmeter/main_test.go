@@ -89,6 +89,8 @@ func TestErrors(t *testing.T) {
 	cut := filepath.Join(dir, "cut.pcapng")
 	os.WriteFile(cut, whole[:len(whole)*2/3], 0o644)
 	ok := td("keepalive-v4.pcapng")
+	h2 := filepath.Join("..", "..", "testdata", "h2", "https2-v4.pcapng")
+	h1keys := filepath.Join("..", "..", "testdata", "h2", "https1-v4-8443.pcapng.keylog")
 	cases := []struct {
 		args []string
 		env  string
@@ -114,6 +116,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"http", filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap")}, "", 1, "name it with --http-port PORT"},
 		{[]string{"http", ok}, "/no/such/tshark", 1, "tshark not found"},
 		{[]string{"http", cut}, "", 3, "partial result"},
+		{[]string{"http", h2}, "", 1, "the capture is encrypted: 2 TLS connections to 127.0.0.1:443 (2), server names pcapmeter.test, 0 decrypted; no latency can be measured from encrypted records; record the TLS key log with the traffic (SSLKEYLOGFILE="},
+		{[]string{"http", h2, "--keylog", h1keys}, "", 1, "0 decrypted; no latency can be measured from encrypted records; the key log holds no keys for 127.0.0.1:"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, "_"), func(t *testing.T) {

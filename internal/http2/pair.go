@@ -26,6 +26,18 @@ type Stats struct {
 	TLSConns, TLSDecrypted map[netip.AddrPort]int
 	// SNI: the server names TLS clients asked for, with counts.
 	SNI map[string]int
+	// Undecrypted are the TLS connections no key decrypted, in the order
+	// of their ClientHello: what a user checks a key log against.
+	Undecrypted []TLSConn
+}
+
+// TLSConn is one TLS connection, named as a user would look for it.
+type TLSConn struct {
+	Client netip.AddrPort `json:"client"`
+	Server netip.AddrPort `json:"server"`
+	SNI    string         `json:"server_name,omitempty"`
+	// Frame is the ClientHello's frame number.
+	Frame int64 `json:"client_hello_frame"`
 }
 
 // at is a frame and its time: where a message's byte was.
@@ -58,6 +70,8 @@ type conn struct {
 	upgradeRq  *exchange.Exchange // an HTTP/1 request with Upgrade: h2c
 	tls        bool
 	decrypted  bool
+	sni        string
+	hello      int64 // the ClientHello's frame
 }
 
 // Pairer pairs each HTTP/2 stream's request with its response, by TCP
@@ -113,6 +127,7 @@ func (p *Pairer) tlsFacts(c *conn, pk *Packet) {
 			p.s.SNI[pk.SNI]++
 		}
 		c.client, c.server, c.known = pk.Src, pk.Dst, true
+		c.sni, c.hello = pk.SNI, pk.Frame
 	}
 	if pk.Finished && c.tls && !c.decrypted {
 		c.decrypted = true

@@ -1,6 +1,7 @@
 package http2
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -196,7 +197,11 @@ func (p *Pairer) Flush() (Stats, error) {
 				return p.s, err
 			}
 		}
+		if c.tls && !c.decrypted {
+			p.s.Undecrypted = append(p.s.Undecrypted, TLSConn{Client: c.client, Server: c.server, SNI: c.sni, Frame: c.hello})
+		}
 	}
+	slices.SortFunc(p.s.Undecrypted, func(a, b TLSConn) int { return cmp.Compare(a.Frame, b.Frame) })
 	return p.s, nil
 }
 

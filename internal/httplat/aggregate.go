@@ -27,6 +27,7 @@ type aggregator struct {
 	h2         *HTTP2Summary
 	tls        *TLSSummary
 	tlsBy      map[netip.AddrPort]*TLSServer
+	quic       map[netip.AddrPort]int // QUIC connections by server (probe.go)
 }
 
 func newAggregator(opt Options) *aggregator {
@@ -210,7 +211,8 @@ func (a *aggregator) finish(res *Result, opt Options) {
 	})
 	res.Ambiguous = a.ambiguous
 	res.DuplicatesIgnored = a.dups
-	a.finishH2(res)
+	a.finishH2(res, len(opt.KeyLogs) > 0)
+	a.finishQUIC(res)
 	if a.ambiguous > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d responses follow a capture gap on a connection with several pipelined requests outstanding; how many responses the gap swallowed is unknowable, so their pairing is a best guess", a.ambiguous))
 	}

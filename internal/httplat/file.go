@@ -62,7 +62,8 @@ func (f *fileRun) sinkFor(mode http1.Pairing) exchange.Sink {
 }
 
 func (f *fileRun) run(ctx context.Context) error {
-	f.h2 = &h2Run{}
+	f.h2 = &h2Run{probe: startProbe(ctx, f.file)}
+	defer f.h2.probe.stop()
 	f.gappy = map[int64]http1.Cut{}
 	st, err := f.pass1(ctx)
 	if err != nil {

@@ -2,17 +2,18 @@ package httplat
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/http2"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
@@ -44,6 +45,10 @@ type TLSSummary struct {
 	Decrypted   int            `json:"decrypted"`
 	Servers     []TLSServer    `json:"servers"`
 	SNI         map[string]int `json:"server_names,omitempty"`
+	// KeyLog says whether a key log was given at all.
+	KeyLog bool `json:"key_log_given"`
+	// NotDecrypted names the first connections no key decrypted.
+	NotDecrypted []TLSConn `json:"not_decrypted,omitempty"`
 }
 
 // h2Run is one file's HTTP/2 pass and what it holds back from pass 1:
@@ -51,10 +56,10 @@ type TLSSummary struct {
 // to h2c (stream 1 carries the upgraded request's answer).
 type h2Run struct {
 	mu       sync.Mutex
-	seen     int // HTTP/1 exchanges pass 1 reported
 	held     []heldExchange
 	heldKeys map[heldKey]bool
 	released bool
+	probe    *probeRun
 }
 
 // heldKey identifies a held 101: a split abandoned half way reports its
@@ -74,7 +79,6 @@ type heldExchange struct {
 func (h *h2Run) hold(mode http1.Pairing, e *exchange.Exchange) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.seen++
 	if h.released || e.Status != 101 || e.Kind != exchange.Matched {
 		return false
 	}
@@ -89,12 +93,18 @@ func (h *h2Run) hold(mode http1.Pairing, e *exchange.Exchange) bool {
 	return true
 }
 
+// h2Passes counts HTTP/2 passes run, for the test that none runs where
+// the probe found nothing.
+var h2Passes atomic.Int64
+
 // needed says whether the file may hold HTTP/2 or TLS worth a second
-// tshark run: keys given, ports named (h2c with prior knowledge), a 101
-// (Upgrade), or no HTTP/1 at all (then the pass at least says whether the
-// capture is TLS).
-func (h *h2Run) needed(opt *Options) bool {
-	return len(opt.KeyLogs) > 0 || len(opt.HTTPPorts) > 0 || opt.Port != 0 || len(h.held) > 0 || h.seen == 0
+// tshark run: the probe saw a TLS ClientHello or an HTTP/2 preface, or
+// pass 1 a 101 (an Upgrade: h2c is followed by the preface, unless the
+// capture lost it), or the probe could not read the file. Keys or ports
+// alone are no reason: without a handshake tshark decrypts nothing, and
+// without a preface it finds no HTTP/2.
+func (h *h2Run) needed(pr shard.Probe, err error) bool {
+	return err != nil || pr.ClientHellos > 0 || pr.H2Prefaces > 0 || len(h.held) > 0
 }
 
 // h2Pass runs the HTTP/2 pass when needed, then releases the held 101s
@@ -104,7 +114,12 @@ func (h *h2Run) needed(opt *Options) bool {
 func (f *fileRun) h2Pass(ctx context.Context) error {
 	h := f.h2
 	var upgraded map[[2]netip.AddrPort]bool
-	if h.needed(&f.opt) {
+	pr, perr := h.probe.wait()
+	if perr != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	f.into.addQUIC(pr.QUIC)
+	if h.needed(pr, perr) {
 		var err error
 		if upgraded, err = f.dissectH2(ctx); err != nil {
 			return err
@@ -129,6 +144,7 @@ func (f *fileRun) h2Pass(ctx context.Context) error {
 // dissectH2 pairs the file's HTTP/2 streams into f's aggregator and
 // returns the connections that upgraded to h2c.
 func (f *fileRun) dissectH2(ctx context.Context) (map[[2]netip.AddrPort]bool, error) {
+	h2Passes.Add(1)
 	upgraded := map[[2]netip.AddrPort]bool{}
 	pr := http2.NewPairer(f.emitH2)
 	spec := http2.Spec(f.file, f.opt.keylog.tsharkPath(), h2Ports(&f.opt))
@@ -157,7 +173,7 @@ func (f *fileRun) dissectH2(ctx context.Context) (map[[2]netip.AddrPort]bool, er
 			upgraded[cs] = true
 		}
 	}
-	f.into.addH2(st)
+	f.into.addH2(f.file, st)
 	return upgraded, nil
 }
 
@@ -187,7 +203,7 @@ func (k *keyLog) tsharkPath() string {
 }
 
 // addH2 adds an HTTP/2 pass' counts.
-func (a *aggregator) addH2(st http2.Stats) {
+func (a *aggregator) addH2(file string, st http2.Stats) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if st.Conns > 0 {
@@ -227,14 +243,16 @@ func (a *aggregator) addH2(st http2.Stats) {
 	for name, n := range st.SNI {
 		a.tls.SNI[name] += n
 	}
+	a.tls.addUndecrypted(file, st.Undecrypted)
 }
 
 // finishH2 puts the HTTP/2 and TLS summaries into res, and keeps the
 // per-protocol counts only when there is more than HTTP/1.1 to tell.
-func (a *aggregator) finishH2(res *Result) {
+func (a *aggregator) finishH2(res *Result, keyLog bool) {
 	res.HTTP2 = a.h2
 	if a.tls != nil {
 		res.TLS = a.tls
+		res.TLS.KeyLog = keyLog
 		for _, ap := range slices.SortedFunc(maps.Keys(a.tlsBy), func(x, y netip.AddrPort) int { return x.Compare(y) }) {
 			res.TLS.Servers = append(res.TLS.Servers, *a.tlsBy[ap])
 		}
@@ -242,7 +260,7 @@ func (a *aggregator) finishH2(res *Result) {
 			return res.TLS.Servers[i].Connections > res.TLS.Servers[j].Connections
 		})
 		if n := a.tls.Connections - a.tls.Decrypted; n > 0 && a.tls.Decrypted+len(res.Servers) > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d TLS connections were not decrypted (no key in the key log for them, or no --keylog); their exchanges are not measured", n, a.tls.Connections))
+			res.Warnings = append(res.Warnings, a.tls.undecryptedWarning())
 		}
 	}
 	if res.Total.H2 == 0 {

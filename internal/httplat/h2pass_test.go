@@ -1,6 +1,7 @@
 package httplat
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -50,5 +51,31 @@ func TestHTTP2Pass(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTTP2PassSkipped: a cleartext HTTP/1 capture costs no second tshark
+// run, even with a key log and ports named (the probe saw no ClientHello
+// and no HTTP/2 preface); a TLS capture gets its pass. Not parallel: it
+// counts passes process-wide.
+func TestHTTP2PassSkipped(t *testing.T) {
+	testutil.Tshark(t)
+	keys := filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng.keylog")
+	tests := []struct {
+		file   string
+		passes int64
+	}{
+		{filepath.Join(testutil.Testdata("http"), "keepalive-v4.pcapng"), 0},
+		{filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng"), 1},
+	}
+	for _, tc := range tests {
+		before := h2Passes.Load()
+		_, err := Run(context.Background(), Options{Files: []string{tc.file}, KeyLogs: []string{keys}, HTTPPorts: []uint16{8080}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if n := h2Passes.Load() - before; n != tc.passes {
+			t.Errorf("%s: %d HTTP/2 passes, want %d", tc.file, n, tc.passes)
+		}
 	}
 }

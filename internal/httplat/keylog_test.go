@@ -61,3 +61,65 @@ func TestKeyLogsConcatenated(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyLogDecryptsNothing: TLS without keys, or with the keys of another
+// capture, is counted and every undecrypted connection is named (client,
+// server, server name, ClientHello frame), so the user can check the key
+// log against them; a partial decryption warns with the names.
+func TestKeyLogDecryptsNothing(t *testing.T) {
+	dir := testutil.Testdata("h2")
+	in := func(f string) string { return filepath.Join(dir, f) }
+	tests := []struct {
+		name       string
+		opt        Options
+		noHTTP     bool
+		conns, dec int
+		warn       string // in a warning; "" for none about TLS
+	}{
+		{"no key log", Options{Files: []string{in("https2-v4.pcapng")}}, true, 2, 0, ""},
+		{"another capture's key log", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https1-v4-8443.pcapng.keylog")}}, true, 2, 0, ""},
+		{"half the keys", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog")}}, false, 4, 2,
+			"2 of 4 TLS connections were not decrypted: 127.0.0.1:"},
+		{"all keys", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}, false, 2, 2, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := shared(t, tc.opt, 1)
+			if (o.err == ErrNoHTTP) != tc.noHTTP {
+				t.Fatalf("err = %v, want ErrNoHTTP %v", o.err, tc.noHTTP)
+			}
+			ts := o.res.TLS
+			if ts == nil || ts.Connections != tc.conns || ts.Decrypted != tc.dec || ts.KeyLog != (len(tc.opt.KeyLogs) > 0) {
+				t.Fatalf("TLS = %+v, want %d connections, %d decrypted", ts, tc.conns, tc.dec)
+			}
+			if len(ts.NotDecrypted) != tc.conns-tc.dec {
+				t.Fatalf("%d named undecrypted connections, want %d", len(ts.NotDecrypted), tc.conns-tc.dec)
+			}
+			for i, c := range ts.NotDecrypted {
+				if c.Server.String() != "127.0.0.1:443" || c.Client.Port() == 443 || c.SNI != "pcapmeter.test" || c.Frame <= 0 || c.File != tc.opt.Files[0] {
+					t.Errorf("undecrypted %+v: want a client to 127.0.0.1:443 (pcapmeter.test) and its ClientHello frame", c)
+				}
+				if i > 0 && c.Frame <= ts.NotDecrypted[i-1].Frame {
+					t.Errorf("undecrypted not in ClientHello order: %+v", ts.NotDecrypted)
+				}
+			}
+			names := ts.UndecryptedNames()
+			if tc.dec < tc.conns && strings.Count(names, "→ 127.0.0.1:443 (pcapmeter.test, ClientHello in frame ") != tc.conns-tc.dec {
+				t.Errorf("names %q", names)
+			}
+			var warned string
+			for _, w := range o.res.Warnings {
+				if strings.Contains(w, "TLS") {
+					warned = w
+				}
+			}
+			if !strings.Contains(warned, tc.warn) || (tc.warn == "") != (warned == "") {
+				t.Errorf("TLS warning %q, want one containing %q", warned, tc.warn)
+			}
+			if tc.warn != "" && !strings.Contains(warned, "the key log holds no keys for them") {
+				t.Errorf("warning %q does not say the key log lacks their keys", warned)
+			}
+		})
+	}
+}

@@ -101,6 +101,7 @@ type Result struct {
 	// HTTP2 and TLS are there when the HTTP/2 pass ran and found any.
 	HTTP2         *HTTP2Summary
 	TLS           *TLSSummary
+	QUIC          *QUICSummary // QUIC connections found, none measured
 	TsharkVersion tshark.Version
 }
 

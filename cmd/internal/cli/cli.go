@@ -222,9 +222,13 @@ func TLSHint(res *httplat.Result) string {
 	if len(names) > 0 {
 		sni = ", server names " + strings.Join(names, ", ")
 	}
-	return fmt.Sprintf("the capture is encrypted: %d TLS connections to %s%s, %d decrypted; no latency can be measured from encrypted records. "+
-		"Record the TLS key log with the traffic (SSLKEYLOGFILE=keys.log for curl, Firefox and Chrome; tls.Config.KeyLogWriter in Go) and pass --keylog keys.log",
-		t.Connections, strings.Join(servers, ", "), sni, t.Decrypted)
+	what := httplat.KeyLogHowTo
+	if t.KeyLog {
+		what = "the key log holds no keys for " + t.UndecryptedNames() +
+			" (keys of other TLS sessions: another capture, or another client's log?); " + what
+	}
+	return fmt.Sprintf("the capture is encrypted: %d TLS connections to %s%s, %d decrypted; no latency can be measured from encrypted records; %s",
+		t.Connections, strings.Join(servers, ", "), sni, t.Decrypted, what)
 }
 
 // Fail prints "prog: msg" on w.

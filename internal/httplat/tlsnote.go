@@ -1,0 +1,72 @@
+package httplat
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/internal/http2"
+)
+
+// TLSConn is one TLS connection that no key decrypted, with the file it is
+// in (its frame numbers are that file's).
+type TLSConn struct {
+	File string `json:"file,omitempty"`
+	http2.TLSConn
+}
+
+// maxNamedTLS bounds the connections a result lists by name: enough to
+// check a key log against, not a second copy of a large capture's
+// connection table (the counts stay exact).
+const maxNamedTLS = 50
+
+// namedInText is how many of them a warning spells out.
+const namedInText = 5
+
+// KeyLogHowTo says how to record a key log with the traffic.
+const KeyLogHowTo = "record the TLS key log with the traffic (SSLKEYLOGFILE=keys.log for curl, Firefox and Chrome; tls.Config.KeyLogWriter in Go) and pass --keylog keys.log"
+
+// addUndecrypted keeps file's undecrypted connections, up to maxNamedTLS.
+func (t *TLSSummary) addUndecrypted(file string, cs []http2.TLSConn) {
+	for _, c := range cs {
+		if len(t.NotDecrypted) >= maxNamedTLS {
+			return
+		}
+		t.NotDecrypted = append(t.NotDecrypted, TLSConn{File: file, TLSConn: c})
+	}
+}
+
+// UndecryptedNames names the first undecrypted connections as
+// "client → server (sni, frame N)", and how many more there are.
+func (t *TLSSummary) UndecryptedNames() string {
+	var b strings.Builder
+	for i, c := range t.NotDecrypted {
+		if i == namedInText {
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s → %s", c.Client, c.Server)
+		if c.SNI != "" {
+			fmt.Fprintf(&b, " (%s, ClientHello in frame %d)", c.SNI, c.Frame)
+		} else {
+			fmt.Fprintf(&b, " (ClientHello in frame %d)", c.Frame)
+		}
+	}
+	if more := t.Connections - t.Decrypted - min(len(t.NotDecrypted), namedInText); more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	return b.String()
+}
+
+// undecryptedWarning is the warning for a result that measured something
+// while some TLS connections stayed encrypted.
+func (t *TLSSummary) undecryptedWarning() string {
+	n := t.Connections - t.Decrypted
+	why := "no --keylog was given (" + KeyLogHowTo + ")"
+	if t.KeyLog {
+		why = "the key log holds no keys for them (keys of other TLS sessions: another capture, or another client's log?)"
+	}
+	return fmt.Sprintf("%d of %d TLS connections were not decrypted: %s; %s; their exchanges are not measured",
+		n, t.Connections, t.UndecryptedNames(), why)
+}

@@ -1,0 +1,91 @@
+package shard
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// TestProbeFile: the raw-byte probe finds the TLS ClientHellos and HTTP/2
+// prefaces of the project's recorded captures (truth: their recorder's
+// connections), and nothing in a cleartext HTTP/1 capture, which is what
+// lets the HTTP/2 pass be skipped there.
+func TestProbeFile(t *testing.T) {
+	tests := []struct {
+		file             string
+		hellos, prefaces int
+	}{
+		{filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng"), 2, 0},
+		{filepath.Join(testutil.Testdata("h2"), "https1-v4-8443.pcapng"), 3, 0},
+		{filepath.Join(testutil.Testdata("h2"), "h2c-prior-v4-50051.pcapng"), 0, 2},
+		{filepath.Join(testutil.Testdata("h2"), "h2c-upgrade-v6.pcapng"), 0, 2},
+		{filepath.Join(testutil.Testdata("http"), "keepalive-v4.pcapng"), 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			pr, err := ProbeFile(context.Background(), tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pr.ClientHellos != tc.hellos || pr.H2Prefaces != tc.prefaces || len(pr.QUIC) != 0 {
+				t.Errorf("probe %+v, want %d ClientHellos, %d prefaces, no QUIC", pr, tc.hellos, tc.prefaces)
+			}
+		})
+	}
+}
+
+// TestProbeQUIC: QUIC connections are counted by server from their
+// clients' Initial packets, once per client/server pair whichever way the
+// packets go; a short-header packet and a version negotiation are not
+// connections of their own.
+func TestProbeQUIC(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "quic.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := pcapgo.NewWriter(f)
+	w.WriteFileHeader(65535, layers.LinkTypeRaw)
+	initial := []byte{0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8}
+	for _, p := range []struct {
+		src, dst string
+		payload  []byte
+	}{
+		{"10.0.0.1:50000", "10.0.0.9:443", initial},
+		{"10.0.0.9:443", "10.0.0.1:50000", initial},                           // the server's Initial
+		{"10.0.0.1:50000", "10.0.0.9:443", []byte{0x40, 1, 2, 3, 4, 5, 6, 7}}, // short header
+		{"10.0.0.2:50001", "10.0.0.9:443", initial},
+		{"10.0.0.2:50002", "10.0.0.8:443", []byte{0xc0, 0, 0, 0, 0, 8, 1, 2}}, // version negotiation
+	} {
+		b := udp4(netip.MustParseAddrPort(p.src), netip.MustParseAddrPort(p.dst), p.payload)
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(b), Length: len(b)}, b)
+	}
+	f.Close()
+	pr, err := ProbeFile(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.QUIC) != 1 || pr.QUIC[netip.MustParseAddrPort("10.0.0.9:443")] != 2 {
+		t.Errorf("QUIC %v, want 2 connections to 10.0.0.9:443", pr.QUIC)
+	}
+}
+
+func udp4(src, dst netip.AddrPort, payload []byte) []byte {
+	b := make([]byte, 28+len(payload))
+	b[0], b[9] = 0x45, 17
+	copy(b[12:], src.Addr().AsSlice())
+	copy(b[16:], dst.Addr().AsSlice())
+	b[20], b[21] = byte(src.Port()>>8), byte(src.Port())
+	b[22], b[23] = byte(dst.Port()>>8), byte(dst.Port())
+	copy(b[28:], payload)
+	return b
+}
