@@ -31,6 +31,12 @@ type flowState struct {
 	shard   int
 	base    [2]uint32
 	baseSet [2]bool
+	// For thinning (thin.go): each direction's state, whether the
+	// connection has carried payload, and whether a packet of unknown
+	// length stopped the judging.
+	dirs   [2]dirState
+	data   bool
+	opaque bool
 }
 
 // observe updates the anchors with a packet going in direction d.
@@ -61,14 +67,17 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	if err != nil {
 		return err
 	}
-	s := 0
+	s, d := 0, 0
 	var fs *flowState
 	if p.ok {
-		fs = r.place(p)
+		fs, d = r.place(p)
 		s = fs.shard
 	}
 	o := r.outs[s]
 	if o == nil {
+		return nil
+	}
+	if o.Thin && fs != nil && fs.thin(d, p) {
 		return nil
 	}
 	if o.traceStreams && fs != nil {
@@ -83,8 +92,9 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	return nil
 }
 
-// place finds (or starts) the connection of a TCP packet.
-func (r *router) place(p pkt) *flowState {
+// place finds (or starts) the connection of a TCP packet, and the
+// packet's direction in it (0: from the tuple's a side).
+func (r *router) place(p pkt) (*flowState, int) {
 	t := orderTuple(p.src, p.dst)
 	d := 0
 	if p.src != t.a {
@@ -104,11 +114,12 @@ func (r *router) place(p pkt) *flowState {
 		// Port reuse (or a capture that began mid-connection): tshark
 		// starts a new stream here.
 		fs.global, fs.baseSet = r.nflows, [2]bool{}
+		fs.dirs, fs.data, fs.opaque = [2]dirState{}, false, false
 		r.nflows++
 		fs.register(r.outs, p)
 	}
 	fs.observe(d, p)
-	return fs
+	return fs, d
 }
 
 func (fs *flowState) register(outs map[int]*Out, p pkt) {

@@ -47,6 +47,9 @@ type Flow struct {
 // Out receives one shard's packets.
 type Out struct {
 	W io.Writer // usually tshark's stdin
+	// Thin leaves out the pure ACKs tshark's HTTP rows do not depend on
+	// (thin.go); frame numbers still translate to the original file's.
+	Thin bool
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits

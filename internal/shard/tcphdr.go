@@ -13,6 +13,12 @@ type pkt struct {
 	src, dst netip.AddrPort
 	flags    uint8
 	seq, ack uint32
+	win      uint16
+	// payload is the TCP payload's length by the IP header's own count
+	// (not the captured bytes, which a snap length cuts and Ethernet
+	// pads); -1 when the IP header does not say (TSO captures with a
+	// zero total length, IPv6 jumbograms).
+	payload int
 }
 
 // parseTCP finds the IP and TCP headers of a packet. Anything that is not
@@ -26,22 +32,35 @@ func parseTCP(link layers.LinkType, b []byte) (pkt, error) {
 	}
 	var tcp []byte
 	var src, dst netip.Addr
+	seg := -1 // TCP header and payload, by the IP header
 	switch ip[0] >> 4 {
 	case 4:
 		tcp, src, dst, err = ipv4TCP(ip)
+		if tot := int(binary.BigEndian.Uint16(ip[2:])); err == nil && tcp != nil && tot > 0 {
+			seg = tot - int(ip[0]&0x0f)*4
+		}
 	case 6:
 		tcp, src, dst, err = ipv6TCP(ip)
+		if pl := int(binary.BigEndian.Uint16(ip[4:])); err == nil && tcp != nil && pl > 0 {
+			seg = pl - (len(ip) - 40 - len(tcp)) // minus extension headers
+		}
 	}
 	if err != nil || tcp == nil {
 		return pkt{}, err
 	}
+	payload := -1
+	if doff := int(tcp[12]>>4) * 4; seg >= doff && doff >= 20 {
+		payload = seg - doff
+	}
 	return pkt{
-		ok:    true,
-		src:   netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp)),
-		dst:   netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])),
-		seq:   binary.BigEndian.Uint32(tcp[4:]),
-		ack:   binary.BigEndian.Uint32(tcp[8:]),
-		flags: tcp[13],
+		win:     binary.BigEndian.Uint16(tcp[14:]),
+		payload: payload,
+		ok:      true,
+		src:     netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp)),
+		dst:     netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])),
+		seq:     binary.BigEndian.Uint32(tcp[4:]),
+		ack:     binary.BigEndian.Uint32(tcp[8:]),
+		flags:   tcp[13],
 	}, nil
 }
 
