@@ -39,6 +39,34 @@ type direction struct {
 	// (it does, with out-of-order reassembly off).
 	recent [8]int64
 	nrec   int
+	// acked is the highest position the peer acknowledged (valid once
+	// ackSeen), and fin where this side's FIN sits (-1: none seen): a
+	// peer that acknowledged bytes beyond the frontier received bytes the
+	// capture lacks, a hole no later segment of this side may reveal
+	// (the request tail that the answer to it follows).
+	acked   int64
+	ackSeen bool
+	fin     int64
+}
+
+// ackedBeyond reports whether the peer acknowledged bytes of this side
+// the capture has not (yet) shown: a FIN counts as one byte.
+func (d *direction) ackedBeyond() bool {
+	if !d.ackSeen || d.acked <= d.frontier {
+		return false
+	}
+	return !(d.fin >= 0 && d.frontier >= d.fin && d.acked <= d.fin+1)
+}
+
+// ackedBy records the peer's acknowledgement number.
+func (d *direction) ackedBy(ack uint32) {
+	if !d.started {
+		return
+	}
+	a := d.unwrap(ack)
+	if !d.ackSeen || a > d.acked {
+		d.acked, d.ackSeen = a, true
+	}
 }
 
 // seen reports whether a message starting at start was already parsed.
@@ -65,9 +93,12 @@ func (d *direction) observe(pk *Packet) seg {
 		if pk.Flags&parse.FlagSYN != 0 {
 			start++
 		}
-		d.frontier, d.mark = start, start
+		d.frontier, d.mark, d.fin = start, start, -1
 	}
 	s := seg{frame: pk.Frame, t: pk.Time, seq: d.unwrap(pk.Seq), len: pk.Len, ack: pk.Ack}
+	if pk.Flags&parse.FlagFIN != 0 && d.fin < 0 {
+		d.fin = s.seq + int64(s.len)
+	}
 	if pk.Len == 0 {
 		return s
 	}

@@ -12,13 +12,19 @@ type Cut struct {
 }
 
 // hold starts withholding a connection's exchanges when a direction gets
-// bytes beyond a hole, and releases them when retransmissions fill every
+// bytes beyond a hole, or the peer acknowledges bytes of it the capture
+// lacks (the missing tail of a request shows first in the server's
+// acknowledgement of it, before the client sends anything after it), and releases them when retransmissions fill every
 // hole (the connection then pairs as usual, in nearly the same order).
 func (p *Pairer) hold(st *stream) error {
 	if !p.opt.Reconcile {
 		return nil
 	}
-	gapped := len(st.dirs[0].held) > 0 || len(st.dirs[1].held) > 0
+	gapped := false
+	for i := range st.dirs {
+		d := &st.dirs[i]
+		gapped = gapped || len(d.held) > 0 || d.ackedBeyond()
+	}
 	switch {
 	case gapped && !st.holding:
 		st.holding = true

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 type pending struct {
@@ -80,9 +81,9 @@ func (p *Pairer) Add(pk *Packet) error {
 		st = &stream{a: src, lastReq: -1, lastResp: -1}
 		p.streams[pk.Stream] = st
 	}
-	dir := &st.dirs[0]
+	dir, peer := &st.dirs[0], &st.dirs[1]
 	if src != st.a {
-		dir = &st.dirs[1]
+		dir, peer = peer, dir
 	}
 	if pk.Retransmission {
 		// With sequence analysis on, tshark hands a retransmitted copy to
@@ -92,6 +93,9 @@ func (p *Pairer) Add(pk *Packet) error {
 		p.t.RetransSegments++
 	}
 	here := dir.observe(pk)
+	if pk.Flags&parse.FlagACK != 0 && p.opt.Reconcile {
+		peer.ackedBy(pk.Ack)
+	}
 	if err := p.hold(st); err != nil {
 		return err
 	}

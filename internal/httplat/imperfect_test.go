@@ -2,7 +2,6 @@ package httplat
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -23,11 +22,11 @@ func TestImperfectCaptures(t *testing.T) {
 	for _, name := range []string{
 		"synth-body-gaps.pcapng", "synth-mirror-loss.pcapng", "synth-mirror-gre.pcap",
 		"synth-mirror-erspan2.pcapng", "synth-mirror-erspan3.pcapng", "synth-gap-and-hole.pcapng",
-		"synth-reset-end.pcapng",
+		"synth-reset-end.pcapng", "synth-client-gaps.pcapng",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join("..", "..", "testdata", "http", name)
+			path := testutil.Testdata("http", name)
 			var truth synth.Truth
 			testutil.ReadJSON(t, path+".truth.json", &truth)
 			_, exs := measure(t, Options{Files: []string{path}, Mode: tshark.Columns})
