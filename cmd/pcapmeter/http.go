@@ -67,6 +67,9 @@ type httpOptions struct {
 	fit                    bool
 	ci                     float64
 	histogram              string
+	unit                   string
+	top                    int
+	interval               time.Duration
 	jobs                   int
 	quiet                  bool
 	cpuprofile, memprofile string
@@ -93,6 +96,9 @@ func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.fit, "fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
 	fs.Float64Var(&o.ci, "ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
 	fs.StringVar(&o.histogram, "histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
+	fs.StringVar(&o.unit, "unit", "auto", "latency unit of the text report's breakdown and overview: auto (per server), s, ms or us")
+	fs.IntVar(&o.top, "top", 10, "servers with a detailed block, and URIs listed per server, busiest first")
+	fs.DurationVar(&o.interval, "interval", time.Second, "bucket width of each server's rate time series (JSON)")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
 	addQuietFlag(fs, &o.quiet)
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
@@ -175,7 +181,7 @@ func (o *httpOptions) figures(opt *httplat.Options) (report.Params, error) {
 	default:
 		return report.Params{}, fmt.Errorf("invalid --tshark-output %q: give columns or fields", o.tsharkOutput)
 	}
-	return report.Params{KLBase: base, KLUnit: unit, KLBuckets: o.klBuckets, Histogram: o.histogram}, nil
+	return report.Params{KLBase: base, KLUnit: unit, KLBuckets: o.klBuckets, Histogram: o.histogram, Unit: o.unit, Top: o.top}, nil
 }
 
 // outputs reads what to produce: format, histogram, intervals, fits, plot.
@@ -194,12 +200,32 @@ func (o *httpOptions) outputs(opt *httplat.Options) error {
 		return fmt.Errorf("invalid --ci %v: give a level between 0 and 100, e.g. 95", o.ci)
 	}
 	opt.Fit, opt.CI = o.fit, o.ci
+	if err := o.breakdown(opt); err != nil {
+		return err
+	}
 	if o.plot != "" {
 		if _, err := chart.Format(o.plot); err != nil {
 			return err
 		}
 		opt.TimeSeries = true
 	}
+	return nil
+}
+
+// breakdown reads the breakdown's settings: --unit, --top, --interval.
+func (o *httpOptions) breakdown(opt *httplat.Options) error {
+	switch o.unit {
+	case report.UnitAuto, report.UnitS, report.UnitMS, report.UnitUS:
+	default:
+		return fmt.Errorf("invalid --unit %q: give auto, s, ms or us", o.unit)
+	}
+	if o.top < 1 || o.top > 100000 {
+		return fmt.Errorf("invalid --top %d: give 1 to 100000", o.top)
+	}
+	if o.interval < time.Millisecond {
+		return fmt.Errorf("invalid --interval %v: give 1ms or more", o.interval)
+	}
+	opt.Top, opt.Interval = o.top, o.interval.Seconds()
 	return nil
 }
 

@@ -94,7 +94,28 @@ type Exchange struct {
 	RespLastUnknown bool
 	// ReqLastUnknown: likewise for the request; server time is undefined.
 	ReqLastUnknown bool
+	// ReqBody and RespBody are the body sizes the messages' Content-Length
+	// headers declare: unknown without the header (chunked or
+	// close-delimited bodies, HTTP/2 without content-length), and for a
+	// HEAD or 304 response the size of the body it stands for, not of one
+	// sent.
+	ReqBody, RespBody Size
+	// ReqWire and RespWire are the messages' bytes on the wire (start
+	// line, headers and body as TCP payload, HTTP/1 only), from sequence
+	// numbers: unknown when several messages complete in one frame or the
+	// first byte's segment is not exactly known (see Estimated).
+	ReqWire, RespWire Size
 }
+
+// Size is a byte count that may be unknown (the zero value): "no header"
+// and "zero bytes" stay different things.
+type Size struct {
+	N     int64
+	Known bool
+}
+
+// Bytes returns a known size of n bytes.
+func Bytes(n int64) Size { return Size{N: n, Known: true} }
 
 // TTFB is request first byte → response first byte, in seconds.
 func (e *Exchange) TTFB() float64 { return e.RespFirst.Sub(e.ReqFirst) }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/parse"
 )
 
@@ -42,6 +43,11 @@ type Packet struct {
 	// RequestIn: tshark's link from each response to its request frame
 	// (0 where tshark gave none).
 	RequestIn []int64
+	// Bodies: each message's Content-Length (requests first, then
+	// responses, as Methods and Codes), unknown where the header is absent
+	// or tshark's values cannot be placed (some pipelined messages in the
+	// frame lack the header).
+	Bodies []exchange.Size
 	// UDP is set for HTTP carried over UDP (SSDP), which is never paired;
 	// UDPMessages counts its messages.
 	UDP         bool
@@ -140,6 +146,7 @@ func (p *Packet) http(r *Row) error {
 		p.URIs = splitLike(r.URIs, len(p.Methods))
 		p.Hosts = splitLike(r.Host, len(p.Methods))
 	}
+	defer func() { p.Bodies = contentLengths(r.ContentLen, len(p.Methods)+len(p.Codes)) }()
 	if r.Codes == "" {
 		return nil
 	}
@@ -181,4 +188,35 @@ func splitLike(s string, n int) []string {
 	out := make([]string, n)
 	out[0] = s
 	return out
+}
+
+// contentLengths places tshark's Content-Length values on a frame's n
+// messages: only when there is one per message, since a message without
+// the header leaves no empty slot in the list. A value that is not a
+// byte count is left unknown rather than rejecting the frame: the pairing
+// does not depend on it.
+func contentLengths(s string, n int) []exchange.Size {
+	out := make([]exchange.Size, n)
+	if s == "" {
+		return out
+	}
+	vals := strings.Split(s, ",")
+	if len(vals) != n {
+		return out
+	}
+	for i, v := range vals {
+		if b, err := strconv.ParseInt(v, 10, 64); err == nil && b >= 0 {
+			out[i] = exchange.Bytes(b)
+		}
+	}
+	return out
+}
+
+// body is the i-th message's Content-Length (packets built by hand may
+// have none).
+func (p *Packet) body(i int) exchange.Size {
+	if i < len(p.Bodies) {
+		return p.Bodies[i]
+	}
+	return exchange.Size{}
 }

@@ -161,6 +161,22 @@ func (m *msgFrame) first(i int) (seg, bool) {
 	return m.here, i == 0 || !m.filler
 }
 
+// wire is the size on the wire of the frame's message that began in
+// segment fs: from its first byte to the end of this frame, which is
+// exact only when the frame completes that one message and fs is exactly
+// known. (A frame that also carries the first bytes of the next message
+// makes it an overcount; tshark's fields do not say where that begins.)
+func (m *msgFrame) wire(fs seg, exact bool) exchange.Size {
+	if !exact || len(m.pk.Methods)+len(m.pk.Codes) != 1 {
+		return exchange.Size{}
+	}
+	n := m.here.seq + int64(m.pk.Len) - fs.seq
+	if n <= 0 {
+		return exchange.Size{}
+	}
+	return exchange.Bytes(n)
+}
+
 // firstByte is m.first, counting the estimates.
 func (p *Pairer) firstByte(m *msgFrame, i int) (seg, bool) {
 	fs, ok := m.first(i)
@@ -183,7 +199,7 @@ func (p *Pairer) request(m *msgFrame, st *stream, i int, client, server netip.Ad
 		Kind:    exchange.Unmatched, Stream: pk.Stream, Client: client, Server: server,
 		Method: pk.Methods[i], URI: pk.URIs[i], Host: pk.Hosts[i],
 		Req: exchange.MsgRef{Frame: pk.Frame, Index: i}, ReqFirstFrame: fs.frame, ReqFirst: fs.t, ReqLast: pk.Time,
-		Estimated: !ok,
+		Estimated: !ok, ReqBody: pk.body(i), ReqWire: m.wire(fs, ok),
 	}})
 }
 
@@ -214,7 +230,7 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 		return p.emit(st, &exchange.Exchange{
 			Kind: exchange.Orphan, Stream: pk.Stream, Client: client, Server: server, Status: code,
 			Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: fs.frame, RespFirst: fs.t, RespLast: pk.Time,
-			Estimated: !ok,
+			Estimated: !ok, RespBody: pk.body(len(pk.Methods) + i), RespWire: m.wire(fs, ok),
 		})
 	case interim:
 		pe.ex.Interim++
@@ -226,6 +242,7 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 	ex.Resp = exchange.MsgRef{Frame: pk.Frame, Index: i}
 	ex.RespFirstFrame, ex.RespFirst, ex.RespLast = fs.frame, fs.t, pk.Time
 	ex.Estimated = ex.Estimated || !ok
+	ex.RespBody, ex.RespWire = pk.body(len(pk.Methods)+i), m.wire(fs, ok)
 	p.removePending(st, pe)
 	return p.emit(st, &ex)
 }

@@ -35,6 +35,7 @@ type Row struct {
 	Codes       string `csv:"http.response.code"`
 	RequestIn   string `csv:"http.request_in"`
 	UDPSrcPort  string `csv:"udp.srcport"`
+	ContentLen  string `csv:"http.content_length"`
 }
 
 // Fields are the tshark fields behind Row, in column order.
@@ -45,7 +46,7 @@ var Fields = []string{
 	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
 	"tcp.analysis.out_of_order", "tcp.segment",
 	"http.request.method", "http.request.uri", "http.host", "http.response.code", "http.request_in",
-	"udp.srcport",
+	"udp.srcport", "http.content_length",
 }
 
 // DisplayFilter selects the rows pairing needs: every TCP segment that

@@ -174,9 +174,9 @@ func TestToPacketRejectsGarbage(t *testing.T) {
 // typed conversion: they may be rejected, never panic, and what is
 // accepted is consistent.
 func FuzzRow(f *testing.F) {
-	f.Add("4\t1258577884.844956000\t192.168.1.104\t\t63.245.209.11\t\t1673\t80\t0\t394\t1\t1\t0x018\t\t\t\t\t\tGET\t/style.css\twww\t\t\t")
-	f.Add("12\t1.5\t\t::1\t\t::1\t80\t1673\t0\t250\t1\t1\t0x018\t✓\t\t\t\t7,8,12\t\t\t\t200,100\t6\t")
-	f.Add("3\t1.0\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tM-SEARCH\t*\t\t\t\t1900")
+	f.Add("4\t1258577884.844956000\t192.168.1.104\t\t63.245.209.11\t\t1673\t80\t0\t394\t1\t1\t0x018\t\t\t\t\t\tGET\t/style.css\twww\t\t\t\t")
+	f.Add("12\t1.5\t\t::1\t\t::1\t80\t1673\t0\t250\t1\t1\t0x018\t✓\t\t\t\t7,8,12\t\t\t\t200,100\t6\t\t5")
+	f.Add("3\t1.0\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tM-SEARCH\t*\t\t\t\t1900\t")
 	f.Fuzz(func(t *testing.T, line string) {
 		// The fast decoder must read every line exactly as gocsv does.
 		var viaGocsv, viaFast []Row
@@ -199,7 +199,8 @@ func FuzzRow(f *testing.F) {
 			if p.Frame <= 0 {
 				t.Fatalf("frame %d accepted", p.Frame)
 			}
-			if len(p.URIs) != len(p.Methods) || len(p.Hosts) != len(p.Methods) || len(p.RequestIn) != len(p.Codes) {
+			if len(p.URIs) != len(p.Methods) || len(p.Hosts) != len(p.Methods) || len(p.RequestIn) != len(p.Codes) ||
+				len(p.Bodies) != len(p.Methods)+len(p.Codes) {
 				t.Fatalf("inconsistent packet %+v", p)
 			}
 			if p.HasStream && (!p.Src.IsValid() || !p.Dst.IsValid()) {

@@ -3,6 +3,7 @@ package http2
 import (
 	"cmp"
 	"slices"
+	"strconv"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/parse"
@@ -106,6 +107,7 @@ func (p *Pairer) headers(c *conn, pk *Packet, f *Frame, client bool, start at) e
 			s.ex.Status = code
 			s.ex.Resp = exchange.MsgRef{Frame: pk.Frame}
 			s.ex.RespFirstFrame, s.ex.RespFirst = start.frame, start.t
+			s.ex.RespBody, _ = contentLength(f.Headers)
 		}
 	} else if s.final && f.Type == TypeHeaders {
 		p.s.Trailers++
@@ -129,6 +131,23 @@ func (p *Pairer) requestFields(s *h2stream, h []Header) {
 	if v, ok := has(h, ":authority"); ok {
 		s.ex.Host = v
 	}
+	if b, ok := contentLength(h); ok {
+		s.ex.ReqBody = b
+	}
+}
+
+// contentLength reads a header block's content-length, when it has a
+// valid one.
+func contentLength(h []Header) (exchange.Size, bool) {
+	v, ok := has(h, "content-length")
+	if !ok {
+		return exchange.Size{}, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return exchange.Size{}, false
+	}
+	return exchange.Bytes(n), true
 }
 
 // end applies END_STREAM from one side; the server's ends the exchange.

@@ -19,6 +19,7 @@ type aggregator struct {
 	// timeSeries is the definition whose latencies are kept in time
 	// order ("" for none).
 	timeSeries Definition
+	headline   Definition
 	servers    map[netip.AddrPort]*ServerResult
 	udp        int
 	est        int
@@ -31,7 +32,7 @@ type aggregator struct {
 }
 
 func newAggregator(opt Options) *aggregator {
-	a := &aggregator{servers: map[netip.AddrPort]*ServerResult{}}
+	a := &aggregator{servers: map[netip.AddrPort]*ServerResult{}, headline: opt.Definition}
 	if opt.TimeSeries {
 		a.timeSeries = opt.Definition
 	}
@@ -40,7 +41,7 @@ func newAggregator(opt Options) *aggregator {
 
 // scratch returns an empty aggregator that keeps what a keeps.
 func (a *aggregator) scratch() *aggregator {
-	return &aggregator{servers: map[netip.AddrPort]*ServerResult{}, timeSeries: a.timeSeries}
+	return &aggregator{servers: map[netip.AddrPort]*ServerResult{}, timeSeries: a.timeSeries, headline: a.headline}
 }
 
 func (a *aggregator) server(ap netip.AddrPort) *ServerResult {
@@ -96,6 +97,7 @@ func (a *aggregator) add(e *exchange.Exchange) {
 	if e.Host != "" {
 		s.hostCount[e.Host]++
 	}
+	s.breakdown().add(e, a.headline.Value(e))
 }
 
 // merge adds everything b gathered to a. b must not be used afterwards:
@@ -118,6 +120,7 @@ func (a *aggregator) merge(b *aggregator) {
 		for h, n := range bs.hostCount {
 			s.hostCount[h] += n
 		}
+		s.breakdown().merge(bs.breakdown())
 	}
 }
 
@@ -225,6 +228,8 @@ func (a *aggregator) finish(res *Result, opt Options) {
 // most frequent first.
 func (s *ServerResult) summarize(opt Options) {
 	s.canonicalOrder()
+	s.Breakdown = s.breakdown().finish(opt.top(), opt.Interval)
+	s.bd = nil
 	s.Latency = map[Definition]Latency{}
 	for _, d := range Definitions {
 		sum, _ := stats.Summarize(s.Samples[d], opt.Percentiles)

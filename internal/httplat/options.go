@@ -96,8 +96,12 @@ type Options struct {
 	// TimeSeries keeps each server's latencies in request-time order
 	// (ServerResult.Times, TimeSamples), for the latency-over-time plot.
 	TimeSeries bool
-	Tshark     string // binary to run; found with tshark.Locate when empty
-	Mode       tshark.OutputMode
+	// Top is how many URIs each server's breakdown lists (0: 10);
+	// Interval its rate time series' bucket width in seconds (0: 1).
+	Top      int
+	Interval float64
+	Tshark   string // binary to run; found with tshark.Locate when empty
+	Mode     tshark.OutputMode
 	// Jobs > 1 splits each capture by TCP connection and dissects the
 	// shards with that many tshark processes at a time (or runs that many
 	// files side by side). Below 1 means 1.

@@ -67,10 +67,13 @@ type ServerResult struct {
 	Times, TimeSamples []float64
 	// Fit and CI are there when asked for (Options.Fit, Options.CI), for
 	// the headline definition.
-	Fit       []stats.Model
-	FitError  string
-	CI        *stats.Bootstrap
+	Fit      []stats.Model
+	FitError string
+	CI       *stats.Bootstrap
+	// Breakdown is what the exchanges were (breakdown.go).
+	Breakdown *Breakdown
 	hostCount map[string]int
+	bd        *breakdownAcc
 }
 
 // Latency is the summary of one server's latencies under one definition.

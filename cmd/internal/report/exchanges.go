@@ -18,6 +18,31 @@ var CSVHeader = []string{
 	"req_frame", "req_index", "req_first_frame", "req_first_time", "req_last_time",
 	"resp_frame", "resp_index", "resp_first_frame", "resp_first_time", "resp_last_time",
 	"ttfb", "ttlb", "server_time", "times_estimated", "note",
+	"protocol", "stream_id", "grpc_status", "reset",
+	"req_body_bytes", "resp_body_bytes", "req_wire_bytes", "resp_wire_bytes",
+}
+
+// size is a known byte count, or "" (CSV) / null (JSON Lines).
+func size(s exchange.Size) string {
+	if !s.Known {
+		return ""
+	}
+	return strconv.FormatInt(s.N, 10)
+}
+
+func sizePtr(s exchange.Size) *int64 {
+	if !s.Known {
+		return nil
+	}
+	return &s.N
+}
+
+// streamID is the HTTP/2 stream id, "" for HTTP/1.
+func streamID(e *exchange.Exchange) string {
+	if e.Protocol != exchange.H2 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(e.StreamID), 10)
 }
 
 // note says why an unmatched request has no response.
@@ -96,6 +121,8 @@ func (c *CSV) Write(file string, e *exchange.Exchange) error {
 		row = append(row, "", "", "")
 	}
 	row = append(row, strconv.FormatBool(e.Estimated), note(e))
+	row = append(row, e.Protocol, streamID(e), e.GRPCStatus, e.Reset,
+		size(e.ReqBody), size(e.RespBody), size(e.ReqWire), size(e.RespWire))
 	return c.w.Write(row)
 }
 
@@ -146,12 +173,26 @@ type jsonExchange struct {
 	ServerTime *float64 `json:"server_time"`
 	Estimated  bool     `json:"times_estimated"`
 	Note       string   `json:"note,omitempty"`
+	Protocol   string   `json:"protocol"`
+	StreamID   *uint32  `json:"stream_id"`
+	GRPCStatus string   `json:"grpc_status,omitempty"`
+	Reset      string   `json:"reset,omitempty"`
+	ReqBody    *int64   `json:"req_body_bytes"`
+	RespBody   *int64   `json:"resp_body_bytes"`
+	ReqWire    *int64   `json:"req_wire_bytes"`
+	RespWire   *int64   `json:"resp_wire_bytes"`
 }
 
 // Write adds one exchange.
 func (j *JSONL) Write(file string, e *exchange.Exchange) error {
 	out := jsonExchange{File: file, Kind: string(e.Kind), TCPStream: e.Stream, Client: addrPort(e.Client), Server: addrPort(e.Server),
-		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e)}
+		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e),
+		Protocol: e.Protocol, GRPCStatus: e.GRPCStatus, Reset: e.Reset,
+		ReqBody: sizePtr(e.ReqBody), RespBody: sizePtr(e.RespBody), ReqWire: sizePtr(e.ReqWire), RespWire: sizePtr(e.RespWire)}
+	if e.Protocol == exchange.H2 {
+		id := e.StreamID
+		out.StreamID = &id
+	}
 	if e.Kind != exchange.Unmatched {
 		st := e.Status
 		out.Status = &st

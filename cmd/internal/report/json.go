@@ -41,6 +41,7 @@ type jsonServer struct {
 	Fit      []stats.Model          `json:"fit,omitempty"`
 	FitError string                 `json:"fit_error,omitempty"`
 	CI       *stats.Bootstrap       `json:"ci,omitempty"`
+	*jsonBreakdown
 }
 
 type jsonTotals struct {
@@ -68,6 +69,8 @@ type jsonCross struct {
 type jsonUnits struct {
 	Latency string `json:"latency"`
 	KL      string `json:"kl_divergence"`
+	Bytes   string `json:"bytes"`
+	Rates   string `json:"rates"`
 }
 
 type jsonKL struct {
@@ -111,7 +114,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		Pairing:    string(r.Pairing),
 		Definition: string(r.Definition),
 		Defs:       map[string]string{},
-		Units:      jsonUnits{Latency: "seconds", KL: p.KLUnit},
+		Units:      jsonUnits{Latency: "seconds", KL: p.KLUnit, Bytes: "bytes", Rates: "per second"},
 		KL:         jsonKL{Buckets: p.KLBuckets, Base: p.KLBase, Model: "exponential, rate = 1/mean"},
 		Partial:    r.Partial,
 		Warnings:   append([]string{}, r.Warnings...),
@@ -128,7 +131,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		js := jsonServer{
 			Server: s.Server.String(), Address: s.Server.Addr().String(), Port: s.Server.Port(),
 			Hosts: append([]string{}, s.Hosts...), Counts: s.Counts, Latency: map[string]jsonLatency{},
-			Fit: s.Fit, FitError: s.FitError, CI: s.CI,
+			Fit: s.Fit, FitError: s.FitError, CI: s.CI, jsonBreakdown: breakdownJSON(s),
 		}
 		for _, d := range httplat.Definitions {
 			l := s.Latency[d]

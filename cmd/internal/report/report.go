@@ -90,6 +90,10 @@ type Params struct {
 	KLBuckets int
 	// Histogram is "log", "linear" or "off" (text only).
 	Histogram string
+	// Unit is the text breakdown's latency unit (UnitAuto, UnitS, …);
+	// Top how many servers get a detailed block (and URIs a list), 0: 10.
+	Unit string
+	Top  int
 }
 
 func plural(n int, one, many string) string {
@@ -101,7 +105,18 @@ func plural(n int, one, many string) string {
 
 // Text prints one block per server, the classic three lines first.
 func Text(w io.Writer, r *httplat.Result, p Params) {
+	top := p.Top
+	if top <= 0 {
+		top = 10
+	}
+	if len(r.Servers) > 1 {
+		OverviewText(w, r, p)
+	}
 	for i, s := range r.Servers {
+		if i == top {
+			fmt.Fprintf(w, "\n(%d less busy servers are in the table above only; --top %d shows them all)\n", len(r.Servers)-top, len(r.Servers))
+			break
+		}
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -146,6 +161,7 @@ func serverText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Param
 	if s.CI != nil {
 		CIText(w, s.CI, l)
 	}
+	breakdownText(w, r, s, p)
 	switch {
 	case l.N > 0 && l.N < MinShapeSamples:
 		fmt.Fprintf(w, "note:        histogram omitted and KL divergence unreliable: n=%d < %d\n", l.N, MinShapeSamples)
