@@ -19,8 +19,16 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
+# Go stamps vcs.revision only when the module sits under a .git directory
+# (a linked worktree's .git is a file, golang/go#58218) and not at all under
+# GOFLAGS=-buildvcs=false, so the revision is asked of git and linked in;
+# outside a checkout the variables stay empty and the build info decides.
+REVISION  := $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED  := $(shell [ -n "$$(git status --porcelain 2>/dev/null)" ] && echo true)
+LDFLAGS   := -X main.Revision=$(REVISION) -X main.Modified=$(MODIFIED)
+
 build:
-	$(GO) build -o $(BIN)/ ./cmd/pcapmeter ./cmd/measure-webserver ./cmd/pcapsynth
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/pcapmeter ./cmd/measure-webserver ./cmd/pcapsynth
 
 demo: deps build
 	@echo '$$ measure-webserver $(DEMO_CAP) 127.0.0.1 8080'
