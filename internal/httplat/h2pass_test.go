@@ -3,6 +3,7 @@ package httplat
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -77,5 +78,38 @@ func TestHTTP2PassSkipped(t *testing.T) {
 		if n := h2Passes.Load() - before; n != tc.passes {
 			t.Errorf("%s: %d HTTP/2 passes, want %d", tc.file, n, tc.passes)
 		}
+	}
+}
+
+// TestHTTP2PassJobs: the HTTP/2 pass split by connection (--jobs 2, each
+// TLS connection and its keys whole in one shard) reports the same
+// exchanges, in the same order, and the same HTTP/2 and TLS counts as one
+// tshark over the file.
+func TestHTTP2PassJobs(t *testing.T) {
+	dir := testutil.Testdata("h2")
+	in := func(f string) string { return filepath.Join(dir, f) }
+	tests := []struct {
+		name string
+		opt  Options
+	}{
+		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}},
+		{"mixed, h2 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h2.keylog")}}},
+		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			one, two := shared(t, tc.opt, 1), shared(t, tc.opt, 2)
+			if h2Splits.Load() == 0 {
+				t.Errorf("--jobs 2: the HTTP/2 pass did not run split")
+			}
+			same(t, tc.name, one, two)
+			if one.res.Total.H2 == 0 {
+				t.Fatalf("no HTTP/2 exchange: the test tests nothing")
+			}
+			if !reflect.DeepEqual(one.res.HTTP2, two.res.HTTP2) || !reflect.DeepEqual(one.res.TLS, two.res.TLS) {
+				t.Errorf("HTTP/2 %+v vs %+v\nTLS %+v vs %+v", one.res.HTTP2, two.res.HTTP2, one.res.TLS, two.res.TLS)
+			}
+		})
 	}
 }
