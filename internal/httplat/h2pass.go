@@ -225,6 +225,9 @@ func (k *keyLog) tsharkPath() string {
 func (a *aggregator) addH2(file string, st http2.Stats) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for ap, n := range st.ConnsByServer {
+		a.server(ap).Counts.Connections += n
+	}
 	if st.Conns > 0 {
 		if a.h2 == nil {
 			a.h2 = &HTTP2Summary{Resets: map[string]int{}}

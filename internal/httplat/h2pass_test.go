@@ -22,12 +22,13 @@ func TestHTTP2Pass(t *testing.T) {
 		opt               Options
 		h1, h2, matched   int
 		tlsConns, decrypt int
+		conns             int // connections of the measured servers (truth: the recorder's)
 	}{
-		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}, 0, 117, 100, 2, 2},
-		{"h2c prior knowledge", Options{Files: []string{in("h2c-prior-v4-50051.pcapng")}, HTTPPorts: []uint16{50051}}, 0, 52, 46, 0, 0},
-		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}, 4, 18, 20, 0, 0},
-		{"mixed, both key logs", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog"), in("mixed-tls-v4.pcapng.h2.keylog")}, Jobs: 2}, 20, 40, 52, 4, 4},
-		{"mixed, h1 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog")}}, 20, 0, 20, 4, 2},
+		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}, 0, 117, 100, 2, 2, 2},
+		{"h2c prior knowledge", Options{Files: []string{in("h2c-prior-v4-50051.pcapng")}, HTTPPorts: []uint16{50051}}, 0, 52, 46, 0, 0, 2},
+		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}, 4, 18, 20, 0, 0, 4},
+		{"mixed, both key logs", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog"), in("mixed-tls-v4.pcapng.h2.keylog")}, Jobs: 2}, 20, 40, 52, 4, 4, 4},
+		{"mixed, h1 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog")}}, 20, 0, 20, 4, 2, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,6 +46,13 @@ func TestHTTP2Pass(t *testing.T) {
 			}
 			if gotTLS != tc.tlsConns || gotDec != tc.decrypt {
 				t.Errorf("TLS %d connections, %d decrypted; want %d, %d", gotTLS, gotDec, tc.tlsConns, tc.decrypt)
+			}
+			conns := 0
+			for _, sv := range res.Servers {
+				conns += sv.Counts.Connections
+			}
+			if conns != tc.conns {
+				t.Errorf("%d connections counted, want %d (HTTP/2-only connections count too, upgraded ones once)", conns, tc.conns)
 			}
 			for uri, e := range exs {
 				if e.Status == 101 && e.Protocol == exchange.HTTP1 && uri != "/ws?d=0&s=0" {

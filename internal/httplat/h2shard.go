@@ -242,6 +242,7 @@ func addStats(a, b *http2.Stats) {
 	a.Undecrypted = append(a.Undecrypted, b.Undecrypted...)
 	a.Resets = addCounts(a.Resets, b.Resets)
 	a.SNI = addCounts(a.SNI, b.SNI)
+	a.ConnsByServer = addCounts(a.ConnsByServer, b.ConnsByServer)
 	a.TLSConns = addCounts(a.TLSConns, b.TLSConns)
 	a.TLSDecrypted = addCounts(a.TLSDecrypted, b.TLSDecrypted)
 }
