@@ -10,13 +10,17 @@ import (
 
 // Stats counts what the HTTP/2 pass saw besides exchanges.
 type Stats struct {
-	Conns        int            // connections that carried HTTP/2 frames
-	Streams      int            // request streams (client-initiated)
-	Pushes       int            // server-pushed streams (reported, not paired)
-	Resets       map[string]int // "client CANCEL" → count
-	GoAways      int
-	Trailers     int
-	Continuation int // CONTINUATION frames
+	Conns int // connections that carried HTTP/2 frames
+	// ConnsByServer counts, by server, the HTTP/2 connections that carried
+	// no HTTP/1 message (prior knowledge, or TLS with ALPN h2): an
+	// upgraded h2c connection is counted by the HTTP/1 pass already.
+	ConnsByServer map[netip.AddrPort]int
+	Streams       int            // request streams (client-initiated)
+	Pushes        int            // server-pushed streams (reported, not paired)
+	Resets        map[string]int // "client CANCEL" → count
+	GoAways       int
+	Trailers      int
+	Continuation  int // CONTINUATION frames
 	// Upgraded lists the TCP connections that switched to HTTP/2 by
 	// Upgrade: h2c: their HTTP/1 101 is not an answer.
 	Upgraded []int64
@@ -72,6 +76,7 @@ type conn struct {
 	decrypted  bool
 	sni        string
 	hello      int64 // the ClientHello's frame
+	upgraded   bool  // switched from HTTP/1 by Upgrade: h2c
 }
 
 // Pairer pairs each HTTP/2 stream's request with its response, by TCP
@@ -87,7 +92,7 @@ type Pairer struct {
 func NewPairer(sink exchange.Sink) *Pairer {
 	return &Pairer{
 		sink: sink, conns: map[int64]*conn{}, times: newFrameTimes(1 << 16),
-		s: Stats{Resets: map[string]int{}, TLSConns: map[netip.AddrPort]int{},
+		s: Stats{Resets: map[string]int{}, TLSConns: map[netip.AddrPort]int{}, ConnsByServer: map[netip.AddrPort]int{},
 			TLSDecrypted: map[netip.AddrPort]int{}, SNI: map[string]int{}},
 	}
 }
@@ -154,7 +159,7 @@ func (p *Pairer) h1(c *conn, pk *Packet) error {
 		s.ex.Req, s.ex.ReqFirstFrame = c.upgradeRq.Req, c.upgradeRq.ReqFirstFrame
 		s.ex.ReqFirst, s.ex.ReqLast = c.upgradeRq.ReqFirst, c.upgradeRq.ReqLast
 		s.req = true
-		c.upgradeRq = nil
+		c.upgradeRq, c.upgraded = nil, true
 		p.s.Upgraded = append(p.s.Upgraded, pk.Conn)
 		p.s.Streams++
 	}

@@ -216,6 +216,9 @@ func (p *Pairer) Flush() (Stats, error) {
 				return p.s, err
 			}
 		}
+		if c.h2 && c.known && !c.upgraded {
+			p.s.ConnsByServer[c.server]++
+		}
 		if c.tls && !c.decrypted {
 			p.s.Undecrypted = append(p.s.Undecrypted, TLSConn{Client: c.client, Server: c.server, SNI: c.sni, Frame: c.hello})
 		}

@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/netip"
 	"slices"
@@ -14,7 +15,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/http2"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
-	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
 // HTTP2Summary is what the HTTP/2 pass counted besides exchanges.
@@ -97,6 +97,10 @@ func (h *h2Run) hold(mode http1.Pairing, e *exchange.Exchange) bool {
 // the probe found nothing.
 var h2Passes atomic.Int64
 
+// h2Splits counts HTTP/2 passes that ran split by connection, for the
+// test that they do.
+var h2Splits atomic.Int64
+
 // needed says whether the file may hold HTTP/2 or TLS worth a second
 // tshark run: the probe saw a TLS ClientHello or an HTTP/2 preface, or
 // pass 1 a 101 (an Upgrade: h2c is followed by the preface, unless the
@@ -142,39 +146,54 @@ func (f *fileRun) h2Pass(ctx context.Context) error {
 }
 
 // dissectH2 pairs the file's HTTP/2 streams into f's aggregator and
-// returns the connections that upgraded to h2c.
+// returns the connections that upgraded to h2c. It splits the file by
+// connection when pass 1 would (--jobs, or too many packets for one
+// tshark), falling back to one tshark when the split is not possible.
 func (f *fileRun) dissectH2(ctx context.Context) (map[[2]netip.AddrPort]bool, error) {
 	h2Passes.Add(1)
-	upgraded := map[[2]netip.AddrPort]bool{}
-	pr := http2.NewPairer(f.emitH2)
-	spec := http2.Spec(f.file, f.opt.keylog.tsharkPath(), h2Ports(&f.opt))
-	if sf := tshark.ServerFilter(f.opt.Server, f.opt.Port); sf != "" {
-		spec.DisplayFilter = "(" + spec.DisplayFilter + ") && (" + sf + ")"
+	est, estErr := shard.EstimatePackets(f.file)
+	if estErr == nil && (f.opt.Jobs > 1 || est > f.opt.shardPackets) {
+		if k := shardCount(f.opt.Jobs, est, f.opt.shardPackets); k > 1 {
+			r, err := f.dissectH2Split(ctx, k)
+			if err == nil {
+				h2Splits.Add(1)
+				f.into.addH2(f.file, r.stats)
+				return r.upgraded, nil
+			}
+			if !errors.Is(err, errFallback) {
+				return nil, err
+			}
+		}
 	}
+	r, err := f.dissectH2Whole(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.into.addH2(f.file, r.stats)
+	return r.upgraded, nil
+}
+
+// dissectH2Whole is the HTTP/2 pass by one tshark.
+func (f *fileRun) dissectH2Whole(ctx context.Context) (h2Result, error) {
+	pr := http2.NewPairer(f.emitH2)
 	conns := map[int64][2]netip.AddrPort{}
-	truncated, err := dissect.Run(ctx, f.bin, spec, http2.ToPacket, func(pk *http2.Packet) error {
+	truncated, err := dissect.Run(ctx, f.bin, h2Spec(f.file, &f.opt), http2.ToPacket, func(pk *http2.Packet) error {
 		if pk.H1Code == 101 && pk.Conn >= 0 {
 			conns[pk.Conn] = [2]netip.AddrPort{pk.Dst, pk.Src}
 		}
 		return pr.Add(pk)
 	})
 	if err != nil {
-		return nil, err
+		return h2Result{}, err
 	}
 	if truncated {
 		f.rep.markPartial(f.file)
 	}
 	st, err := pr.Flush()
 	if err != nil {
-		return nil, err
+		return h2Result{}, err
 	}
-	for _, c := range st.Upgraded {
-		if cs, ok := conns[c]; ok {
-			upgraded[cs] = true
-		}
-	}
-	f.into.addH2(f.file, st)
-	return upgraded, nil
+	return h2Result{stats: st, upgraded: upgradedPairs(st.Upgraded, conns)}, nil
 }
 
 func h2Ports(opt *Options) []uint16 {
@@ -206,6 +225,9 @@ func (k *keyLog) tsharkPath() string {
 func (a *aggregator) addH2(file string, st http2.Stats) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for ap, n := range st.ConnsByServer {
+		a.server(ap).Counts.Connections += n
+	}
 	if st.Conns > 0 {
 		if a.h2 == nil {
 			a.h2 = &HTTP2Summary{Resets: map[string]int{}}

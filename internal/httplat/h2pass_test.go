@@ -3,6 +3,7 @@ package httplat
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -21,12 +22,13 @@ func TestHTTP2Pass(t *testing.T) {
 		opt               Options
 		h1, h2, matched   int
 		tlsConns, decrypt int
+		conns             int // connections of the measured servers (truth: the recorder's)
 	}{
-		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}, 0, 117, 100, 2, 2},
-		{"h2c prior knowledge", Options{Files: []string{in("h2c-prior-v4-50051.pcapng")}, HTTPPorts: []uint16{50051}}, 0, 52, 46, 0, 0},
-		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}, 4, 18, 20, 0, 0},
-		{"mixed, both key logs", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog"), in("mixed-tls-v4.pcapng.h2.keylog")}, Jobs: 2}, 20, 40, 52, 4, 4},
-		{"mixed, h1 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog")}}, 20, 0, 20, 4, 2},
+		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}, 0, 117, 100, 2, 2, 2},
+		{"h2c prior knowledge", Options{Files: []string{in("h2c-prior-v4-50051.pcapng")}, HTTPPorts: []uint16{50051}}, 0, 52, 46, 0, 0, 2},
+		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}, 4, 18, 20, 0, 0, 4},
+		{"mixed, both key logs", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog"), in("mixed-tls-v4.pcapng.h2.keylog")}, Jobs: 2}, 20, 40, 52, 4, 4, 4},
+		{"mixed, h1 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h1.keylog")}}, 20, 0, 20, 4, 2, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +46,13 @@ func TestHTTP2Pass(t *testing.T) {
 			}
 			if gotTLS != tc.tlsConns || gotDec != tc.decrypt {
 				t.Errorf("TLS %d connections, %d decrypted; want %d, %d", gotTLS, gotDec, tc.tlsConns, tc.decrypt)
+			}
+			conns := 0
+			for _, sv := range res.Servers {
+				conns += sv.Counts.Connections
+			}
+			if conns != tc.conns {
+				t.Errorf("%d connections counted, want %d (HTTP/2-only connections count too, upgraded ones once)", conns, tc.conns)
 			}
 			for uri, e := range exs {
 				if e.Status == 101 && e.Protocol == exchange.HTTP1 && uri != "/ws?d=0&s=0" {
@@ -77,5 +86,38 @@ func TestHTTP2PassSkipped(t *testing.T) {
 		if n := h2Passes.Load() - before; n != tc.passes {
 			t.Errorf("%s: %d HTTP/2 passes, want %d", tc.file, n, tc.passes)
 		}
+	}
+}
+
+// TestHTTP2PassJobs: the HTTP/2 pass split by connection (--jobs 2, each
+// TLS connection and its keys whole in one shard) reports the same
+// exchanges, in the same order, and the same HTTP/2 and TLS counts as one
+// tshark over the file.
+func TestHTTP2PassJobs(t *testing.T) {
+	dir := testutil.Testdata("h2")
+	in := func(f string) string { return filepath.Join(dir, f) }
+	tests := []struct {
+		name string
+		opt  Options
+	}{
+		{"https2", Options{Files: []string{in("https2-v4.pcapng")}, KeyLogs: []string{in("https2-v4.pcapng.keylog")}}},
+		{"mixed, h2 keys only", Options{Files: []string{in("mixed-tls-v4.pcapng")}, KeyLogs: []string{in("mixed-tls-v4.pcapng.h2.keylog")}}},
+		{"h2c upgrade", Options{Files: []string{in("h2c-upgrade-v6.pcapng")}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			one, two := shared(t, tc.opt, 1), shared(t, tc.opt, 2)
+			if h2Splits.Load() == 0 {
+				t.Errorf("--jobs 2: the HTTP/2 pass did not run split")
+			}
+			same(t, tc.name, one, two)
+			if one.res.Total.H2 == 0 {
+				t.Fatalf("no HTTP/2 exchange: the test tests nothing")
+			}
+			if !reflect.DeepEqual(one.res.HTTP2, two.res.HTTP2) || !reflect.DeepEqual(one.res.TLS, two.res.TLS) {
+				t.Errorf("HTTP/2 %+v vs %+v\nTLS %+v vs %+v", one.res.HTTP2, two.res.HTTP2, one.res.TLS, two.res.TLS)
+			}
+		})
 	}
 }

@@ -1,0 +1,267 @@
+package httplat
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/http2"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// h2Result is what an HTTP/2 pass (whole or split) found: its stats in
+// the file's numbering and the connections that upgraded to h2c.
+type h2Result struct {
+	stats    http2.Stats
+	upgraded map[[2]netip.AddrPort]bool
+}
+
+// h2Shard is one flow shard's HTTP/2 tshark: its pairer sees the shard's
+// packets renumbered to the file's frames and connections (the splitter
+// keeps each TCP connection, and so each TLS session and its keys, in one
+// shard), and its exchanges wait in a spill until every shard has
+// succeeded, so that an abandoned split leaves nothing counted.
+type h2Shard struct {
+	id    int
+	out   *shard.Out
+	spill *spill[record]
+	cur   int64
+	seq   int64
+	res   h2Result
+	err   error
+}
+
+// dissectH2Split is the HTTP/2 pass over k flow shards, opt.Jobs at a
+// time, emitting in the order one tshark would; errFallback when the file
+// cannot be split.
+func (f *fileRun) dissectH2Split(ctx context.Context, k int) (h2Result, error) {
+	shards := make([]*h2Shard, k)
+	defer func() {
+		for _, s := range shards {
+			if s != nil && s.spill != nil {
+				s.spill.remove()
+			}
+		}
+	}()
+	for first := 0; first < k; first += f.opt.Jobs {
+		if err := f.h2SplitPass(ctx, shards, first, min(first+f.opt.Jobs, k), k); err != nil {
+			return h2Result{}, err
+		}
+	}
+	if err := f.mergeH2(shards); err != nil {
+		return h2Result{}, err
+	}
+	all := h2Result{upgraded: map[[2]netip.AddrPort]bool{}}
+	for _, s := range shards {
+		addStats(&all.stats, &s.res.stats)
+		for c := range s.res.upgraded {
+			all.upgraded[c] = true
+		}
+	}
+	slices.SortFunc(all.stats.Undecrypted, func(a, b http2.TLSConn) int { return int(a.Frame - b.Frame) })
+	return all, nil
+}
+
+// h2SplitPass dissects shards from..to-1 of k in one read of the file.
+func (f *fileRun) h2SplitPass(ctx context.Context, shards []*h2Shard, from, to, k int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	outs := map[int]*shard.Out{}
+	var pipes []*os.File
+	defer func() {
+		for _, pw := range pipes {
+			pw.Close()
+		}
+	}()
+	for id := from; id < to; id++ {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		pipes = append(pipes, pw)
+		growPipe(pw)
+		sp, err := newSpill[record]()
+		if err != nil {
+			pr.Close()
+			return err
+		}
+		s := &h2Shard{id: id, out: &shard.Out{W: pw}, spill: sp}
+		shards[id], outs[id] = s, s.out
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pr.Close()
+			if s.err = f.h2ShardRun(ctx, s, pr); s.err != nil {
+				cancel()
+			}
+		}()
+	}
+	_, splitErr := shard.Split(ctx, f.file, k, outs, nil)
+	for _, pw := range pipes {
+		pw.Close()
+	}
+	pipes = nil
+	wg.Wait()
+	if errors.Is(splitErr, shard.ErrUnsupported) {
+		return fmt.Errorf("%w: %w", errFallback, splitErr)
+	}
+	for id := from; id < to; id++ {
+		if err := shards[id].err; err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if splitErr != nil {
+		return splitErr
+	}
+	for id := from; id < to; id++ {
+		shards[id].out.Release()
+	}
+	return ctx.Err()
+}
+
+// h2ShardRun pairs one shard's streams, read from stdin.
+func (f *fileRun) h2ShardRun(ctx context.Context, s *h2Shard, stdin io.Reader) error {
+	pr := http2.NewPairer(func(e *exchange.Exchange) error {
+		rec := record{Frame: s.cur, Stream: e.Stream, Seq: s.seq, Ex: *e}
+		s.seq++
+		return s.spill.add(&rec)
+	})
+	spec := h2Spec("-", &f.opt)
+	spec.Stdin = stdin
+	conns := map[int64][2]netip.AddrPort{}
+	_, err := dissect.Run(ctx, f.bin, spec, http2.ToPacket, func(pk *http2.Packet) error {
+		if err := s.renumber(pk); err != nil {
+			return err
+		}
+		s.cur = pk.Frame
+		if pk.H1Code == 101 && pk.Conn >= 0 {
+			conns[pk.Conn] = [2]netip.AddrPort{pk.Dst, pk.Src}
+		}
+		return pr.Add(pk)
+	})
+	if err != nil {
+		return err
+	}
+	s.cur = math.MaxInt64
+	if s.res.stats, err = pr.Flush(); err != nil {
+		return err
+	}
+	s.res.upgraded = upgradedPairs(s.res.stats.Upgraded, conns)
+	return nil
+}
+
+// renumber puts a shard's packet in the file's frame and connection
+// numbering, checking that tshark numbered the connection as the
+// splitter did.
+func (s *h2Shard) renumber(pk *http2.Packet) error {
+	frame, ok := s.out.Frame(pk.Frame)
+	if !ok {
+		return fmt.Errorf("shard %d: frame %d was never sent", s.id, pk.Frame)
+	}
+	pk.Frame = frame
+	if pk.FirstSegment > 0 {
+		pk.FirstSegment, _ = s.out.Frame(pk.FirstSegment)
+	}
+	if pk.Conn < 0 {
+		return nil
+	}
+	fl, ok := s.out.Flow(pk.Conn)
+	if !ok || !((fl.A == pk.Src && fl.B == pk.Dst) || (fl.A == pk.Dst && fl.B == pk.Src)) {
+		return fmt.Errorf("%w: %w (HTTP/2 shard %d, stream %d)", errFallback, errMismatch, s.id, pk.Conn)
+	}
+	pk.Conn = fl.Global
+	return nil
+}
+
+// mergeH2 emits the shards' spilled exchanges in single-run order.
+func (f *fileRun) mergeH2(shards []*h2Shard) error {
+	h := &recHeap{}
+	for _, s := range shards {
+		dec, err := s.spill.reader()
+		if err != nil {
+			return err
+		}
+		var rec record
+		if err := dec.Decode(&rec); err == nil {
+			heap.Push(h, &head{rec, dec})
+		} else if err != io.EOF {
+			return err
+		}
+	}
+	for h.Len() > 0 {
+		top := (*h)[0]
+		ex := top.rec.Ex
+		if err := f.emitH2(&ex); err != nil {
+			return err
+		}
+		var next record
+		if err := top.dec.Decode(&next); err == io.EOF {
+			heap.Pop(h)
+		} else if err != nil {
+			return err
+		} else {
+			top.rec = next
+			heap.Fix(h, 0)
+		}
+	}
+	return nil
+}
+
+// upgradedPairs names the h2c-upgraded connections by their ends.
+func upgradedPairs(ids []int64, conns map[int64][2]netip.AddrPort) map[[2]netip.AddrPort]bool {
+	up := map[[2]netip.AddrPort]bool{}
+	for _, c := range ids {
+		if cs, ok := conns[c]; ok {
+			up[cs] = true
+		}
+	}
+	return up
+}
+
+// addStats adds one shard's counts to a file's.
+func addStats(a, b *http2.Stats) {
+	a.Conns += b.Conns
+	a.Streams += b.Streams
+	a.Pushes += b.Pushes
+	a.GoAways += b.GoAways
+	a.Trailers += b.Trailers
+	a.Continuation += b.Continuation
+	a.Upgraded = append(a.Upgraded, b.Upgraded...)
+	a.Undecrypted = append(a.Undecrypted, b.Undecrypted...)
+	a.Resets = addCounts(a.Resets, b.Resets)
+	a.SNI = addCounts(a.SNI, b.SNI)
+	a.ConnsByServer = addCounts(a.ConnsByServer, b.ConnsByServer)
+	a.TLSConns = addCounts(a.TLSConns, b.TLSConns)
+	a.TLSDecrypted = addCounts(a.TLSDecrypted, b.TLSDecrypted)
+}
+
+func addCounts[K comparable](a, b map[K]int) map[K]int {
+	if a == nil {
+		a = map[K]int{}
+	}
+	for k, n := range b {
+		a[k] += n
+	}
+	return a
+}
+
+// h2Spec is the HTTP/2 pass' tshark command for file ("-": stdin).
+func h2Spec(file string, opt *Options) tshark.Spec {
+	spec := http2.Spec(file, opt.keylog.tsharkPath(), h2Ports(opt))
+	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
+		spec.DisplayFilter = "(" + spec.DisplayFilter + ") && (" + sf + ")"
+	}
+	return spec
+}
