@@ -16,7 +16,8 @@ var fileRE = regexp.MustCompile(`"file": "[^"]*"`)
 
 // TestRingPiecesEqualWhole: every single-capture subcommand gives, on the
 // pieces of a capture cut by `editcap -c` (given as a quoted glob), the
-// report it gives on the whole file: connections that span pieces are one
+// report it gives on the whole file: requests answered in a later piece
+// are answered, connections that span pieces are one
 // connection with the whole file's figures, the summary's totals and
 // conversations are the whole file's, the export numbers and times frames
 // as in the whole file. Pieces of 7 packets cut inside handshakes, bursts
@@ -33,6 +34,8 @@ func TestRingPiecesEqualWhole(t *testing.T) {
 		{"tcp-csv", filepath.Join("..", "..", "testdata", "tcp", "synth-handshake-client.pcapng"), []string{"tcp", "--format", "csv"}},
 		{"summary", td("synth-loss-reorder.pcapng"), []string{"summary", "--format", "json"}},
 		{"export", td("keepalive-v4.pcapng"), []string{"export"}},
+		// One node's capture in pieces (a quoted glob is one node).
+		{"icmp", filepath.Join("..", "..", "testdata", "icmp", "synth-reuse.pcap"), []string{"icmp", "--format", "json", "--name", "N"}},
 		{"export-fields", td("synth-loss-reorder.pcapng"), []string{"export", "--fields", "frame.number,frame.time_relative,tcp.stream,tcp.analysis.retransmission,_ws.col.Info"}},
 	}
 	for _, c := range cases {
