@@ -108,12 +108,13 @@ func addTsharkFlag(fs *pflag.FlagSet, path *string) {
 	fs.StringVar(path, "tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
 }
 
-// oneFile is the capture of a subcommand that reads exactly one.
-func oneFile(args []string) (string, error) {
-	if len(args) != 1 {
-		return "", errors.New("give exactly one capture file")
+// captureArgs are the captures of a subcommand that measures one
+// capture, possibly cut into several files (a ring buffer).
+func captureArgs(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, errors.New("give a capture file (or the files of one capture, e.g. a quoted 'ring_*.pcapng')")
 	}
-	return args[0], nil
+	return args, nil
 }
 
 // usageError prints msg with a pointer to the subcommand's help; exit 2.

@@ -15,13 +15,15 @@ import (
 const exportUsage = `pcapmeter export: one CSV row per packet, ready for pandas or R
 
 Usage:
-  pcapmeter export FILE [flags]
+  pcapmeter export FILE... [flags]
 
 By default the columns of Wireshark's packet list: No., Time, Source,
 Destination, Protocol, Length, Info. --fields picks any tshark fields
 instead. Values are quoted per RFC 4180 (an Info text may hold commas and
 quotes); an empty cell means tshark had no value. Rows stream out as tshark
-produces them.
+produces them. Several files (or a quoted glob) are the pieces of one
+capture (a ring buffer): one CSV, frames numbered and timed as in the
+capture they were cut from.
 
 Examples:
   pcapmeter export trace.pcapng -o packets.csv
@@ -34,8 +36,9 @@ Flags:
 // exportOptions are pcapmeter export's flags as the user gave them.
 type exportOptions struct {
 	output, filter, time, tshark string
-	fields                       []string
+	fields, files                []string
 	quiet                        bool
+	jobs                         int
 }
 
 // AddFlags declares the flags on fs.
@@ -46,14 +49,18 @@ func (o *exportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.time, "time", "relative", "Time column: relative (seconds since the first packet), epoch (Unix seconds) or iso (ISO 8601, UTC)")
 	addTsharkFlag(fs, &o.tshark)
 	addQuietFlag(fs, &o.quiet)
+	addJobsFlag(fs, &o.jobs)
 }
 
 // options checks the flags and the argument (the capture) and returns
 // what to export; an error is the user's to fix.
 func (o *exportOptions) options(args []string) (export.Options, error) {
-	opt := export.Options{Filter: o.filter, Tshark: o.tshark}
+	opt := export.Options{Filter: o.filter, Tshark: o.tshark, Jobs: o.jobs}
 	var err error
-	if opt.File, err = oneFile(args); err != nil {
+	if o.files, err = captureArgs(args); err != nil {
+		return opt, err
+	}
+	if err := checkJobs(o.jobs); err != nil {
 		return opt, err
 	}
 	if len(o.fields) > 0 {
@@ -73,40 +80,37 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	}
 	// Before tshark.Find (in Prepare): Ctrl-C during the version check
 	// ends the run cleanly too.
-	ctx, stop := cli.SignalContext()
-	defer stop()
-	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.output)
+	sess, code, ok := openSession(&x, o.files, stdout, stderr, o.output)
 	if !ok {
 		return code
 	}
-	defer set.Close()
-	defer out.abort()
-	opt.File = set.Paths()[0]
-	e, err := export.Prepare(ctx, opt)
+	defer sess.close()
+	opt.File = sess.path()
+	e, err := export.Prepare(sess.ctx, opt)
 	if err != nil {
-		return x.Failed(ctx, err)
+		return x.Failed(sess.ctx, err)
 	}
 	var truncated bool
 	// Rows stream to stdout as they come: a bar on the same terminal
 	// would draw over them.
 	toTerminal := (o.output == "" || o.output == "-") && isTerminal(stdout)
-	bar := startBar(ctx, stderr, o.quiet || toTerminal, "exporting")
-	err = writeReport(out.writer(o.output), func(w io.Writer) (err error) {
-		truncated, err = writeCSV(ctx, w, e, opt.Columns.Header, bar.CountFunc("rows"))
+	bar := sess.startBar(o.quiet || toTerminal, "exporting")
+	err = writeReport(sess.out.writer(o.output), func(w io.Writer) (err error) {
+		truncated, err = writeCSV(sess.ctx, w, e, opt.Columns.Header, bar.CountFunc("rows"))
 		return err
 	})
-	bar.Stop()
+	sess.stopBar()
 	var rej *export.RejectedError
 	if errors.As(err, &rej) {
 		err = &cli.UsageError{Msg: rej.Msg}
 	}
 	if err == nil {
-		err = out.commit()
+		err = sess.out.commit()
 	}
 	if err != nil {
-		return x.Failed(ctx, err)
+		return x.Failed(sess.ctx, err)
 	}
-	return x.Finished(truncated, cli.CutShort("the CSV holds"))
+	return x.Finished(truncated || sess.cap.Truncated, cli.CutShort("the CSV holds"))
 }
 
 // writeCSV writes the export as CSV with RFC 4180 quoting. The header

@@ -16,7 +16,11 @@ import (
 const summaryUsage = `pcapmeter summary: what is in a capture, in one screen
 
 Usage:
-  pcapmeter summary FILE [flags]
+  pcapmeter summary FILE... [flags]
+
+Several files (or a quoted glob) are the pieces of one capture (a ring
+buffer): totals and conversations are those of the capture they were cut
+from.
 
 File format and link type; packets, bytes, first and last timestamp,
 duration, packet and bit rate; protocol mix; top conversations by bytes;
@@ -36,6 +40,8 @@ type summaryOptions struct {
 	report reportFlags
 	top    int
 	plot   string
+	jobs   int
+	files  []string
 }
 
 // AddFlags declares the flags on fs.
@@ -43,14 +49,18 @@ func (o *summaryOptions) AddFlags(fs *pflag.FlagSet) {
 	o.report.add(fs, "output `format`: text or json")
 	fs.IntVar(&o.top, "top", 10, "how many protocols and conversations to list")
 	fs.StringVar(&o.plot, "plot", "", "draw the CDFs of packet size and inter-arrival time to `FILE`.svg or .png")
+	addJobsFlag(fs, &o.jobs)
 }
 
 // options checks the flags and the argument (the capture) and returns
 // what tracesum summarises; an error is the user's to fix.
 func (o *summaryOptions) options(args []string) (tracesum.Options, error) {
-	opt := tracesum.Options{Tshark: o.report.tshark, TopN: o.top}
+	opt := tracesum.Options{Tshark: o.report.tshark, TopN: o.top, Jobs: o.jobs}
 	var err error
-	if opt.File, err = oneFile(args); err != nil {
+	if o.files, err = captureArgs(args); err != nil {
+		return opt, err
+	}
+	if err := checkJobs(o.jobs); err != nil {
 		return opt, err
 	}
 	if err := cli.OneOf("format", o.report.format, "text", "json"); err != nil {
@@ -72,42 +82,42 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	ctx, stop := cli.SignalContext()
-	defer stop()
-	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.report.output, o.plot)
+	sess, code, ok := openSession(&x, o.files, stdout, stderr, o.report.output, o.plot)
 	if !ok {
 		return code
 	}
-	defer set.Close()
-	defer out.abort()
-	opt.File = set.Paths()[0]
-	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
-	opt.Progress = bar.BytesFunc()
-	s, err := tracesum.Run(ctx, opt)
-	bar.Stop()
-	if err != nil {
-		return x.Failed(ctx, err)
+	defer sess.close()
+	opt.File = sess.path()
+	if sess.cap.Joined() {
+		opt.Recorded = &sess.cap.Info
 	}
-	s.File = set.Name(s.File)
-	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
+	opt.Progress = sess.startBar(o.report.quiet, "reading capture").BytesFunc()
+	s, err := tracesum.Run(sess.ctx, opt)
+	sess.stopBar()
+	if err != nil {
+		return x.Failed(sess.ctx, err)
+	}
+	s.File = sess.name()
+	s.Partial = s.Partial || sess.cap.Truncated
+	if err := writeReport(sess.out.writer(o.report.output), func(w io.Writer) error {
 		if o.report.format == "json" {
 			return report.SummaryJSON(w, s)
 		}
 		report.SummaryText(w, s)
 		return nil
 	}); err != nil {
-		return x.Failed(ctx, err)
+		return x.Failed(sess.ctx, err)
 	}
 	// The plot is held out of the commit and put in place once drawn: a
 	// plot that fails is a warning and leaves an old plot as it was.
-	out.hold(o.plot)
-	if err := out.commit(); err != nil {
-		return x.Failed(ctx, err)
+	sess.out.hold(o.plot)
+	if err := sess.out.commit(); err != nil {
+		return x.Failed(sess.ctx, err)
 	}
 	if o.plot != "" {
 		var warnings []string
 		plotWarning(stderr, x.Prog, &warnings, o.plot, func() error {
-			return out.put(o.plot, func() ([]byte, error) { return summaryFigure(s).Encode(o.plot) })
+			return sess.out.put(o.plot, func() ([]byte, error) { return summaryFigure(s).Encode(o.plot) })
 		})
 	}
 	return x.Finished(s.Partial, cli.CutShort("figures cover"))

@@ -121,7 +121,7 @@ func TestExportErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"export"}, 2, "exactly one capture file"},
+		{[]string{"export"}, 2, "give a capture file"},
 		{[]string{"export", ok, "--filter", "tcp.port =="}, 2, `tshark rejected --filter "tcp.port =="`},
 		{[]string{"export", ok, "--filter", "frob"}, 2, "frob is neither a field nor a protocol name"},
 		{[]string{"export", ok, "--fields", "frame.number,no.such.field"}, 2, "tshark rejected --fields"},

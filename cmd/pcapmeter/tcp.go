@@ -16,7 +16,11 @@ import (
 const tcpUsage = `pcapmeter tcp: TCP connection performance, one line per connection
 
 Usage:
-  pcapmeter tcp FILE [flags]
+  pcapmeter tcp FILE... [flags]
+
+Several files (or a quoted glob) are the pieces of one capture (a ring
+buffer): they are read as one, in time order, so a connection spanning
+files is one connection.
 
 Per connection: client and server, duration, handshake halves (SYN ->
 SYN/ACK, SYN/ACK -> ACK) and tshark's initial RTT, packets and payload bytes
@@ -29,6 +33,7 @@ Examples:
   pcapmeter tcp trace.pcapng
   pcapmeter tcp trace.pcapng --server 10.0.0.5 --port 443 --format json
   pcapmeter tcp trace.pcapng --gaps --format json    # inter-packet gaps of the server's data
+  pcapmeter tcp 'ring/ring_*.pcapng' -j 4
 
 Flags:
 `
@@ -37,6 +42,8 @@ Flags:
 type tcpOptions struct {
 	server, port, stream string
 	gaps                 bool
+	jobs                 int
+	files                []string
 	report               reportFlags
 	percentiles          string
 }
@@ -48,15 +55,19 @@ func (o *tcpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.stream, "stream", "", "only tshark's tcp.stream `N`")
 	fs.BoolVar(&o.gaps, "gaps", false, "inter-packet gap analysis of the server's data: IPID_GAP, OUT_OF_ORDER, LAST_PACKET_SHORT")
 	o.report.add(fs, "output `format`: text, json or csv (one row per connection; no gaps)")
+	addJobsFlag(fs, &o.jobs)
 	fs.StringVar(&o.percentiles, "percentiles", "25,50,75,95,99", "nearest-rank percentiles of the summary")
 }
 
 // options checks the flags and the arguments (the capture) and returns
 // what tcpconn measures; an error is the user's to fix.
 func (o *tcpOptions) options(args []string) (tcpconn.Options, error) {
-	opt := tcpconn.Options{Gaps: o.gaps, Tshark: o.report.tshark}
+	opt := tcpconn.Options{Gaps: o.gaps, Tshark: o.report.tshark, Jobs: o.jobs}
 	var err error
-	if opt.File, err = oneFile(args); err != nil {
+	if o.files, err = captureArgs(args); err != nil {
+		return opt, err
+	}
+	if err := checkJobs(o.jobs); err != nil {
 		return opt, err
 	}
 	if opt.Server, opt.Port, err = cli.ParseServer(o.server, o.port); err != nil {
@@ -82,23 +93,21 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	ctx, stop := cli.SignalContext()
-	defer stop()
-	set, out, code, ok := prepare(ctx, &x, []string{opt.File}, false, stdout, o.report.output)
+	s, code, ok := openSession(&x, o.files, stdout, stderr, o.report.output)
 	if !ok {
 		return code
 	}
-	defer set.Close()
-	defer out.abort()
-	opt.File = set.Paths()[0]
-	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
-	opt.Progress = bar.BytesFunc()
-	res, err := tcpconn.Run(ctx, opt)
-	bar.Stop()
+	defer s.close()
+	opt.File = s.path()
+	opt.Progress = s.startBar(o.report.quiet, "reading capture").BytesFunc()
+	res, err := tcpconn.Run(s.ctx, opt)
+	s.stopBar()
 	if err != nil {
-		return x.Failed(ctx, err)
+		return x.Failed(s.ctx, err)
 	}
-	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
+	res.File = s.name()
+	res.Partial = res.Partial || s.cap.Truncated
+	if code, ok := s.write(o.report.output, func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
 			return report.TCPJSON(w, res)
@@ -107,11 +116,8 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 		}
 		report.TCPText(w, res, o.gaps)
 		return nil
-	}); err != nil {
-		return x.Failed(ctx, err)
-	}
-	if err := out.commit(); err != nil {
-		return x.Failed(ctx, err)
+	}); !ok {
+		return code
 	}
 	return x.Finished(res.Partial, cli.CutShort("figures cover"))
 }

@@ -39,7 +39,7 @@ func TestTCPErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"tcp"}, 2, "exactly one capture file"},
+		{[]string{"tcp"}, 2, "give a capture file"},
 		{[]string{"tcp", td("synth-loss-reorder.pcapng"), "--stream", "-1"}, 2, "invalid --stream"},
 		{[]string{"tcp", td("synth-loss-reorder.pcapng"), "--stream", "99"}, 1, "no TCP connection matches"},
 		{[]string{"tcp", td("synth-loss-reorder.pcapng"), "--server", "10.0.0.256"}, 2, "invalid IP address"},

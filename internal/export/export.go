@@ -80,6 +80,8 @@ type Options struct {
 	// checks it.
 	Filter string
 	Tshark string
+	// Jobs is how many tshark processes may run at a time (0 is 1).
+	Jobs int
 }
 
 // RejectedError is tshark refusing the display filter or the field list

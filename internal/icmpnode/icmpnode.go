@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
@@ -41,6 +42,9 @@ type Options struct {
 	Names       []string
 	Percentiles []float64
 	Tshark      string
+	// Jobs is how many nodes are measured at a time, one tshark each (0
+	// is 1).
+	Jobs int
 	// Progress, if set, is told how many bytes of the file being read
 	// tshark has got through (estimated from its frame numbers), file by
 	// file.
@@ -134,7 +138,11 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*Node
+	out := make([]*Node, len(opt.Files))
+	errs := make([]error, len(opt.Files))
+	progress := newProgress(len(opt.Files), opt.Progress)
+	sem := make(chan struct{}, max(1, opt.Jobs))
+	var wg sync.WaitGroup
 	for i, f := range opt.Files {
 		var node netip.Addr
 		if len(opt.Nodes) == 1 {
@@ -149,13 +157,44 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 		if name == "" {
 			name = NameFromFile(f)
 		}
-		n, err := measureFile(ctx, bin, f, node, name, opt)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			o := opt
+			o.Progress = progress(i)
+			out[i], errs[i] = measureFile(ctx, bin, f, node, name, o)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
-			return out, err
+			return out[:i], err
 		}
-		out = append(out, n)
 	}
 	return out, nil
+}
+
+// newProgress adds up the progress of files measured side by side into
+// one figure for report: file i's reporter is progress(i).
+func newProgress(n int, report func(done, total int64)) func(i int) func(done, total int64) {
+	if report == nil {
+		return func(int) func(int64, int64) { return nil }
+	}
+	var mu sync.Mutex
+	done, total := make([]int64, n), make([]int64, n)
+	return func(i int) func(int64, int64) {
+		return func(d, t int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			done[i], total[i] = d, t
+			var sd, st int64
+			for k := range done {
+				sd, st = sd+done[k], st+total[k]
+			}
+			report(sd, st)
+		}
+	}
 }
 
 var nodeRE = regexp.MustCompile(`(?i)^node[ _-]?(\d+)$`)

@@ -39,6 +39,8 @@ type Options struct {
 	Gaps        bool
 	Percentiles []float64
 	Tshark      string
+	// Jobs is how many tshark processes may run at a time (0 is 1).
+	Jobs int
 	// Progress, if set, is told how many bytes of the file tshark has
 	// read (estimated from its frame numbers) while it runs.
 	Progress func(done, total int64)

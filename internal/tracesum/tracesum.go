@@ -31,6 +31,12 @@ type Options struct {
 	Tshark string
 	// TopN bounds the protocol and conversation lists.
 	TopN int
+	// Recorded, when File is a copy joining several files of one capture
+	// (always a pcap), is the header of the first of them: what the
+	// capture was recorded as, the format and link type to report.
+	Recorded *capfile.Info
+	// Jobs is how many tshark processes may run at a time (0 is 1).
+	Jobs int
 	// Progress, if set, is told how many bytes of the file tshark has
 	// read (estimated from its frame numbers) while it runs.
 	Progress func(done, total int64)
@@ -113,6 +119,9 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	info, err := capfile.Sniff(opt.File)
 	if err != nil && !errors.Is(err, capfile.ErrEmpty) {
 		return nil, err
+	}
+	if r := opt.Recorded; r != nil {
+		info.Format, info.Compressed, info.Nanosecond = r.Format, r.Compressed, r.Nanosecond
 	}
 	s := &Summary{File: opt.File, Capture: info, LinkType: LinkTypeName(info.LinkType)}
 	bin, _, err := tshark.Find(ctx, opt.Tshark)

@@ -1,0 +1,165 @@
+// Package ringjoin turns the several files of one capture (the pieces of
+// a ring buffer, `dumpcap -b`, `editcap -c`) into the one capture they
+// were cut from, so that an analysis reading it sees connections, echo
+// requests and their replies, frame numbers and relative times continue
+// across the files exactly as in the merged file. The pieces are joined
+// in the order of their first packets into an unnamed temporary pcap
+// (shard.Concat), which the kernel frees when pcapmeter exits, however it
+// exits. One file is used as it is, without a copy.
+//
+// pcapmeter http keeps files that are not consecutive pieces apart; the
+// single-report analyses (tcp, summary, export, one icmp node) have no
+// "apart" and refuse them with one line instead (ErrNotOneCapture).
+package ringjoin
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/internal/tmpfile"
+)
+
+// ErrNotOneCapture says the files are not consecutive pieces of one
+// capture: their link types differ, their times overlap, or pcapmeter's
+// reader cannot follow one of them.
+var ErrNotOneCapture = errors.New("files are not consecutive pieces of one capture")
+
+// Capture is the files of a run as one capture.
+type Capture struct {
+	// Path is what to read: the only file, or the joined copy.
+	Path string
+	// Files are the inputs in the order read (time order).
+	Files []string
+	// Info is the first file's header: what the capture was recorded as
+	// (the copy is always a pcap).
+	Info capfile.Info
+	// Warnings say what the figures rest on (files read in another order
+	// than given).
+	Warnings []string
+	// Truncated says a file before the last was cut short in the middle
+	// of a packet: its part ends at the cut, and the figures are partial.
+	Truncated bool
+	name      func(string) string
+	tmp       *os.File
+}
+
+// Joined reports whether several files were joined.
+func (c *Capture) Joined() bool { return c.tmp != nil }
+
+// Close releases the joined copy; safe to call more than once and on nil.
+func (c *Capture) Close() {
+	if c != nil && c.tmp != nil {
+		c.tmp.Close()
+		c.tmp = nil
+	}
+}
+
+// Join checks the files' headers (capfile.Sniff) and joins them. A file
+// without packets is kept in the set (it contributes none). name, if set,
+// is how messages call a path (input.Set.Name: a spool is "standard
+// input").
+func Join(ctx context.Context, paths []string, name func(string) string) (*Capture, error) {
+	if name == nil {
+		name = func(p string) string { return p }
+	}
+	if len(paths) == 0 {
+		return nil, errors.New("no capture file given")
+	}
+	infos := make([]capfile.Info, len(paths))
+	for i, p := range paths {
+		info, err := capfile.Sniff(p)
+		if err != nil && !errors.Is(err, capfile.ErrEmpty) {
+			return nil, err
+		}
+		infos[i] = info
+	}
+	if len(paths) == 1 {
+		return &Capture{Path: paths[0], Files: paths, Info: infos[0], name: name}, nil
+	}
+	order, err := timeOrder(paths)
+	if err != nil {
+		return nil, err
+	}
+	c := &Capture{Info: infos[order[0]], name: name}
+	var names []string
+	for _, i := range order {
+		c.Files = append(c.Files, paths[i])
+		names = append(names, name(paths[i]))
+	}
+	if !slices.IsSorted(order) {
+		c.Warnings = append(c.Warnings, "files were not given in time order; read in the order of their first packets: "+strings.Join(names, ", "))
+	}
+	if err := c.join(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// timeOrder sorts the files by their first packets (stable: pieces
+// without packets keep their place among equals).
+func timeOrder(paths []string) ([]int, error) {
+	heads := make([]shard.Head, len(paths))
+	for i, p := range paths {
+		h, err := shard.ReadHead(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrNotOneCapture, err)
+		}
+		if i > 0 && h.Link != heads[0].Link {
+			return nil, fmt.Errorf("%w: %s has link type %s, %s has %s; measure them one at a time", ErrNotOneCapture, p, h.Link, paths[0], heads[0].Link)
+		}
+		heads[i] = h
+	}
+	order := make([]int, len(paths))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return heads[a].First.Compare(heads[b].First) })
+	return order, nil
+}
+
+// join writes the files' packets to the unnamed temporary capture.
+func (c *Capture) join(ctx context.Context) error {
+	f, err := tmpfile.New("")
+	if err != nil {
+		return fmt.Errorf("joining %d files: %w", len(c.Files), err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	_, c.Truncated, err = shard.Concat(ctx, c.Files, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if errors.Is(err, shard.ErrOverlap) || errors.Is(err, shard.ErrUnsupported) {
+		f.Close()
+		return fmt.Errorf("%w: %v; merge them first (mergecap -w merged.pcapng FILES) or measure them one at a time", ErrNotOneCapture, err)
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("joining %d files: %w", len(c.Files), err)
+	}
+	c.tmp, c.Path = f, tmpfile.Path(f)
+	return nil
+}
+
+// Rename puts the set's name in place of the joined copy's in a message
+// (tshark names the path it was given).
+func (c *Capture) Rename(msg string) string {
+	if c == nil || c.tmp == nil {
+		return msg
+	}
+	return strings.ReplaceAll(msg, c.Path, c.Label())
+}
+
+// Label names the set in messages and reports.
+func (c *Capture) Label() string {
+	if len(c.Files) == 1 {
+		return c.name(c.Files[0])
+	}
+	return fmt.Sprintf("%s..%s (%d files)", c.name(c.Files[0]), c.name(c.Files[len(c.Files)-1]), len(c.Files))
+}
