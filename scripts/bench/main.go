@@ -39,7 +39,8 @@ type row struct {
 	name       string
 	packets    int64
 	wall       time.Duration
-	rss, child int64 // kB
+	rss, child int64         // kB
+	cpu        time.Duration // user+sys of the commands and the tsharks they ran
 	note       string
 }
 
@@ -189,6 +190,7 @@ func measure(name string, pkts int64, cmds ...*exec.Cmd) row {
 		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.rss = max(r.rss, ru.Maxrss)
 		}
+		r.cpu += c.ProcessState.UserTime() + c.ProcessState.SystemTime()
 	}
 	r.wall = time.Since(start)
 	sc := bufio.NewScanner(&stderrs[0])

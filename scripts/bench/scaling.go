@@ -14,6 +14,8 @@ import (
 // floor tsharks at once, one on each half of the file), pcapmeter --jobs 1
 // and --jobs 2, run interleaved reps times (sizes above 2M packets once:
 // a run is minutes there), with their ratios run by run and the medians.
+// CPU time (user+sys, pcapmeter's including its tsharks') is printed too:
+// on a machine others share, wall time measures them as much as us.
 func scaling(bin string, sizes []int, reps int) {
 	fmt.Printf("\nscaling (wall s; ratios run by run; targets: --jobs 1 / floor ≤ 1.3, --jobs 2 / ceiling ≤ 1.15, --jobs 1 / --jobs 2 ≥ 1.3 at 3M)\n")
 	fmt.Printf("%-10s %4s %8s %8s %8s %8s %10s %12s %10s\n", "packets", "run", "floor", "ceiling", "jobs 1", "jobs 2", "j1/floor", "j2/ceiling", "j1/j2")
@@ -34,16 +36,15 @@ func scaling(bin string, sizes []int, reps int) {
 		}
 		var cols [4][]time.Duration
 		for i := 0; i < n; i++ {
-			ws := [4]time.Duration{
-				measure("floor", pkts, floorCmd(capPath)).wall,
-				measure("ceiling", pkts, floorCmd(a), floorCmd(b)).wall,
-				measure("jobs 1", pkts, pm("1")).wall,
-				measure("jobs 2", pkts, pm("2")).wall,
-			}
-			for c := range ws {
+			rs := [4]row{measure("floor", pkts, floorCmd(capPath)), measure("ceiling", pkts, floorCmd(a), floorCmd(b)),
+				measure("jobs 1", pkts, pm("1")), measure("jobs 2", pkts, pm("2"))}
+			var ws, cpu [4]time.Duration
+			for c := range rs {
+				ws[c], cpu[c] = rs[c].wall, rs[c].cpu
 				cols[c] = append(cols[c], ws[c])
 			}
 			printScale(fmt.Sprint(pkts), strconv.Itoa(i+1), ws)
+			printScale("  cpu s", strconv.Itoa(i+1), cpu)
 		}
 		if n > 1 {
 			var med [4]time.Duration
