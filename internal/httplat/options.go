@@ -116,6 +116,10 @@ type Options struct {
 	// many shards and so several passes over a small file; an option, not
 	// a package variable, so that such tests can run in parallel.
 	shardPackets int64
+	// whole sends pass 1 every packet of the file, as tshark reads it,
+	// instead of through the splitter with plain ACKs left out
+	// (shard.Out.Thin); tests compare the two.
+	whole bool
 	// KeyLogs are TLS key log files (NSS format: SSLKEYLOGFILE, Go's
 	// tls.Config.KeyLogWriter) tshark decrypts TLS with; all of them
 	// count.

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/netip"
 	"os"
-	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -47,11 +46,10 @@ func shardCount(jobs int, est, shardPackets int64) int {
 	return max(1, need, worth)
 }
 
-// splitRun is one file dissected as k flow shards, each fed to its own
-// tshark through a pipe, opt.Jobs at a time: one read of the file (a pass)
-// per opt.Jobs shards. Exchanges go to f: at once when nothing downstream
-// depends on their order, else spilled per shard and merged back into
-// the order a single run would emit them (merge.go).
+// splitRun is one file dissected as k flow shards, opt.Jobs tsharks at a
+// time, from one read of the file (oneread.go). Exchanges go to f: at once
+// when nothing downstream depends on their order, else spilled per shard
+// and merged back into the order a single run would emit them (merge.go).
 type splitRun struct {
 	f    *fileRun
 	k    int
@@ -86,17 +84,8 @@ func runSplit(ctx context.Context, f *fileRun, est int64, estErr error) (stalled
 	}
 	s := &splitRun{f: f, k: k, size: st.Size(), runs: make([]*shardRun, k), ordered: f.opt.OnExchange != nil}
 	defer s.removeSpills()
-	jobs := f.opt.Jobs
-	total := s.size * int64((k+jobs-1)/jobs)
-	for first, done := 0, int64(0); first < k; first, done = first+jobs, done+s.size {
-		progress := func(n int64) {
-			if f.opt.Progress != nil {
-				f.opt.Progress(done+n, total)
-			}
-		}
-		if err := s.pass(ctx, first, min(first+jobs, k), progress); err != nil {
-			return nil, err
-		}
+	if err := s.dissectAll(ctx); err != nil {
+		return nil, err
 	}
 	// Everything dissected: emit in single-run order, merging the shards'
 	// spill files, each already in that order.
@@ -120,87 +109,17 @@ func (s *splitRun) removeSpills() {
 	}
 }
 
-// pass dissects shards from..to-1 in one read of the file.
-func (s *splitRun) pass(ctx context.Context, from, to int, progress func(int64)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	outs := map[int]*shard.Out{}
-	var wg sync.WaitGroup
-	defer wg.Wait() // on an early return too: every tshark is reaped
-	// OS pipes, not io.Pipe: tshark reads the shard straight from the
-	// splitter's writes, with no goroutine copying every byte in between
-	// (os/exec's copy of a non-file stdin moves 32 KiB per syscall pair).
-	pipes := map[int]*os.File{}
-	defer func() {
-		for _, pw := range pipes {
-			pw.Close()
-		}
-	}()
-	for id := from; id < to; id++ {
-		r, pw, err := s.start(ctx, cancel, &wg, id)
-		if err != nil {
-			return err
-		}
-		pipes[id] = pw
-		s.runs[id], outs[id] = r, r.out
-	}
-	truncated, splitErr := shard.Split(ctx, s.f.file, s.k, outs, progress)
-	for id, pw := range pipes {
-		pw.Close() // tshark sees the end of its shard
-		delete(pipes, id)
-	}
-	wg.Wait()
-	if errors.Is(splitErr, shard.ErrUnsupported) {
-		return fmt.Errorf("%w: %w", errFallback, splitErr)
-	}
-	for id := from; id < to; id++ {
-		if err := s.runs[id].err; err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	if splitErr != nil {
-		return splitErr
-	}
-	if truncated && from == 0 {
-		s.f.rep.markPartial(s.f.file)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for id := from; id < to; id++ {
-		s.runs[id].finishPass()
-	}
-	return nil
-}
-
-// start starts shard id's tshark, reading the returned pipe's other end;
-// a failing tshark cancels the pass.
-func (s *splitRun) start(ctx context.Context, cancel func(), wg *sync.WaitGroup, id int) (*shardRun, *os.File, error) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	growPipe(pw)
-	r := &shardRun{id: id, out: &shard.Out{W: pw}, f: s.f}
+// newShard makes shard id's run, its output going to w.
+func (s *splitRun) newShard(id int, w io.Writer) (*shardRun, error) {
+	r := &shardRun{id: id, out: &shard.Out{W: w, Thin: !s.f.opt.whole}, f: s.f}
 	if s.ordered {
+		var err error
 		if r.spill, err = newSpill[record](); err != nil {
-			pr.Close()
-			pw.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	r.pairers = newPairers(&s.f.opt, true, r.sinkFor)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		// Closed once tshark has exited, so a tshark that dies early fails
-		// the splitter's next write instead of blocking it.
-		defer pr.Close()
-		if r.err = r.dissect(ctx, pr); r.err != nil {
-			cancel()
-		}
-	}()
-	return r, pw, nil
+	return r, nil
 }
 
 // shardRun is one shard's tshark and pairers.
@@ -223,10 +142,16 @@ type shardRun struct {
 // wrong.
 var errMismatch = errors.New("tcp.stream numbering differs from the splitter's")
 
-func (r *shardRun) dissect(ctx context.Context, stdin io.Reader) error {
+// dissect runs the shard's tshark on stdin. onFrame, if set, is told the
+// shard frame number of every 1024th row.
+func (r *shardRun) dissect(ctx context.Context, stdin io.Reader, onFrame func(int64)) error {
 	spec := httpSpec("-", &r.f.opt, true, nil)
 	spec.Stdin = stdin
+	rows := 0
 	_, err := dissect.Run(ctx, r.f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
+		if rows++; onFrame != nil && rows&0x3ff == 0 {
+			onFrame(pk.Frame)
+		}
 		if pk.HasStream {
 			fl, ok := r.out.Flow(pk.Stream)
 			src, dst := netip.AddrPortFrom(pk.Src, pk.SrcPort), netip.AddrPortFrom(pk.Dst, pk.DstPort)

@@ -76,6 +76,13 @@ func (o *Out) Frame(n int64) (int64, bool) {
 	return int64(o.frames[n-1]), true
 }
 
+// Packets is how many packets the shard has been sent so far.
+func (o *Out) Packets() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return int64(len(o.frames))
+}
+
 // Release drops the frame map once the shard is dissected and every
 // number in it translated; Frame answers false afterwards.
 func (o *Out) Release() {

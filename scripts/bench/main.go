@@ -39,7 +39,8 @@ type row struct {
 	name       string
 	packets    int64
 	wall       time.Duration
-	rss, child int64 // kB
+	rss, child int64         // kB
+	cpu        time.Duration // user+sys of the commands and the tsharks they ran
 	note       string
 }
 
@@ -47,7 +48,19 @@ func main() {
 	conns := flag.Int("conns", 13000, "connections in the generated capture (×20 exchanges; 13000 ≈ 1.02M packets)")
 	bin := flag.String("bin", "bin", "folder with pcapmeter and pcapsynth")
 	nreps := flag.Int("reps", 3, "interleaved runs of the rows whose ratios are targets (medians reported)")
+	sizes := flag.String("scaling", "3800,13000,39000", "connections of the captures the scaling table runs on (≈300k, 1M, 3M packets); empty: none")
+	only := flag.Bool("scaling-only", false, "print only the scaling table")
 	flag.Parse()
+	var scaleConns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			scaleConns = append(scaleConns, n)
+		}
+	}
+	defer scaling(*bin, scaleConns, *nreps)
+	if *only {
+		return
+	}
 	if err := os.MkdirAll(".cache", 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -177,6 +190,7 @@ func measure(name string, pkts int64, cmds ...*exec.Cmd) row {
 		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.rss = max(r.rss, ru.Maxrss)
 		}
+		r.cpu += c.ProcessState.UserTime() + c.ProcessState.SystemTime()
 	}
 	r.wall = time.Since(start)
 	sc := bufio.NewScanner(&stderrs[0])
