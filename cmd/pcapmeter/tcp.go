@@ -98,6 +98,7 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return x.Failed(ctx, err)
 	}
+	res.File = set.Name(res.File)
 	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
