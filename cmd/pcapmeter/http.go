@@ -255,12 +255,13 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return x.Fail(err.Error())
 	}
 	defer out.abandon()
-	opt.OnExchange = out.onExchange()
+	opt.OnExchange = namedSink(set, out.onExchange())
 	bar := startBar(ctx, stderr, o.quiet, "reading capture")
 	opt.Progress = bar.BytesFunc()
 	stopCPU := startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)
 	defer stopCPU()
 	res, err := o.measure(ctx, opt, outs, stderr, bar)
+	nameResult(set, res)
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		return x.Failed(ctx, err)
 	}

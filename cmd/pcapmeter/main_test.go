@@ -19,7 +19,11 @@ import (
 func TestMain(m *testing.M) {
 	faketshark.Main()
 	testutil.NoRaceExitSleep()
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func td(name string) string { return filepath.Join("..", "..", "testdata", "http", name) }

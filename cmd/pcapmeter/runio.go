@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
+	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/internal/input"
 	"github.com/pcapmeter/pcapmeter/internal/outfile"
 )
@@ -136,4 +139,33 @@ func prepare(ctx context.Context, x *cli.Exit, args []string, allowTwice bool, s
 		return nil, nil, x.Failed(ctx, err), false
 	}
 	return set, out, 0, true
+}
+
+// namedSink passes exchanges to sink (nil: none) with each capture named
+// as given: a spooled FIFO or standard input is read from /proc/PID/fd/N,
+// a name that means nothing once the run is over.
+func namedSink(set *input.Set, sink func(string, *exchange.Exchange) error) func(string, *exchange.Exchange) error {
+	if sink == nil {
+		return nil
+	}
+	return func(file string, e *exchange.Exchange) error { return sink(set.Name(file), e) }
+}
+
+// nameResult names res's captures as given, in its file list and in its
+// warnings (which quote the path tshark read).
+func nameResult(set *input.Set, res *httplat.Result) {
+	if res == nil {
+		return
+	}
+	for i := range res.Files {
+		res.Files[i].Path = set.Name(res.Files[i].Path)
+	}
+	for i, w := range res.Warnings {
+		for _, c := range set.Captures {
+			if c.Spooled {
+				w = strings.ReplaceAll(w, c.Path, c.Name())
+			}
+		}
+		res.Warnings[i] = w
+	}
 }

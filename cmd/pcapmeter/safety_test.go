@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -150,14 +151,28 @@ func TestDuplicateByInode(t *testing.T) {
 	}
 }
 
-// buildPcapmeter builds the binary, for tests that signal a process.
+// built is the binary buildPcapmeter makes once for the package's tests.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// buildPcapmeter builds the binary (once per test run), for tests that
+// signal a process.
 func buildPcapmeter(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pcapmeter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "pcapmeter-bin-"); built.err != nil {
+			return
+		}
+		built.out, built.err = exec.Command("go", "build", "-o", filepath.Join(built.dir, "pcapmeter"), ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return filepath.Join(built.dir, "pcapmeter")
 }
 
 // TestSignalsLeaveNothing: a FIFO whose writer never writes ends promptly
@@ -166,7 +181,7 @@ func buildPcapmeter(t *testing.T) string {
 func TestSignalsLeaveNothing(t *testing.T) {
 	testutil.Tshark(t)
 	bin := buildPcapmeter(t)
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
 		tmp := t.TempDir()
 		fifo := filepath.Join(t.TempDir(), "cap.fifo")
 		if err := syscall.Mkfifo(fifo, 0o600); err != nil {

@@ -53,6 +53,9 @@ const (
 	// Orphan starts such a child, prints one row and exits 0, leaving the
 	// child behind.
 	Orphan = "orphan"
+	// SpawnQuiet starts such a child and hangs without printing: a tshark
+	// still reading, for a test of any analysis (whose rows differ).
+	SpawnQuiet = "spawnquiet"
 	// sleeper is the child of Spawn and Orphan.
 	sleeper = "sleeper"
 )
@@ -90,7 +93,7 @@ func Main() {
 	}
 	fmt.Fprintln(os.Stderr, `Running as user "root" and group "root". This could be dangerous.`)
 	switch mode {
-	case Spawn, Orphan:
+	case Spawn, Orphan, SpawnQuiet:
 		spawn()
 	default:
 		writePIDs(os.Getpid())
@@ -111,6 +114,8 @@ func Main() {
 	case Hang, Spawn:
 		fmt.Print(Row)
 		os.Stdout.Sync()
+		time.Sleep(time.Hour)
+	case SpawnQuiet:
 		time.Sleep(time.Hour)
 	case IgnoreTerm:
 		signal.Ignore(syscall.SIGTERM)
