@@ -91,7 +91,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	s.File = set.Name(s.File)
 	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		if o.report.format == "json" {
-			return report.SummaryJSON(w, s)
+			return report.SummaryJSON(w, s, jsonMeta(ctx, o.report.tshark))
 		}
 		report.SummaryText(w, s)
 		return nil

@@ -101,7 +101,7 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
-			return report.TCPJSON(w, res)
+			return report.TCPJSON(w, res, jsonMeta(ctx, o.report.tshark))
 		case "csv":
 			return report.TCPCSV(w, res)
 		}
