@@ -27,6 +27,7 @@ Usage:
   pcapmeter summary FILE [flags]    what is in a capture: counts, rates, protocols, sizes, RTT
   pcapmeter export FILE [flags]     one CSV row per packet (pandas/R ready)
   pcapmeter help [COMMAND]          this text, or a command's flags
+  pcapmeter completion bash|zsh|fish  shell completion (source <(pcapmeter completion bash))
 
 Examples:
   pcapmeter http trace.pcapng
@@ -62,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSummary(args[1:], stdout, stderr)
 	case "export":
 		return runExport(args[1:], stdout, stderr)
+	case "completion":
+		return runCompletion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			switch args[1] {

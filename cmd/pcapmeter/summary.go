@@ -30,6 +30,7 @@ and lost segments; HTTP and ICMP echo counts.
 Examples:
   pcapmeter summary trace.pcapng
   pcapmeter summary trace.pcapng --format json
+  pcapmeter summary trace.pcapng --format csv     # protocols and conversations as rows
   pcapmeter summary trace.pcapng --plot trace.png   # packet size and inter-arrival CDFs
 
 Flags:
@@ -46,7 +47,7 @@ type summaryOptions struct {
 
 // AddFlags declares the flags on fs.
 func (o *summaryOptions) AddFlags(fs *pflag.FlagSet) {
-	o.report.add(fs, "output `format`: text or json")
+	o.report.add(fs, "output `format`: text, json or csv (the total, protocol and conversation rows)")
 	fs.IntVar(&o.top, "top", 10, "how many protocols and conversations to list")
 	fs.StringVar(&o.plot, "plot", "", "draw the CDFs of packet size and inter-arrival time to `FILE`.svg or .png")
 	addJobsFlag(fs, &o.jobs)
@@ -63,7 +64,7 @@ func (o *summaryOptions) options(args []string) (tracesum.Options, error) {
 	if err := checkJobs(o.jobs); err != nil {
 		return opt, err
 	}
-	if err := cli.OneOf("format", o.report.format, "text", "json"); err != nil {
+	if err := cli.OneOf("format", o.report.format, "text", "json", "csv"); err != nil {
 		return opt, err
 	}
 	if o.top < 1 {
@@ -100,8 +101,11 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	s.File = sess.name()
 	s.Partial = s.Partial || sess.cap.Truncated
 	if err := writeReport(sess.out.writer(o.report.output), func(w io.Writer) error {
-		if o.report.format == "json" {
-			return report.SummaryJSON(w, s)
+		switch o.report.format {
+		case "json":
+			return report.SummaryJSON(w, s, jsonMeta(sess.ctx, o.report.tshark))
+		case "csv":
+			return report.SummaryCSV(w, s)
 		}
 		report.SummaryText(w, s)
 		return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 func TestSummaryGolden(t *testing.T) {
 	t.Parallel()
 	testutil.Tshark(t)
-	for _, format := range []string{"text", "json"} {
+	for _, format := range []string{"text", "json", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
 			code, out, errs := pcapmeter(t, "summary", td("synth-gaps-v6.pcap"), "--format", format)
@@ -22,6 +23,21 @@ func TestSummaryGolden(t *testing.T) {
 			}
 			golden(t, "summary-gaps."+format, out)
 		})
+	}
+}
+
+// TestSummaryNulls: a capture without TCP has no handshake RTT, which the
+// JSON says with null (schema v2), not 0.
+func TestSummaryNulls(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	code, out, errs := pcapmeter(t, "summary", filepath.Join("..", "..", "testdata", "icmp", "synth-node.pcap"), "--format", "json")
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d %q", code, errs)
+	}
+	golden(t, "summary-icmp.json", out)
+	if !strings.Contains(out, `"handshake_rtt_median": null`) {
+		t.Error("handshake_rtt_median is not null without TCP")
 	}
 }
 
@@ -128,7 +144,7 @@ func TestExportErrors(t *testing.T) {
 		{[]string{"export", ok, "--fields", "ip.src;rm"}, 2, "invalid field name"},
 		{[]string{"export", ok, "--time", "local"}, 2, "invalid --time"},
 		{[]string{"summary", "nope.pcap"}, 1, "no such file"},
-		{[]string{"summary", ok, "--format", "csv"}, 2, "invalid --format"},
+		{[]string{"summary", ok, "--format", "xls"}, 2, "invalid --format"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

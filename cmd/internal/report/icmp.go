@@ -69,24 +69,6 @@ func percentileList(ps []stats.Percentile, decimals int) string {
 	return strings.Join(parts, ", ")
 }
 
-// ICMPJSON prints the nodes as one JSON document (schema
-// pcapmeter.icmp/v1; units in the field names: _ms, _us, _kBps, bytes).
-func ICMPJSON(w io.Writer, nodes []*icmpnode.Node) error {
-	out := struct {
-		Schema string            `json:"schema"`
-		Units  map[string]string `json:"units"`
-		Nodes  []*icmpnode.Node  `json:"nodes"`
-	}{
-		Schema: "pcapmeter.icmp/v1",
-		Units: map[string]string{
-			"bytes": "frame bytes on the wire", "data": "ICMP payload bytes", "kB": "1000 bytes",
-			"rtt": "milliseconds", "reply_delay": "microseconds",
-		},
-		Nodes: nodes,
-	}
-	return writeJSON(w, out)
-}
-
 // ICMPCSVHeader is the layout of ICMPCSV: one row per node (peer "*")
 // followed by one row per peer of that node.
 var ICMPCSVHeader = []string{

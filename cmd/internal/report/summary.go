@@ -7,15 +7,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/tracesum"
 )
 
-// SummaryJSON prints the overview as JSON (schema pcapmeter.summary/v1;
-// times in seconds, sizes in bytes).
-func SummaryJSON(w io.Writer, s *tracesum.Summary) error {
-	return writeJSON(w, struct {
-		Schema string `json:"schema"`
-		*tracesum.Summary
-	}{"pcapmeter.summary/v1", s})
-}
-
 // SummaryText prints the trace overview for people.
 func SummaryText(w io.Writer, s *tracesum.Summary) {
 	gz := ""

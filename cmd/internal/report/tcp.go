@@ -83,15 +83,6 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 	}
 }
 
-// TCPJSON prints the analysis as JSON (schema pcapmeter.tcp/v1; times in
-// seconds, sizes in bytes, goodput in bytes per second).
-func TCPJSON(w io.Writer, r *tcpconn.Result) error {
-	return writeJSON(w, struct {
-		Schema string `json:"schema"`
-		*tcpconn.Result
-	}{"pcapmeter.tcp/v1", r})
-}
-
 // TCPCSVHeader is the per-connection CSV layout.
 var TCPCSVHeader = []string{
 	"tcp_stream", "client", "server", "roles_from", "start", "end", "duration",

@@ -1,0 +1,108 @@
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/pcapmeter/pcapmeter/internal/tcpconn"
+)
+
+// TCPSchema names tcp's JSON layout. v2: undefined figures are null
+// (v1 had 0 and a has_… flag, now gone), MSS null when not announced,
+// units, tshark_version and warnings added.
+const TCPSchema = "pcapmeter.tcp/v2"
+
+// tcpConnJSON is a connection in JSON. It embeds the analysis' own
+// connection, so that a figure added there appears here, and shadows the
+// fields that may be undefined with nullable ones of the same name; the
+// has_… flags are shadowed by nil pointers omitted from the output.
+type tcpConnJSON struct {
+	*tcpconn.Conn
+	HasHandshake    *bool `json:"has_handshake,omitempty"`
+	HasSynAck       *bool `json:"has_syn_to_synack,omitempty"`
+	HasRequestDelay *bool `json:"has_request_delay,omitempty"`
+	HasFirstByte    *bool `json:"has_first_byte,omitempty"`
+	HasGoodput      *bool `json:"has_goodput,omitempty"`
+
+	SynToSynAck  *float64 `json:"syn_to_synack"`
+	SynAckToAck  *float64 `json:"synack_to_ack"`
+	HandshakeRTT *float64 `json:"handshake_rtt"`
+	ConnectTime  *float64 `json:"connect_time"`
+	TsharkIRTT   *float64 `json:"tshark_initial_rtt"`
+	ClientMSS    *int     `json:"client_mss"`
+	ServerMSS    *int     `json:"server_mss"`
+	RequestDelay *float64 `json:"request_delay"`
+	FirstByte    *float64 `json:"time_to_first_byte"`
+	LastByte     *float64 `json:"time_to_last_byte"`
+	Goodput      *float64 `json:"goodput_bytes_per_second"`
+}
+
+func tcpConn(c *tcpconn.Conn) tcpConnJSON {
+	return tcpConnJSON{
+		Conn:         c,
+		SynToSynAck:  orNull(c.HasSynAck, c.SynToSynAck),
+		SynAckToAck:  orNull(c.HasHandshake, c.SynAckToAck),
+		HandshakeRTT: orNull(c.HasHandshake, c.HandshakeRTT),
+		ConnectTime:  orNull(c.HasHandshake, c.ConnectTime),
+		TsharkIRTT:   orNull(c.TsharkIRTT > 0, c.TsharkIRTT),
+		ClientMSS:    orNull(c.ClientMSS > 0, c.ClientMSS),
+		ServerMSS:    orNull(c.ServerMSS > 0, c.ServerMSS),
+		RequestDelay: orNull(c.HasRequestDelay, c.RequestDelay),
+		FirstByte:    orNull(c.HasFirstByte, c.FirstByte),
+		LastByte:     orNull(c.HasFirstByte, c.LastByte),
+		Goodput:      orNull(c.HasGoodput, c.Goodput),
+	}
+}
+
+// tcpSummaryJSON is the across-connections view with nullable
+// distributions.
+type tcpSummaryJSON struct {
+	*tcpconn.Summary
+	HandshakeRTT jsonDist `json:"handshake_rtt"`
+	ConnectTime  jsonDist `json:"connect_time"`
+	FirstByte    jsonDist `json:"time_to_first_byte"`
+	Duration     jsonDist `json:"duration"`
+	Goodput      jsonDist `json:"goodput_bytes_per_second"`
+}
+
+type tcpUnits struct {
+	Time       string `json:"time"`
+	Size       string `json:"size"`
+	Goodput    string `json:"goodput"`
+	Timestamps string `json:"timestamps"`
+}
+
+// TCPJSON prints the analysis as one JSON document (schema TCPSchema).
+func TCPJSON(w io.Writer, r *tcpconn.Result, m Meta) error {
+	guessed := 0
+	conns := make([]tcpConnJSON, len(r.Connections))
+	for i, c := range r.Connections {
+		conns[i] = tcpConn(c)
+		if c.Roles == "port" {
+			guessed++
+		}
+	}
+	var own []string
+	if guessed > 0 {
+		own = append(own, fmt.Sprintf("%s without a SYN or an HTTP request: client and server guessed from the ports (roles_from: port)", plural(guessed, "connection", "connections")))
+	}
+	if r.Partial {
+		own = append(own, cutShort)
+	}
+	s := r.Summary
+	return writeJSON(w, struct {
+		Schema   string   `json:"schema"`
+		Tshark   string   `json:"tshark_version"`
+		Units    tcpUnits `json:"units"`
+		Warnings []string `json:"warnings"`
+		*tcpconn.Result
+		Connections []tcpConnJSON  `json:"connections"`
+		Summary     tcpSummaryJSON `json:"summary"`
+	}{
+		Schema: TCPSchema, Tshark: m.Tshark,
+		Units:    tcpUnits{Time: "seconds", Size: "bytes", Goodput: "bytes per second", Timestamps: "RFC 3339, UTC"},
+		Warnings: warnings(m, own...), Result: r, Connections: conns,
+		Summary: tcpSummaryJSON{Summary: &s, HandshakeRTT: dist(s.HandshakeRTT.Summary), ConnectTime: dist(s.ConnectTime.Summary),
+			FirstByte: dist(s.FirstByte.Summary), Duration: dist(s.Duration.Summary), Goodput: dist(s.Goodput.Summary)},
+	})
+}
