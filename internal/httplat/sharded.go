@@ -38,12 +38,7 @@ var minShardPackets int64 = MinShardPackets
 // bound needs (shardPackets each at most), and more only up to jobs and
 // only while each keeps minShardPackets.
 func shardCount(jobs int, est, shardPackets int64) int {
-	need := int(math.Ceil(float64(est) / float64(shardPackets)))
-	worth := jobs
-	if minShardPackets > 0 {
-		worth = min(jobs, int(est/minShardPackets))
-	}
-	return max(1, need, worth)
+	return shard.Count(jobs, est, shardPackets, minShardPackets)
 }
 
 // splitRun is one file dissected as k flow shards, opt.Jobs tsharks at a

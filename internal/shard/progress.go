@@ -22,3 +22,17 @@ func FrameProgress(path string, report func(done, total int64)) func(frame int64
 		report(min(size, size*frame/est), size)
 	}
 }
+
+// Count sizes a split to the work: as many shards as the memory bound
+// needs (perShard packets each at most, of est estimated), and more only
+// up to jobs and only while each keeps minPer packets (a tshark costs
+// ~0.3 s to start and ~160 MB; minPer 0 allows jobs shards whatever the
+// size, for tests).
+func Count(jobs int, est, perShard, minPer int64) int {
+	need := int((est + perShard - 1) / perShard)
+	worth := jobs
+	if minPer > 0 {
+		worth = min(jobs, int(est/minPer))
+	}
+	return max(1, need, worth)
+}

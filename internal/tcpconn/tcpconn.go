@@ -165,6 +165,67 @@ type Result struct {
 	Partial     bool    `json:"partial"`
 }
 
+// collector gathers the connections' segments as they stream by.
+type collector struct {
+	gaps  bool
+	conns map[int64]*state
+	order []int64
+}
+
+func newCollector(gaps bool) *collector {
+	return &collector{gaps: gaps, conns: map[int64]*state{}}
+}
+
+// add accounts a segment whose Stream and Frame are the whole file's.
+func (c *collector) add(s *Segment) {
+	st := c.conns[s.Stream]
+	if st == nil {
+		st = &state{synFrom: -1, httpFrom: -1, hs: handshake.New()}
+		st.c.Stream = s.Stream
+		st.a = netip.AddrPortFrom(s.Src, s.SrcPort)
+		st.b = netip.AddrPortFrom(s.Dst, s.DstPort)
+		st.c.start = s.Time
+		c.conns[s.Stream] = st
+		c.order = append(c.order, s.Stream)
+	}
+	st.add(s, c.gaps)
+}
+
+// merge takes in another collector's connections (another shard's: no
+// stream is in both).
+func (c *collector) merge(o *collector) {
+	for _, id := range o.order {
+		c.conns[id] = o.conns[id]
+		c.order = append(c.order, id)
+	}
+}
+
+// filter is the display filter of the selection; stream false leaves
+// --stream out (a shard's tshark numbers streams its own way).
+func filter(opt Options, stream bool) string {
+	f := DisplayFilter
+	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
+		f += " && " + sf
+	}
+	if opt.HasStream && stream {
+		f += " && tcp.stream == " + strconv.FormatInt(opt.Stream, 10)
+	}
+	return f
+}
+
+// dissectOne is the whole file through one tshark.
+func dissectOne(ctx context.Context, bin string, opt Options, c *collector) (bool, error) {
+	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, true)}
+	onFrame := shard.FrameProgress(opt.File, opt.Progress)
+	return dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
+		if onFrame != nil {
+			onFrame(s.Frame)
+		}
+		c.add(s)
+		return nil
+	})
+}
+
 // ErrNoTCP says the selection holds no TCP packet.
 var ErrNoTCP = errors.New("no TCP packet")
 
@@ -183,37 +244,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	filter := DisplayFilter
-	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
-		filter += " && " + sf
-	}
-	if opt.HasStream {
-		filter += " && tcp.stream == " + strconv.FormatInt(opt.Stream, 10)
-	}
-	conns := map[int64]*state{}
-	var order []int64
-	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter}
-	onFrame := shard.FrameProgress(opt.File, opt.Progress)
-	partial, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
-		if onFrame != nil {
-			onFrame(s.Frame)
-		}
-		st := conns[s.Stream]
-		if st == nil {
-			st = &state{synFrom: -1, httpFrom: -1, hs: handshake.New()}
-			st.c.Stream = s.Stream
-			st.a = netip.AddrPortFrom(s.Src, s.SrcPort)
-			st.b = netip.AddrPortFrom(s.Dst, s.DstPort)
-			st.c.start = s.Time
-			conns[s.Stream] = st
-			order = append(order, s.Stream)
-		}
-		st.add(s, opt.Gaps)
-		return nil
-	})
+	c := newCollector(opt.Gaps)
+	partial, err := dissectFile(ctx, bin, opt, c)
 	if err != nil {
 		return nil, err
 	}
+	conns, order := c.conns, c.order
 	res := &Result{File: opt.File, Partial: partial}
 	slices.Sort(order)
 	for _, id := range order {
