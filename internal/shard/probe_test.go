@@ -89,3 +89,20 @@ func udp4(src, dst netip.AddrPort, payload []byte) []byte {
 	copy(b[28:], payload)
 	return b
 }
+
+// FuzzProbePacket: the probe reads raw packets from outside; none makes it
+// panic, and a QUIC count always has a server address.
+func FuzzProbePacket(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(udp4(netip.MustParseAddrPort("10.0.0.1:1"), netip.MustParseAddrPort("10.0.0.2:443"), []byte{0xc3, 0, 0, 0, 1, 8, 1}))
+	f.Add([]byte{0x60, 0, 0, 0, 0, 20, 0, 64})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pr := Probe{QUIC: map[netip.AddrPort]int{}}
+		pr.packet(b, map[[2]netip.AddrPort]bool{})
+		for s := range pr.QUIC {
+			if !s.IsValid() {
+				t.Fatalf("QUIC server without an address: %v", pr.QUIC)
+			}
+		}
+	})
+}
