@@ -23,6 +23,8 @@ type Crosscheck struct {
 	Agree         int            `json:"agree"`
 	Disagree      int            `json:"disagree"`
 	Disagreements []Disagreement `json:"first_disagreements"`
+	// HTTP2 is there when the HTTP/2 pass ran (h2check.go).
+	HTTP2 *H2Check `json:"http2,omitempty"`
 }
 
 // MaxDisagreements bounds how many disagreements are listed.
@@ -39,6 +41,7 @@ type crossState struct {
 	mu            sync.Mutex
 	tuple, tshark map[key]exchange.MsgRef
 	status        map[key]int
+	h2            *H2Check
 }
 
 func newCrossState() *crossState {
@@ -65,7 +68,7 @@ func (c *crossState) add(file string, mode http1.Pairing, e *exchange.Exchange) 
 }
 
 func (c *crossState) result() *Crosscheck {
-	out := &Crosscheck{Requests: len(c.tuple)}
+	out := &Crosscheck{Requests: len(c.tuple), HTTP2: c.h2}
 	keys := make([]key, 0, len(c.tuple))
 	for k := range c.tuple {
 		keys = append(keys, k)

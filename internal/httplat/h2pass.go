@@ -157,7 +157,7 @@ func (f *fileRun) dissectH2(ctx context.Context) (map[[2]netip.AddrPort]bool, er
 			r, err := f.dissectH2Split(ctx, k)
 			if err == nil {
 				h2Splits.Add(1)
-				f.into.addH2(f.file, r.stats)
+				f.addH2(r)
 				return r.upgraded, nil
 			}
 			if !errors.Is(err, errFallback) {
@@ -169,15 +169,27 @@ func (f *fileRun) dissectH2(ctx context.Context) (map[[2]netip.AddrPort]bool, er
 	if err != nil {
 		return nil, err
 	}
-	f.into.addH2(f.file, r.stats)
+	f.addH2(r)
 	return r.upgraded, nil
+}
+
+// addH2 counts a finished HTTP/2 pass.
+func (f *fileRun) addH2(r h2Result) {
+	f.into.addH2(f.file, r.stats)
+	if f.cc != nil {
+		f.cc.addH2Check(f.file, r.check)
+	}
 }
 
 // dissectH2Whole is the HTTP/2 pass by one tshark.
 func (f *fileRun) dissectH2Whole(ctx context.Context) (h2Result, error) {
-	pr := http2.NewPairer(f.emitH2)
+	ck := f.newChecker()
+	pr := http2.NewPairer(checkedSink(ck, f.emitH2))
 	conns := map[int64][2]netip.AddrPort{}
 	truncated, err := dissect.Run(ctx, f.bin, h2Spec(f.file, &f.opt), http2.ToPacket, func(pk *http2.Packet) error {
+		if ck != nil {
+			ck.Add(pk)
+		}
 		if pk.H1Code == 101 && pk.Conn >= 0 {
 			conns[pk.Conn] = [2]netip.AddrPort{pk.Dst, pk.Src}
 		}
@@ -193,7 +205,7 @@ func (f *fileRun) dissectH2Whole(ctx context.Context) (h2Result, error) {
 	if err != nil {
 		return h2Result{}, err
 	}
-	return h2Result{stats: st, upgraded: upgradedPairs(st.Upgraded, conns)}, nil
+	return h2Result{stats: st, check: ck, upgraded: upgradedPairs(st.Upgraded, conns)}, nil
 }
 
 func h2Ports(opt *Options) []uint16 {

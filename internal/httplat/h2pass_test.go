@@ -47,6 +47,9 @@ func TestHTTP2Pass(t *testing.T) {
 			if gotTLS != tc.tlsConns || gotDec != tc.decrypt {
 				t.Errorf("TLS %d connections, %d decrypted; want %d, %d", gotTLS, gotDec, tc.tlsConns, tc.decrypt)
 			}
+			if ck := res.Crosscheck.HTTP2; tc.h2 > 0 && (ck == nil || ck.Streams != tc.h2 || ck.Agree != tc.h2) {
+				t.Errorf("HTTP/2 crosscheck %+v, want all %d streams agreeing with tshark's per-stream status", ck, tc.h2)
+			}
 			conns := 0
 			for _, sv := range res.Servers {
 				conns += sv.Counts.Connections

@@ -24,6 +24,7 @@ import (
 type h2Result struct {
 	stats    http2.Stats
 	upgraded map[[2]netip.AddrPort]bool
+	check    *http2.Checker // nil without --crosscheck
 }
 
 // h2Shard is one flow shard's HTTP/2 tshark: its pairer sees the shard's
@@ -61,8 +62,11 @@ func (f *fileRun) dissectH2Split(ctx context.Context, k int) (h2Result, error) {
 	if err := f.mergeH2(shards); err != nil {
 		return h2Result{}, err
 	}
-	all := h2Result{upgraded: map[[2]netip.AddrPort]bool{}}
+	all := h2Result{upgraded: map[[2]netip.AddrPort]bool{}, check: f.newChecker()}
 	for _, s := range shards {
+		if all.check != nil {
+			all.check.Merge(s.res.check)
+		}
 		addStats(&all.stats, &s.res.stats)
 		for c := range s.res.upgraded {
 			all.upgraded[c] = true
@@ -133,11 +137,12 @@ func (f *fileRun) h2SplitPass(ctx context.Context, shards []*h2Shard, from, to, 
 
 // h2ShardRun pairs one shard's streams, read from stdin.
 func (f *fileRun) h2ShardRun(ctx context.Context, s *h2Shard, stdin io.Reader) error {
-	pr := http2.NewPairer(func(e *exchange.Exchange) error {
+	s.res.check = f.newChecker()
+	pr := http2.NewPairer(checkedSink(s.res.check, func(e *exchange.Exchange) error {
 		rec := record{Frame: s.cur, Stream: e.Stream, Seq: s.seq, Ex: *e}
 		s.seq++
 		return s.spill.add(&rec)
-	})
+	}))
 	spec := h2Spec("-", &f.opt)
 	spec.Stdin = stdin
 	conns := map[int64][2]netip.AddrPort{}
@@ -146,6 +151,9 @@ func (f *fileRun) h2ShardRun(ctx context.Context, s *h2Shard, stdin io.Reader) e
 			return err
 		}
 		s.cur = pk.Frame
+		if s.res.check != nil {
+			s.res.check.Add(pk)
+		}
 		if pk.H1Code == 101 && pk.Conn >= 0 {
 			conns[pk.Conn] = [2]netip.AddrPort{pk.Dst, pk.Src}
 		}

@@ -81,10 +81,7 @@ func (pr *Probe) packet(ip []byte, seen map[[2]netip.AddrPort]bool) {
 			pr.H2Prefaces++
 		}
 	case proto == 17 && len(l4) >= 8+7:
-		p := l4[8:]
-		// A long header with the fixed bit, packet type Initial, a version
-		// (0 is version negotiation, sent by servers).
-		if p[0]&0xf0 != 0xc0 || binary.BigEndian.Uint32(p[1:]) == 0 {
+		if !clientInitial(l4[8:]) {
 			return
 		}
 		c := netip.AddrPortFrom(src, binary.BigEndian.Uint16(l4))
@@ -94,6 +91,20 @@ func (pr *Probe) packet(ip []byte, seen map[[2]netip.AddrPort]bool) {
 			pr.QUIC[s]++
 		}
 	}
+}
+
+// clientInitial says whether a UDP payload is a QUIC client's Initial:
+// a long header with the fixed bit and packet type Initial, a QUIC
+// version (1, 2, or a draft's 0xff0000xx), a connection id of at most 20
+// bytes, and the 1200-byte datagram a client's Initial is padded to
+// (RFC 9000 §14.1). The size and version rule out DNS and LLMNR, whose
+// query ids can look like a long header.
+func clientInitial(p []byte) bool {
+	if len(p) < 1200 || p[0]&0xf0 != 0xc0 || p[5] > 20 {
+		return false
+	}
+	v := binary.BigEndian.Uint32(p[1:])
+	return v == 1 || v == 0x6b3343cf || v>>8 == 0xff0000
 }
 
 // transport returns an IP packet's protocol, addresses and transport

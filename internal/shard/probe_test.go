@@ -46,7 +46,8 @@ func TestProbeFile(t *testing.T) {
 // TestProbeQUIC: QUIC connections are counted by server from their
 // clients' Initial packets, once per client/server pair whichever way the
 // packets go; a short-header packet and a version negotiation are not
-// connections of their own.
+// connections of their own, and neither are a DNS query whose id looks
+// like a long header or a datagram too short for a client's Initial.
 func TestProbeQUIC(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "quic.pcap")
 	f, err := os.Create(path)
@@ -55,7 +56,10 @@ func TestProbeQUIC(t *testing.T) {
 	}
 	w := pcapgo.NewWriter(f)
 	w.WriteFileHeader(65535, layers.LinkTypeRaw)
-	initial := []byte{0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8}
+	initial := make([]byte, 1200)
+	copy(initial, []byte{0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8})
+	dns := make([]byte, 1200) // a query id that looks like a long header
+	copy(dns, []byte{0xc3, 0x12, 1, 0, 0, 1, 0, 0})
 	for _, p := range []struct {
 		src, dst string
 		payload  []byte
@@ -64,7 +68,8 @@ func TestProbeQUIC(t *testing.T) {
 		{"10.0.0.9:443", "10.0.0.1:50000", initial},                           // the server's Initial
 		{"10.0.0.1:50000", "10.0.0.9:443", []byte{0x40, 1, 2, 3, 4, 5, 6, 7}}, // short header
 		{"10.0.0.2:50001", "10.0.0.9:443", initial},
-		{"10.0.0.2:50002", "10.0.0.8:443", []byte{0xc0, 0, 0, 0, 0, 8, 1, 2}}, // version negotiation
+		{"10.0.0.2:50002", "10.0.0.8:443", append([]byte{0xc0, 0, 0, 0, 0, 8, 1, 2}, initial[8:]...)}, // version negotiation
+		{"10.0.0.2:50003", "10.0.0.8:443", initial[:1000]},                                            // too short for a client's Initial
 	} {
 		b := udp4(netip.MustParseAddrPort(p.src), netip.MustParseAddrPort(p.dst), p.payload)
 		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(b), Length: len(b)}, b)
@@ -88,4 +93,21 @@ func udp4(src, dst netip.AddrPort, payload []byte) []byte {
 	b[22], b[23] = byte(dst.Port()>>8), byte(dst.Port())
 	copy(b[28:], payload)
 	return b
+}
+
+// FuzzProbePacket: the probe reads raw packets from outside; none makes it
+// panic, and a QUIC count always has a server address.
+func FuzzProbePacket(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(udp4(netip.MustParseAddrPort("10.0.0.1:1"), netip.MustParseAddrPort("10.0.0.2:443"), append([]byte{0xc3, 0, 0, 0, 1, 8, 1}, make([]byte, 1200)...)))
+	f.Add([]byte{0x60, 0, 0, 0, 0, 20, 0, 64})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pr := Probe{QUIC: map[netip.AddrPort]int{}}
+		pr.packet(b, map[[2]netip.AddrPort]bool{})
+		for s := range pr.QUIC {
+			if !s.IsValid() {
+				t.Fatalf("QUIC server without an address: %v", pr.QUIC)
+			}
+		}
+	})
 }

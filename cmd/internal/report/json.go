@@ -64,6 +64,7 @@ type jsonCross struct {
 	Agree         int                `json:"agree"`
 	Disagree      int                `json:"disagree"`
 	Disagreements []jsonDisagreement `json:"first_disagreements"`
+	HTTP2         *httplat.H2Check   `json:"http2,omitempty"`
 }
 
 type jsonUnits struct {
@@ -144,7 +145,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		out.Servers = append(out.Servers, js)
 	}
 	if c := r.Crosscheck; c != nil {
-		jc := &jsonCross{Requests: c.Requests, Agree: c.Agree, Disagree: c.Disagree, Disagreements: []jsonDisagreement{}}
+		jc := &jsonCross{Requests: c.Requests, Agree: c.Agree, Disagree: c.Disagree, Disagreements: []jsonDisagreement{}, HTTP2: c.HTTP2}
 		for _, d := range c.Disagreements {
 			jc.Disagreements = append(jc.Disagreements, jsonDisagreement{File: d.File, Request: d.Request, Tuple: optRef(d.Tuple), Tshark: optRef(d.Tshark)})
 		}

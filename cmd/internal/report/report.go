@@ -263,6 +263,9 @@ func ref(m exchange.MsgRef) string {
 
 // CrosscheckText prints the comparison of the two pairings.
 func CrosscheckText(w io.Writer, c *httplat.Crosscheck) {
+	if h := c.HTTP2; h != nil {
+		fmt.Fprintf(w, "crosscheck: HTTP/2 streams' final status agrees with tshark's per-stream view on %d of %d, disagrees on %d\n", h.Agree, h.Streams, h.Disagree)
+	}
 	fmt.Fprintf(w, "crosscheck: tuple and tshark pairing agree on %d of %d requests, disagree on %d\n", c.Agree, c.Requests, c.Disagree)
 	for _, d := range c.Disagreements {
 		fmt.Fprintf(w, "  request %s: tuple -> response %s, tshark -> response %s\n", ref(d.Request), ref(d.Tuple), ref(d.Tshark))
