@@ -102,6 +102,8 @@ type Result struct {
 	HTTP2         *HTTP2Summary
 	TLS           *TLSSummary
 	TsharkVersion tshark.Version
+	// Selection is the selection applied (Options.Select), nil for none.
+	Selection *SelectionResult
 }
 
 // Lookup returns the result of the server at ap, nil when it has none.
