@@ -92,6 +92,7 @@ type jsonReport struct {
 	Crosscheck *jsonCross            `json:"crosscheck,omitempty"`
 	HTTP2      *httplat.HTTP2Summary `json:"http2,omitempty"`
 	TLS        *httplat.TLSSummary   `json:"tls,omitempty"`
+	Selection  *jsonSelection        `json:"selection,omitempty"`
 }
 
 func optRef(m exchange.MsgRef) *exchange.MsgRef {
@@ -118,6 +119,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		Servers:    []jsonServer{},
 		HTTP2:      r.HTTP2,
 		TLS:        r.TLS,
+		Selection:  selectionJSON(r.Selection),
 	}
 	for _, d := range httplat.Definitions {
 		out.Defs[string(d)] = Describe(d)
