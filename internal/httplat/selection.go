@@ -91,15 +91,15 @@ func frameNumber(r *frameRow) (int64, error) {
 }
 
 // checkFilter has tshark compile the filter on its own, before anything
-// is dissected: its own message is the clearest, and a filter that does
-// not stand alone (`a) || (b`) could otherwise change the meaning of the
-// clause it is put in.
+// is dissected (status 2 is its refusal of a filter): its own message is
+// the clearest, and a filter that does not stand alone (`a) || (b`) could
+// otherwise change the meaning of the clause it is put in.
 func checkFilter(ctx context.Context, bin, filter string) error {
 	spec := tshark.Spec{Input: "-", Stdin: bytes.NewReader(emptyPcap), Fields: []string{"frame.number"},
 		Mode: tshark.Fields, DisplayFilter: filter}
 	_, err := dissect.Run(ctx, bin, spec, frameNumber, func(*int64) error { return nil })
 	var ee *tshark.ExitError
-	if err != nil && ctx.Err() == nil && errors.As(err, &ee) && ee.Signal == "" {
+	if err != nil && ctx.Err() == nil && errors.As(err, &ee) && ee.Signal == "" && ee.Code == 2 {
 		return &FilterError{Filter: filter, Msg: filterComplaint(ee.Stderr, filter)}
 	}
 	return err
