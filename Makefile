@@ -62,6 +62,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTCP$$' -fuzztime $(FUZZTIME) ./internal/shard
 	$(GO) test -run '^$$' -fuzz '^FuzzProbePacket$$' -fuzztime $(FUZZTIME) ./internal/shard
 	$(GO) test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./internal/synth
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCaptureTime$$' -fuzztime $(FUZZTIME) ./internal/httplat
 	$(GO) test -run '^$$' -fuzz '^FuzzParseVersion$$' -fuzztime $(FUZZTIME) ./tshark
 	$(GO) test -run '^$$' -fuzz '^FuzzServerSelection$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePercentiles$$' -fuzztime $(FUZZTIME) ./cmd/internal/cli

@@ -42,6 +42,8 @@ Examples:
   pcapmeter http trace.pcapng --format csv -o exchanges.csv
   pcapmeter http trace.pcapng --format jsonl        # one JSON object per exchange
   pcapmeter http trace.pcapng --latency ttlb --percentiles 50,90,99,99.9
+  pcapmeter http trace.pcapng --filter 'http.request.method == "POST"' --client 10.0.0.7
+  pcapmeter http trace.pcapng --from 2024-05-01T12:00:00Z --to 1714565100
   pcapmeter http trace.pcapng --crosscheck        # compare with tshark's own pairing
   pcapmeter http trace.pcapng --port 6000         # any port, decoded as HTTP
   pcapmeter http trace.pcapng --plot latency.svg  # a row of panels per server
@@ -54,6 +56,8 @@ Flags:
 // turns them into the measurement's options.
 type httpOptions struct {
 	server, port           string
+	filter, from, to       string
+	client                 string
 	format, output         string
 	latency, pairing       string
 	crosscheck             bool
@@ -80,6 +84,10 @@ type httpOptions struct {
 func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.server, "server", "", "only this server `IP` (IPv4 or IPv6)")
 	fs.StringVar(&o.port, "port", "", "only this server `PORT`; also decoded as HTTP whatever tshark thinks it is")
+	fs.StringVar(&o.filter, "filter", "", "only exchanges whose request matches this tshark display `FILTER` (e.g. 'http.host contains \"api\"'); responses follow their request")
+	fs.StringVar(&o.from, "from", "", "only exchanges whose request began at or after `TIME` (RFC 3339 or epoch seconds)")
+	fs.StringVar(&o.to, "to", "", "only exchanges whose request began before `TIME` (RFC 3339 or epoch seconds)")
+	fs.StringVar(&o.client, "client", "", "only exchanges of this client `IP`")
 	fs.StringVarP(&o.format, "format", "f", "text", "output `format`: text, json (summary), csv or jsonl (one row / object per exchange)")
 	fs.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of stdout")
 	fs.StringVar(&o.latency, "latency", "ttfb", "headline latency `definition`: ttfb, ttlb or server")
@@ -138,6 +146,9 @@ func (o *httpOptions) selection(args []string, opt *httplat.Options) error {
 			return err
 		}
 		opt.HTTPPorts = append(opt.HTTPPorts, n)
+	}
+	if opt.Select, err = o.choose(); err != nil {
+		return err
 	}
 	opt.KeyLogs = o.keylogs
 	if len(opt.KeyLogs) == 0 {
@@ -262,6 +273,10 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	defer stopCPU()
 	res, err := o.measure(ctx, opt, outs, stderr, bar)
 	nameResult(set, res)
+	var fe *httplat.FilterError
+	if errors.As(err, &fe) {
+		err = &cli.UsageError{Msg: fe.Error()}
+	}
 	if err != nil && !errors.Is(err, httplat.ErrNoHTTP) {
 		return x.Failed(ctx, err)
 	}
@@ -325,6 +340,9 @@ func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP
 	if noHTTP {
 		msg := cli.NoHTTPHint(opt)
 		if h := cli.TLSHint(res); h != "" {
+			msg = h
+		}
+		if h := selectionHint(res); h != "" {
 			msg = h
 		}
 		if res.UDPIgnored > 0 {

@@ -25,6 +25,7 @@ type fileRun struct {
 	cc   *crossState // nil without --crosscheck
 	rep  *fileReport
 	h2   *h2Run // HTTP/2 pass; see h2pass.go
+	sel  *selector
 	// gappy are the connections left to the reconciliation pass, with
 	// what pass 1 emitted on each (shared by a split's scratch copy).
 	gappy map[int64]http1.Cut
@@ -40,6 +41,11 @@ func (f *fileRun) addGappy(g map[int64]http1.Cut) {
 // emit takes one complete exchange of pairing mode.
 func (f *fileRun) emit(mode http1.Pairing, e *exchange.Exchange) error {
 	if f.h2 != nil && f.h2.hold(mode, e) {
+		return nil
+	}
+	// Both pairings see the same requests, so the cross-check compares
+	// the selection; only the selected pairing's count as left out.
+	if !f.sel.keep(e, mode == f.opt.Pairing) {
 		return nil
 	}
 	if f.cc != nil {
@@ -65,6 +71,11 @@ func (f *fileRun) run(ctx context.Context) error {
 	f.h2 = &h2Run{probe: startProbe(ctx, f.file)}
 	defer f.h2.probe.stop()
 	f.gappy = map[int64]http1.Cut{}
+	var err error
+	if f.sel, err = f.newSelector(ctx); err != nil {
+		return err
+	}
+	defer func() { f.rep.excluded = int(f.sel.excluded.Load()) }()
 	st, err := f.pass1(ctx)
 	if err != nil {
 		return err
@@ -113,11 +124,13 @@ func (f *fileRun) pass1(ctx context.Context) (stalled, error) {
 func (f *fileRun) split(ctx context.Context, est int64, estErr error) (stalled, error) {
 	scratch := *f
 	scratch.into = f.into.scratch()
+	scratch.sel = f.sel.fork()
 	st, err := runSplit(ctx, &scratch, est, estErr)
 	if err != nil {
 		return nil, err
 	}
 	f.into.merge(scratch.into)
+	f.sel.excluded.Add(scratch.sel.excluded.Load())
 	return st, nil
 }
 

@@ -219,6 +219,9 @@ func h2Ports(opt *Options) []uint16 {
 // emitH2 counts an HTTP/2 exchange like an HTTP/1 one; the cross-check
 // compares HTTP/1 pairings and has nothing to say about streams.
 func (f *fileRun) emitH2(e *exchange.Exchange) error {
+	if !f.sel.keep(e, true) {
+		return nil
+	}
 	f.into.add(e)
 	if f.opt.OnExchange != nil {
 		return f.opt.OnExchange(f.file, e)

@@ -124,6 +124,8 @@ type Options struct {
 	// tls.Config.KeyLogWriter) tshark decrypts TLS with; all of them
 	// count.
 	KeyLogs []string
+	// Select narrows the measurement to some exchanges (selection.go).
+	Select Selection
 
 	keylog *keyLog // the one file tshark reads, made by Run
 }
@@ -158,6 +160,9 @@ func (o *Options) normalize() error {
 	}
 	if _, err := stats.KLExponential([]float64{1}, o.KL); err != nil {
 		return err
+	}
+	if o.Select.From != nil && o.Select.To != nil && *o.Select.To <= *o.Select.From {
+		return fmt.Errorf("--to %s is not after --from %s", o.Select.To.RFC3339(), o.Select.From.RFC3339())
 	}
 	if o.CI != 0 && !(o.CI > 0 && o.CI < 100) {
 		return fmt.Errorf("confidence level %v: want above 0 and below 100", o.CI)

@@ -106,6 +106,8 @@ type Result struct {
 	TLS           *TLSSummary
 	QUIC          *QUICSummary // QUIC connections found, none measured
 	TsharkVersion tshark.Version
+	// Selection is the selection applied (Options.Select), nil for none.
+	Selection *SelectionResult
 }
 
 // Lookup returns the result of the server at ap, nil when it has none.

@@ -31,6 +31,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer opt.keylog.Close()
+	if opt.Select.Filter != "" {
+		if err := checkFilter(ctx, path, opt.Select.Filter); err != nil {
+			return nil, err
+		}
+	}
 	check := startCheck(ctx, path, &res.TsharkVersion)
 	defer check.wait()
 	agg := newAggregator(opt)
@@ -54,7 +59,13 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res.Warnings = append(res.Warnings, notes...)
+	if opt.Select.Active() {
+		res.Selection = &SelectionResult{Selection: opt.Select}
+	}
 	for _, r := range reps {
+		if res.Selection != nil {
+			res.Selection.Excluded += r.excluded
+		}
 		res.Partial = res.Partial || r.partial
 		if rg != nil {
 			r.warnings = rg.rename(r.warnings)
@@ -103,6 +114,7 @@ func (c *versionCheck) wait() error {
 type fileReport struct {
 	partial  bool
 	warnings []string
+	excluded int // exchanges the selection left out
 }
 
 func (r *fileReport) markPartial(file string) {

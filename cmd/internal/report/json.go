@@ -97,6 +97,7 @@ type jsonReport struct {
 	HTTP2      *httplat.HTTP2Summary `json:"http2,omitempty"`
 	TLS        *httplat.TLSSummary   `json:"tls,omitempty"`
 	QUIC       *httplat.QUICSummary  `json:"quic,omitempty"`
+	Selection  *jsonSelection        `json:"selection,omitempty"`
 }
 
 func optRef(m exchange.MsgRef) *exchange.MsgRef {
@@ -124,6 +125,7 @@ func JSON(w io.Writer, r *httplat.Result, p Params) error {
 		HTTP2:      r.HTTP2,
 		TLS:        r.TLS,
 		QUIC:       r.QUIC,
+		Selection:  selectionJSON(r.Selection),
 	}
 	for _, d := range httplat.Definitions {
 		out.Defs[string(d)] = Describe(d)

@@ -123,6 +123,7 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 		serverText(w, r, s, p)
 	}
 	totalText(w, r)
+	SelectionText(w, r.Selection)
 	if r.Crosscheck != nil {
 		CrosscheckText(w, r.Crosscheck)
 	}
