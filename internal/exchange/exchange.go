@@ -94,6 +94,11 @@ type Exchange struct {
 	RespLastUnknown bool
 	// ReqLastUnknown: likewise for the request; server time is undefined.
 	ReqLastUnknown bool
+	// Ambiguous, when set, says why the capture cannot decide this
+	// exchange's pairing in principle (http1.AmbiguousPipelined: a
+	// pipelined batch with gaps the sequence and acknowledgement numbers
+	// do not place): the pairing, verdict or reason is FIFO's guess.
+	Ambiguous string
 }
 
 // TTFB is request first byte → response first byte, in seconds.

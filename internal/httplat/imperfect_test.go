@@ -22,7 +22,7 @@ func TestImperfectCaptures(t *testing.T) {
 	for _, name := range []string{
 		"synth-body-gaps.pcapng", "synth-mirror-loss.pcapng", "synth-mirror-gre.pcap",
 		"synth-mirror-erspan2.pcapng", "synth-mirror-erspan3.pcapng", "synth-gap-and-hole.pcapng",
-		"synth-reset-end.pcapng", "synth-client-gaps.pcapng",
+		"synth-reset-end.pcapng", "synth-client-gaps.pcapng", "synth-pipelined-gaps.pcapng",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -37,17 +37,21 @@ func TestImperfectCaptures(t *testing.T) {
 				}
 			}
 			for _, te := range truth.Exchanges {
-				checkImperfect(t, te, exs, orphans)
+				checkImperfect(t, te, exs, orphans, truth.Config.Pipeline > 1)
 			}
 		})
 	}
 }
 
-func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exchange, orphans map[int64]exchange.Exchange) {
+// pipelined relaxes one check: a response whose end borders a gap ends
+// where its Content-Length says, which tshark's fields here do not give,
+// so its last byte is reported unknown (ttlb undefined) even where the
+// truth knows it; never the reverse.
+func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exchange, orphans map[int64]exchange.Exchange, pipelined bool) {
 	t.Helper()
 	switch te.Expect {
 	case synth.ExpectOrphan:
-		if _, ok := orphans[int64(te.RespFirstFrame)]; !ok {
+		if _, ok := orphans[int64(te.RespFirstFrame)]; !ok && !flaggedResp(exs, int64(te.RespFirstFrame)) {
 			t.Errorf("%s: no orphan response at frame %d", te.URI, te.RespFirstFrame)
 		}
 		return
@@ -58,6 +62,9 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 	if !ok {
 		t.Errorf("%s: not reported (truth %s)", te.URI, te.Expect)
 		return
+	}
+	if e.Ambiguous != "" {
+		return // flagged: the capture cannot decide it
 	}
 	if te.Expect == synth.ExpectUnanswered {
 		gap := te.Reason == synth.ReasonResponseInGap || te.Reason == synth.ReasonResponseStartInGap
@@ -76,11 +83,25 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 	if e.ReqFirst.String() != nsText(te.ReqFirst) || e.RespFirst.String() != nsText(te.RespFirst) {
 		t.Errorf("%s: first bytes %s→%s; truth %s→%s", te.URI, e.ReqFirst, e.RespFirst, nsText(te.ReqFirst), nsText(te.RespFirst))
 	}
+	if e.RespLastUnknown && !te.TTLBUnknown && pipelined {
+		return
+	}
 	if e.RespLastUnknown != te.TTLBUnknown {
 		t.Errorf("%s: last byte unknown %v; truth %v", te.URI, e.RespLastUnknown, te.TTLBUnknown)
 	} else if !te.TTLBUnknown && e.RespLast.String() != nsText(te.RespLast) {
 		t.Errorf("%s: last byte %s; truth %s", te.URI, e.RespLast, nsText(te.RespLast))
 	}
+}
+
+// flaggedResp reports whether the response at frame is reported in an
+// exchange flagged ambiguous.
+func flaggedResp(exs map[string]exchange.Exchange, frame int64) bool {
+	for _, e := range exs {
+		if e.RespFirstFrame == frame && e.Ambiguous != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // TestSharedBodyGap is issue #11's real example of class 1: on

@@ -20,8 +20,19 @@ var CSVHeader = []string{
 	"ttfb", "ttlb", "server_time", "times_estimated", "note",
 }
 
-// note says why an unmatched request has no response.
+// note says why an unmatched request has no response, and whether the
+// capture could decide the exchange at all.
 func note(e *exchange.Exchange) string {
+	if e.Ambiguous != "" {
+		if n := plainNote(e); n != "" {
+			return "ambiguous (" + e.Ambiguous + "); " + n
+		}
+		return "ambiguous (" + e.Ambiguous + ")"
+	}
+	return plainNote(e)
+}
+
+func plainNote(e *exchange.Exchange) string {
 	switch {
 	case e.ResponseLost:
 		return "response in a capture gap"
