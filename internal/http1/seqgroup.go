@@ -158,9 +158,15 @@ func (c *seqConn) unansweredAs(t *Tally, q int, lost bool, amb string) error {
 		return nil
 	}
 	e := c.request(q)
-	if lost {
+	switch {
+	case lost:
 		e.ResponseLost = true
+		e.Unanswered = "response_lost"
 		t.LostResponses++
+	case c.st.reset:
+		e.Unanswered = "reset"
+	default:
+		e.Unanswered = "capture_end"
 	}
 	c.flag(t, &e, amb)
 	t.Reconstructed++

@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -29,7 +30,8 @@ func TestImperfectCaptures(t *testing.T) {
 			path := testutil.Testdata("http", name)
 			var truth synth.Truth
 			testutil.ReadJSON(t, path+".truth.json", &truth)
-			_, exs := measure(t, Options{Files: []string{path}, Mode: tshark.Columns})
+			res, exs := measure(t, Options{Files: []string{path}, Mode: tshark.Columns})
+			checkReconstructionCounts(t, res, exs)
 			orphans := map[int64]exchange.Exchange{}
 			for _, e := range exs {
 				if e.Kind == exchange.Orphan {
@@ -71,6 +73,9 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 		if e.Kind != exchange.Unmatched || e.ResponseLost != gap {
 			t.Errorf("%s: %s lost=%v; truth unanswered, %s", te.URI, e.Kind, e.ResponseLost, te.Reason)
 		}
+		if want := unansweredWant[te.Reason]; e.Reconstructed && e.Unanswered != want {
+			t.Errorf("%s: unanswered %q; truth %s", te.URI, e.Unanswered, te.Reason)
+		}
 		return
 	}
 	if e.Kind != exchange.Matched {
@@ -90,6 +95,51 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 		t.Errorf("%s: last byte unknown %v; truth %v", te.URI, e.RespLastUnknown, te.TTLBUnknown)
 	} else if !te.TTLBUnknown && e.RespLast.String() != nsText(te.RespLast) {
 		t.Errorf("%s: last byte %s; truth %s", te.URI, e.RespLast, nsText(te.RespLast))
+	}
+}
+
+// unansweredWant is exchange.Unanswered for each truth reason.
+var unansweredWant = map[string]string{
+	synth.ReasonResponseInGap: "response_lost", synth.ReasonResponseStartInGap: "response_lost",
+	synth.ReasonCaptureEnded: "capture_end", synth.ReasonReset: "reset",
+}
+
+// checkReconstructionCounts: the counts of reconstructed, ambiguous and
+// undefined-ttlb/server-time exchanges are those of the exchanges.
+func checkReconstructionCounts(t *testing.T, res *Result, exs map[string]exchange.Exchange) {
+	t.Helper()
+	var want Counts
+	for _, e := range exs {
+		if e.Reconstructed {
+			want.Reconstructed++
+		}
+		if e.Ambiguous != "" {
+			want.Ambiguous++
+		}
+		if e.Kind == exchange.Matched && e.RespLastUnknown {
+			want.TTLBUndefined++
+		}
+		if e.Kind == exchange.Matched && e.ReqLastUnknown {
+			want.ServerTimeUndefined++
+		}
+	}
+	c := res.Total
+	got := Counts{Reconstructed: c.Reconstructed, Ambiguous: c.Ambiguous, TTLBUndefined: c.TTLBUndefined, ServerTimeUndefined: c.ServerTimeUndefined}
+	if got != want {
+		t.Errorf("counts %+v; the exchanges say %+v", got, want)
+	}
+}
+
+// TestSharedESPN is issue #11's second real example of class 1: on
+// sanders_http_espn.pcapng the server 205.234.218.129:80 has 35
+// exchanges, one of them a response with a body gap.
+func TestSharedESPN(t *testing.T) {
+	t.Parallel()
+	path := testutil.Shared(t, "http/sanders_http_espn.pcapng")
+	res, _ := measureURIs(t, Options{Files: []string{path}}, false)
+	s := res.Lookup(netip.MustParseAddrPort("205.234.218.129:80"))
+	if s == nil || s.Counts.Matched != 35 {
+		t.Fatalf("205.234.218.129:80: %+v; want 35 matched", s)
 	}
 }
 
