@@ -74,9 +74,11 @@ type Exchange struct {
 	ResponseIncomplete bool
 	// StreamID is the HTTP/2 stream (0 for HTTP/1).
 	StreamID uint32
-	// Unanswered says why an unmatched HTTP/2 request has no complete
-	// response: "reset" (RST_STREAM), "goaway" (the connection was shut
-	// down past it) or "capture_end".
+	// Unanswered says why an unmatched request has no complete response:
+	// "reset" (RST_STREAM, or for HTTP/1 a TCP reset), "goaway" (the
+	// HTTP/2 connection was shut down past it), "capture_end" (not sent
+	// before the capture ended) or "response_lost" (sent, in bytes the
+	// capture lacks). HTTP/1 sets it on reconstructed exchanges only.
 	Unanswered string
 	// Reset is "client CODE" or "server CODE" when the stream was reset
 	// (also after a complete response: an early answer's NO_ERROR).
@@ -105,6 +107,11 @@ type Exchange struct {
 	// numbers: unknown when several messages complete in one frame or the
 	// first byte's segment is not exactly known (see Estimated).
 	ReqWire, RespWire Size
+	// Ambiguous, when set, says why the capture cannot decide this
+	// exchange's pairing in principle (http1.AmbiguousPipelined: a
+	// pipelined batch with gaps the sequence and acknowledgement numbers
+	// do not place): the pairing, verdict or reason is FIFO's guess.
+	Ambiguous string
 }
 
 // Size is a byte count that may be unknown (the zero value): "no header"

@@ -30,7 +30,7 @@ func (p *Pairer) hold(st *stream) error {
 		st.holding = true
 		st.cut = cutOf(st)
 	case !gapped && st.holding:
-		st.holding = false
+		st.holding, st.heldEst, st.heldAmb = false, 0, 0
 		held := st.heldEx
 		st.heldEx = nil
 		for i := range held {
@@ -74,6 +74,8 @@ func (p *Pairer) reconcileLater(id int64, st *stream) (bool, error) {
 			p.t.Gappy = map[int64]Cut{}
 		}
 		p.t.Gappy[id] = st.cut
+		p.t.Estimated -= st.heldEst
+		p.t.Ambiguous -= st.heldAmb
 		return true, nil
 	}
 	return false, nil

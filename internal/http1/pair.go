@@ -36,6 +36,10 @@ type stream struct {
 	heldEx            []exchange.Exchange
 	cut               Cut
 	lastReq, lastResp int64
+	// heldEst and heldAmb are the estimates and guesses counted while
+	// holding: the reconciliation reports those exchanges instead, so
+	// they are taken back if it does.
+	heldEst, heldAmb int
 }
 
 // Pairer pairs the HTTP messages of a packet stream. Feed it every packet
@@ -178,10 +182,13 @@ func (m *msgFrame) wire(fs seg, exact bool) exchange.Size {
 }
 
 // firstByte is m.first, counting the estimates.
-func (p *Pairer) firstByte(m *msgFrame, i int) (seg, bool) {
+func (p *Pairer) firstByte(st *stream, m *msgFrame, i int) (seg, bool) {
 	fs, ok := m.first(i)
 	if !ok {
 		p.t.Estimated++
+		if st.holding {
+			st.heldEst++
+		}
 	}
 	return fs, ok
 }
@@ -190,7 +197,7 @@ func (p *Pairer) firstByte(m *msgFrame, i int) (seg, bool) {
 func (p *Pairer) request(m *msgFrame, st *stream, i int, client, server netip.AddrPort) {
 	pk := m.pk
 	p.t.Requests++
-	fs, ok := p.firstByte(m, i)
+	fs, ok := p.firstByte(st, m, i)
 	p.know(st, client, server)
 	interim := st.loneInterim
 	st.loneInterim = 0
@@ -207,7 +214,7 @@ func (p *Pairer) request(m *msgFrame, st *stream, i int, client, server netip.Ad
 // or reports it alone.
 func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.AddrPort) error {
 	pk, code := m.pk, m.pk.Codes[i]
-	fs, ok := p.firstByte(m, i)
+	fs, ok := p.firstByte(st, m, i)
 	p.know(st, client, server)
 	interim := code >= 100 && code < 200 && code != 101
 	if interim {
@@ -298,6 +305,9 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 		// Pipelined requests were all sent before the gap: how many
 		// responses it swallowed is unknowable, FIFO is a guess.
 		p.t.Ambiguous++
+		if st.holding {
+			st.heldAmb++
+		}
 		return nil
 	}
 	for _, q := range st.pending[:k] {

@@ -101,6 +101,9 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 // the counts differ the batch spans a gap and the pairing is a guess
 // (counted Ambiguous).
 func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
+	if h-g > 1 {
+		return c.batch(t, g, h, lo, mine)
+	}
 	q := g
 	if len(mine) == 0 || c.srv.msgs[mine[0]].seq != lo {
 		// The first request's response began in bytes the capture lacks
@@ -109,9 +112,6 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 			return err
 		}
 		q++
-	}
-	if h-g > 1 && len(mine) != h-g {
-		t.Ambiguous += len(mine)
 	}
 	k := 0
 	for ; q < h && k < len(mine); q, k = q+1, k+1 {
@@ -125,7 +125,7 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 		}
 	}
 	for ; k < len(mine); k++ {
-		if err := c.orphan(mine[k]); err != nil {
+		if err := c.orphanAs(t, mine[k], ""); err != nil {
 			return err
 		}
 	}
@@ -148,20 +148,44 @@ func (c *seqConn) request(q int) exchange.Exchange {
 // a gap when the server's byte stream went beyond lo, else never sent
 // before the capture (or connection) ended.
 func (c *seqConn) unanswered(t *Tally, q int, lo int64) error {
+	return c.unansweredAs(t, q, c.srvReach > lo, "")
+}
+
+// unansweredAs reports request q unanswered, its response lost in a gap
+// or not, flagged amb.
+func (c *seqConn) unansweredAs(t *Tally, q int, lost bool, amb string) error {
 	if c.cli.msgs[q].seq < c.cut.ReqFrom {
 		return nil
 	}
 	e := c.request(q)
-	if c.srvReach > lo {
+	switch {
+	case lost:
 		e.ResponseLost = true
+		e.Unanswered = "response_lost"
 		t.LostResponses++
+	case c.st.reset:
+		e.Unanswered = "reset"
+	default:
+		e.Unanswered = "capture_end"
 	}
+	c.flag(t, &e, amb)
 	t.Reconstructed++
 	return c.sink(&e)
 }
 
+// flag marks e ambiguous (amb != "") and counts it.
+func (c *seqConn) flag(t *Tally, e *exchange.Exchange, amb string) {
+	if amb != "" {
+		e.Ambiguous = amb
+		t.Ambiguous++
+	}
+}
+
 // matched reports request q answered by the server's k-th message.
-func (c *seqConn) matched(t *Tally, q, k int) error {
+func (c *seqConn) matched(t *Tally, q, k int) error { return c.matchedAs(t, q, k, "") }
+
+// matchedAs is matched, flagged amb.
+func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
 	if c.cli.msgs[q].seq < c.cut.ReqFrom {
 		return nil
 	}
@@ -174,21 +198,29 @@ func (c *seqConn) matched(t *Tally, q, k int) error {
 	for j := k - 1; j >= 0 && c.srv.msgs[j].code > 0 && c.srv.msgs[j].code < 200 && c.srv.msgs[j].code != 101; j-- {
 		e.Interim++
 	}
+	c.flag(t, &e, amb)
 	t.Reconstructed++
 	return c.sink(&e)
 }
 
 // orphan reports the server's k-th message, whose request the capture
 // lacks.
-func (c *seqConn) orphan(k int) error {
+func (c *seqConn) orphan(k int) error { return c.orphanAs(nil, k, "") }
+
+// orphanAs is orphan, flagged amb (counted in t).
+func (c *seqConn) orphanAs(t *Tally, k int, amb string) error {
 	m := c.srv.msgs[k]
 	if m.seq < c.cut.RespFrom {
 		return nil
 	}
 	lf, lt, ok := c.srv.lastOf(k, max(c.bound, m.seq+1))
-	return c.sink(&exchange.Exchange{
+	e := exchange.Exchange{
 		Kind: exchange.Orphan, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
 		Resp: exchange.MsgRef{Frame: lf, Index: m.index}, RespFirstFrame: m.frame, RespFirst: m.t, RespLast: lt,
 		RespLastUnknown: !ok, Reconstructed: true,
-	})
+	}
+	if t != nil {
+		c.flag(t, &e, amb)
+	}
+	return c.sink(&e)
 }

@@ -62,6 +62,12 @@ func (a *aggregator) add(e *exchange.Exchange) {
 		s.Counts.Requests++
 		s.Counts.Responses++
 		s.Counts.Matched++
+		if e.RespLastUnknown {
+			s.Counts.TTLBUndefined++
+		}
+		if e.ReqLastUnknown {
+			s.Counts.ServerTimeUndefined++
+		}
 		for _, d := range Definitions {
 			// A last byte the capture lacks leaves TTLB (or server
 			// time) undefined: left out of the samples, never guessed.
@@ -88,6 +94,12 @@ func (a *aggregator) add(e *exchange.Exchange) {
 		s.Counts.OrphanResponses++
 	}
 	s.Counts.Interim += e.Interim
+	if e.Reconstructed {
+		s.Counts.Reconstructed++
+	}
+	if e.Ambiguous != "" {
+		s.Counts.Ambiguous++
+	}
 	switch e.Protocol {
 	case exchange.HTTP1:
 		s.Counts.HTTP1++

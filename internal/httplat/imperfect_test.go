@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -22,14 +23,15 @@ func TestImperfectCaptures(t *testing.T) {
 	for _, name := range []string{
 		"synth-body-gaps.pcapng", "synth-mirror-loss.pcapng", "synth-mirror-gre.pcap",
 		"synth-mirror-erspan2.pcapng", "synth-mirror-erspan3.pcapng", "synth-gap-and-hole.pcapng",
-		"synth-reset-end.pcapng", "synth-client-gaps.pcapng",
+		"synth-reset-end.pcapng", "synth-client-gaps.pcapng", "synth-pipelined-gaps.pcapng",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			path := testutil.Testdata("http", name)
 			var truth synth.Truth
 			testutil.ReadJSON(t, path+".truth.json", &truth)
-			_, exs := measure(t, Options{Files: []string{path}, Mode: tshark.Columns})
+			res, exs := measure(t, Options{Files: []string{path}, Mode: tshark.Columns})
+			checkReconstructionCounts(t, res, exs)
 			orphans := map[int64]exchange.Exchange{}
 			for _, e := range exs {
 				if e.Kind == exchange.Orphan {
@@ -37,17 +39,21 @@ func TestImperfectCaptures(t *testing.T) {
 				}
 			}
 			for _, te := range truth.Exchanges {
-				checkImperfect(t, te, exs, orphans)
+				checkImperfect(t, te, exs, orphans, truth.Config.Pipeline > 1)
 			}
 		})
 	}
 }
 
-func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exchange, orphans map[int64]exchange.Exchange) {
+// pipelined relaxes one check: a response whose end borders a gap ends
+// where its Content-Length says, which tshark's fields here do not give,
+// so its last byte is reported unknown (ttlb undefined) even where the
+// truth knows it; never the reverse.
+func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exchange, orphans map[int64]exchange.Exchange, pipelined bool) {
 	t.Helper()
 	switch te.Expect {
 	case synth.ExpectOrphan:
-		if _, ok := orphans[int64(te.RespFirstFrame)]; !ok {
+		if _, ok := orphans[int64(te.RespFirstFrame)]; !ok && !flaggedResp(exs, int64(te.RespFirstFrame)) {
 			t.Errorf("%s: no orphan response at frame %d", te.URI, te.RespFirstFrame)
 		}
 		return
@@ -59,10 +65,16 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 		t.Errorf("%s: not reported (truth %s)", te.URI, te.Expect)
 		return
 	}
+	if e.Ambiguous != "" {
+		return // flagged: the capture cannot decide it
+	}
 	if te.Expect == synth.ExpectUnanswered {
 		gap := te.Reason == synth.ReasonResponseInGap || te.Reason == synth.ReasonResponseStartInGap
 		if e.Kind != exchange.Unmatched || e.ResponseLost != gap {
 			t.Errorf("%s: %s lost=%v; truth unanswered, %s", te.URI, e.Kind, e.ResponseLost, te.Reason)
+		}
+		if want := unansweredWant[te.Reason]; e.Reconstructed && e.Unanswered != want {
+			t.Errorf("%s: unanswered %q; truth %s", te.URI, e.Unanswered, te.Reason)
 		}
 		return
 	}
@@ -76,11 +88,70 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 	if e.ReqFirst.String() != nsText(te.ReqFirst) || e.RespFirst.String() != nsText(te.RespFirst) {
 		t.Errorf("%s: first bytes %s→%s; truth %s→%s", te.URI, e.ReqFirst, e.RespFirst, nsText(te.ReqFirst), nsText(te.RespFirst))
 	}
+	if e.RespLastUnknown && !te.TTLBUnknown && pipelined {
+		return
+	}
 	if e.RespLastUnknown != te.TTLBUnknown {
 		t.Errorf("%s: last byte unknown %v; truth %v", te.URI, e.RespLastUnknown, te.TTLBUnknown)
 	} else if !te.TTLBUnknown && e.RespLast.String() != nsText(te.RespLast) {
 		t.Errorf("%s: last byte %s; truth %s", te.URI, e.RespLast, nsText(te.RespLast))
 	}
+}
+
+// unansweredWant is exchange.Unanswered for each truth reason.
+var unansweredWant = map[string]string{
+	synth.ReasonResponseInGap: "response_lost", synth.ReasonResponseStartInGap: "response_lost",
+	synth.ReasonCaptureEnded: "capture_end", synth.ReasonReset: "reset",
+}
+
+// checkReconstructionCounts: the counts of reconstructed, ambiguous and
+// undefined-ttlb/server-time exchanges are those of the exchanges.
+func checkReconstructionCounts(t *testing.T, res *Result, exs map[string]exchange.Exchange) {
+	t.Helper()
+	var want Counts
+	for _, e := range exs {
+		if e.Reconstructed {
+			want.Reconstructed++
+		}
+		if e.Ambiguous != "" {
+			want.Ambiguous++
+		}
+		if e.Kind == exchange.Matched && e.RespLastUnknown {
+			want.TTLBUndefined++
+		}
+		if e.Kind == exchange.Matched && e.ReqLastUnknown {
+			want.ServerTimeUndefined++
+		}
+	}
+	c := res.Total
+	got := Counts{Reconstructed: c.Reconstructed, Ambiguous: c.Ambiguous, TTLBUndefined: c.TTLBUndefined, ServerTimeUndefined: c.ServerTimeUndefined}
+	if got != want {
+		t.Errorf("counts %+v; the exchanges say %+v", got, want)
+	}
+}
+
+// TestSharedESPN is issue #11's second real example of class 1: on
+// sanders_http_espn.pcapng the server 205.234.218.129:80 has 35
+// exchanges, one of them a response with a body gap.
+func TestSharedESPN(t *testing.T) {
+	t.Parallel()
+	path := testutil.Shared(t, "http/sanders_http_espn.pcapng")
+	res, _ := measureURIs(t, Options{Files: []string{path}}, false)
+	s := res.Lookup(netip.MustParseAddrPort("205.234.218.129:80"))
+	if s == nil || s.Counts.Matched != 35 {
+		t.Fatalf("205.234.218.129:80: %+v; want 35 matched", s)
+	}
+}
+
+// flaggedResp reports whether the response at frame is reported in an
+// exchange flagged ambiguous.
+func flaggedResp(exs map[string]exchange.Exchange, frame int64) bool {
+	for _, e := range exs {
+		if e.RespFirstFrame == frame && e.Ambiguous != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // TestSharedBodyGap is issue #11's real example of class 1: on

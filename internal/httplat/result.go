@@ -25,6 +25,17 @@ type Counts struct {
 	Interim         int `json:"interim_responses"`
 	RetransSegments int `json:"retransmitted_segments"`
 	Connections     int `json:"connections"`
+	// Reconstructed counts exchanges placed by sequence numbers on
+	// connections with a gap the capture never fills (not from tshark's
+	// reassembled messages); Ambiguous those of them whose pairing the
+	// capture cannot decide (exchange.Exchange.Ambiguous).
+	Reconstructed int `json:"reconstructed_exchanges,omitempty"`
+	Ambiguous     int `json:"ambiguous_exchanges,omitempty"`
+	// TTLBUndefined and ServerTimeUndefined count matched exchanges whose
+	// response (request) last byte the capture lacks: left out of the
+	// ttlb (server time) figures, which then cover fewer exchanges.
+	TTLBUndefined       int `json:"ttlb_undefined,omitempty"`
+	ServerTimeUndefined int `json:"server_time_undefined,omitempty"`
 	// HTTP1 and H2 count exchanges by protocol; set only when a run
 	// found HTTP/2 (without it every exchange is HTTP/1.x).
 	HTTP1 int `json:"http1_exchanges,omitempty"`
@@ -42,6 +53,10 @@ func (c *Counts) add(d Counts) {
 	c.Interim += d.Interim
 	c.RetransSegments += d.RetransSegments
 	c.Connections += d.Connections
+	c.Reconstructed += d.Reconstructed
+	c.Ambiguous += d.Ambiguous
+	c.TTLBUndefined += d.TTLBUndefined
+	c.ServerTimeUndefined += d.ServerTimeUndefined
 	c.HTTP1 += d.HTTP1
 	c.H2 += d.H2
 }

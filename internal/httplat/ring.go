@@ -144,6 +144,22 @@ func (r *ring) sink(out func(string, *exchange.Exchange) error) func(string, *ex
 	}
 }
 
+// place maps a cross-check disagreement of the joined capture back to the
+// file holding its request, frames counted from that file's start, so
+// that --crosscheck names the user's files, never the temporary one.
+func (r *ring) place(d *Disagreement) {
+	if d.File != r.path {
+		return
+	}
+	i := max(0, sortSearch(r.starts, d.Request.Frame)-1)
+	for _, fr := range []*int64{&d.Request.Frame, &d.Tuple.Frame, &d.Tshark.Frame} {
+		if *fr > 0 {
+			*fr -= r.starts[i]
+		}
+	}
+	d.File = r.files[i]
+}
+
 // sortSearch is the number of starts below frame: the file index + 1.
 func sortSearch(starts []int64, frame int64) int {
 	n, _ := slices.BinarySearch(starts, frame)

@@ -122,3 +122,26 @@ func TestOverlappingIndependent(t *testing.T) {
 		t.Errorf("no word that the files were measured apart: %q", got.warns)
 	}
 }
+
+// TestRingCrosscheckNames: --crosscheck on ring pieces names the pieces
+// (frames counted from each piece's start), never the temporary joined
+// file.
+func TestRingCrosscheckNames(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	path := testutil.Testdata("http", "synth-ring.pcapng")
+	ps := ringcut.Cut(t, path, 150)
+	files := ringcut.Paths(ps)
+	res, err := Run(t.Context(), Options{Files: files, Crosscheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Crosscheck == nil || len(res.Crosscheck.Disagreements) == 0 {
+		t.Fatal("pipelined capture: want disagreements to check")
+	}
+	for _, d := range res.Crosscheck.Disagreements {
+		if !slices.Contains(files, d.File) || d.Request.Frame < 1 || d.Request.Frame > 150 {
+			t.Errorf("disagreement in %q frame %d: not a piece's own frame", d.File, d.Request.Frame)
+		}
+	}
+}

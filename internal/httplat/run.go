@@ -75,6 +75,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	agg.finish(res, opt)
 	if cc != nil {
 		res.Crosscheck = cc.result()
+		for i := range res.Crosscheck.Disagreements {
+			if rg != nil {
+				rg.place(&res.Crosscheck.Disagreements[i])
+			}
+		}
 	}
 	if res.Total.Requests+res.Total.Responses == 0 {
 		return res, ErrNoHTTP

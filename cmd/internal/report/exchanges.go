@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"io"
 	"net/netip"
 	"strconv"
@@ -45,8 +47,19 @@ func streamID(e *exchange.Exchange) string {
 	return strconv.FormatUint(uint64(e.StreamID), 10)
 }
 
-// note says why an unmatched request has no response.
+// note says why an unmatched request has no response, and whether the
+// capture could decide the exchange at all.
 func note(e *exchange.Exchange) string {
+	if e.Ambiguous != "" {
+		if n := plainNote(e); n != "" {
+			return "ambiguous (" + e.Ambiguous + "); " + n
+		}
+		return "ambiguous (" + e.Ambiguous + ")"
+	}
+	return plainNote(e)
+}
+
+func plainNote(e *exchange.Exchange) string {
 	switch {
 	case e.ResponseLost:
 		return "response in a capture gap"
@@ -217,4 +230,25 @@ func (j *JSONL) Write(file string, e *exchange.Exchange) error {
 		}
 	}
 	return j.enc.Encode(&out)
+}
+
+// reconstructionText says, under a server's counts, which of its figures
+// rest on a reconstruction: exchanges placed by sequence numbers, those
+// the capture cannot pair for certain, and exchanges left out of ttlb or
+// server time because a last byte is missing. Nothing when none.
+func reconstructionText(w io.Writer, c httplat.Counts) {
+	if c.Reconstructed == 0 && c.TTLBUndefined == 0 && c.ServerTimeUndefined == 0 {
+		return
+	}
+	fmt.Fprintf(w, "note:        %d exchanges reconstructed by sequence numbers (a gap the capture never fills)", c.Reconstructed)
+	if c.Ambiguous > 0 {
+		fmt.Fprintf(w, ", %d of them ambiguous (pipelined across a gap: pairing is a guess)", c.Ambiguous)
+	}
+	if c.TTLBUndefined > 0 {
+		fmt.Fprintf(w, "; ttlb undefined for %d (response last byte not captured)", c.TTLBUndefined)
+	}
+	if c.ServerTimeUndefined > 0 {
+		fmt.Fprintf(w, "; server time undefined for %d (request last byte not captured)", c.ServerTimeUndefined)
+	}
+	fmt.Fprintln(w)
 }

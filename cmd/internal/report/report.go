@@ -197,6 +197,7 @@ func countsText(w io.Writer, c httplat.Counts) {
 		fmt.Fprintf(w, "; %d unanswered: response began but never completed", c.Incomplete)
 	}
 	fmt.Fprintln(w)
+	reconstructionText(w, c)
 	fmt.Fprintf(w, "connections: %d; retransmitted segments: %d\n", c.Connections, c.RetransSegments)
 }
 
