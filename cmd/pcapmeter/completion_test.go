@@ -78,3 +78,24 @@ func TestCompletionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFishCompletes asks fish what it would complete on typed lines.
+func TestFishCompletes(t *testing.T) {
+	fish, err := exec.LookPath("fish")
+	if err != nil {
+		t.Skip("no fish")
+	}
+	_, script, _ := pcapmeter(t, "completion", "fish")
+	p := filepath.Join(t.TempDir(), "c.fish")
+	os.WriteFile(p, []byte(script), 0o600)
+	cases := []struct{ line, want string }{
+		{"pcapmeter summary x.pcap --format ", "csv\tjson\ttext"},
+		{"pcapmeter tcp --ga", "--gaps"},
+	}
+	for _, c := range cases {
+		out, err := exec.Command(fish, "--no-config", "-c", "source "+p+"; complete -C '"+c.line+"' | cut -f1 | paste -sd '\\t'").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != c.want {
+			t.Errorf("%q: %q %v, want %q", c.line, out, err, c.want)
+		}
+	}
+}
