@@ -31,7 +31,7 @@ func TestShardedEqualsOne(t *testing.T) {
 	}
 	for _, f := range shared {
 		// Big ones cost seconds of tshark and add no case.
-		if st, err := os.Stat(f); err == nil && st.Size() < 300_000 {
+		if st, err := os.Stat(f); err == nil && st.Size() < 40_000 {
 			files = append(files, f)
 		}
 	}
