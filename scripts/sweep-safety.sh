@@ -165,10 +165,10 @@ TSHARK_FAKE=$T/tshark-hangversion sig "tshark --version hangs, Ctrl-C (export)" 
 # Signals during a real run, and a dead reader.
 for s in INT TERM HUP QUIT; do DELAY=0.7 sig "SIG$s during http -j 2" "$s" "0 130" -- "$bin" http "$big" -j 2 -f csv; done
 DELAY=0.7 sig "SIGKILL of pcapmeter (Pdeathsig)" KILL "137" -- "$bin" http "$big" -j 2 -f csv
-shown="pm http big -j 2 -f csv | head -1"
+shown="pm http big -j 2 -f csv, piped to head -1"
 (cd "$work" && TMPDIR=$tmp TSHARK=$T/tshark-log timeout 30 "$bin" http "$big" -j 2 -f csv 2>"$T/err" | head -1 >"$T/out"; exit "${PIPESTATUS[0]}")
 rc=$?
-check "SIGPIPE (| head -1)" "0 1 141" 'test "$(wc -l <'"$T/out"')" = 1'
+check "SIGPIPE (head -1 closes the pipe)" "0 1 141" 'test "$(wc -l <'"$T/out"')" = 1'
 # FIFOs and standard input.
 mkfifo "$T/cap.fifo"
 (cat "$G" >"$T/cap.fifo" &)
