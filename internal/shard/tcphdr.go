@@ -35,14 +35,20 @@ func parseTCP(link layers.LinkType, b []byte) (pkt, error) {
 	seg := -1 // TCP header and payload, by the IP header
 	switch ip[0] >> 4 {
 	case 4:
+		// The length fields are read only once the header parsed: a
+		// packet cut inside the IP header has none.
 		tcp, src, dst, err = ipv4TCP(ip)
-		if tot := int(binary.BigEndian.Uint16(ip[2:])); err == nil && tcp != nil && tot > 0 {
-			seg = tot - int(ip[0]&0x0f)*4
+		if err == nil && tcp != nil {
+			if tot := int(binary.BigEndian.Uint16(ip[2:])); tot > 0 {
+				seg = tot - int(ip[0]&0x0f)*4
+			}
 		}
 	case 6:
 		tcp, src, dst, err = ipv6TCP(ip)
-		if pl := int(binary.BigEndian.Uint16(ip[4:])); err == nil && tcp != nil && pl > 0 {
-			seg = pl - (len(ip) - 40 - len(tcp)) // minus extension headers
+		if err == nil && tcp != nil {
+			if pl := int(binary.BigEndian.Uint16(ip[4:])); pl > 0 {
+				seg = pl - (len(ip) - 40 - len(tcp)) // minus extension headers
+			}
 		}
 	}
 	if err != nil || tcp == nil {
