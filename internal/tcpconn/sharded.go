@@ -105,12 +105,15 @@ func splitPass(ctx context.Context, bin string, opt Options, k, from, to int, pr
 			return false, err
 		}
 		pipes[id] = pw
-		outs[id], cols[id] = &shard.Out{W: pw}, newCollector(opt.Gaps)
+		// The goroutine gets its shard's values, not the maps the loop
+		// goes on writing.
+		out, col := &shard.Out{W: pw}, newCollector(opt.Gaps)
+		outs[id], cols[id] = out, col
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer pr.Close()
-			if errs[id] = dissectShard(ctx, bin, opt, id, pr, outs[id], cols[id]); errs[id] != nil {
+			if errs[id] = dissectShard(ctx, bin, opt, id, pr, out, col); errs[id] != nil {
 				cancel()
 			}
 		}()
