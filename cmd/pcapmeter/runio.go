@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/cli"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -161,11 +160,6 @@ func nameResult(set *input.Set, res *httplat.Result) {
 		res.Files[i].Path = set.Name(res.Files[i].Path)
 	}
 	for i, w := range res.Warnings {
-		for _, c := range set.Captures {
-			if c.Spooled {
-				w = strings.ReplaceAll(w, c.Path, c.Name())
-			}
-		}
-		res.Warnings[i] = w
+		res.Warnings[i] = set.Rename(w)
 	}
 }

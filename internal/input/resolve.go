@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/pcapmeter/pcapmeter/internal/tmpfile"
 	"golang.org/x/term"
@@ -207,6 +208,18 @@ func (s *Set) Name(path string) string {
 		}
 	}
 	return path
+}
+
+// Rename replaces, in a message that quotes the path tshark read, each
+// spooled copy's path with the name the user gave (a FIFO's path, "standard
+// input"), so that no message names a /proc descriptor.
+func (s *Set) Rename(msg string) string {
+	for _, c := range s.Captures {
+		if c.Spooled {
+			msg = strings.ReplaceAll(msg, c.Path, c.Name())
+		}
+	}
+	return msg
 }
 
 // Close releases the spooled copies. It is safe to call more than once.
