@@ -1,112 +1,62 @@
 package httplat
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"slices"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
-	"github.com/pcapmeter/pcapmeter/internal/shard"
-	"github.com/pcapmeter/pcapmeter/internal/tmpfile"
+	"github.com/pcapmeter/pcapmeter/internal/ringjoin"
 )
 
 // ring is several files measured as the one capture they were cut from
-// (`dumpcap -b`, `editcap -c`): their packets in time order in one
-// unnamed temporary pcap, so that connections, their pairing and
-// retransmission state and tshark's stream numbers continue across the
-// files. Files are one capture when they share a link type and none
-// begins before the previous one ends; unrelated captures that do not
-// overlap in time give the same figures either way (only a connection
-// spanning files differs, and that is what ring files are), and
-// overlapping ones are measured apart, as before.
+// (`dumpcap -b`, `editcap -c`), joined by ringjoin, so that connections,
+// their pairing and retransmission state and tshark's stream numbers
+// continue across the files. Files that are not consecutive pieces of
+// one capture (other link types, overlapping times) are measured apart,
+// as before: unrelated captures that do not overlap in time give the same
+// figures either way (only a connection spanning files differs, and that
+// is what ring files are).
 type ring struct {
-	tmp    *os.File
-	path   string   // tmp's path for tshark and the splitter
-	files  []string // in time order
-	starts []int64  // frames before each file in the joined capture
-	label  string
+	*ringjoin.Capture
 }
 
 // stitch returns the files to measure: one joined capture for a ring set,
 // or files as given. Why files were not joined, or were reordered, is a
-// warning: the figures rest on it.
-func stitch(ctx context.Context, files []FileInfo) ([]FileInfo, *ring, []string, error) {
+// warning: the figures rest on it. partial says a piece was cut short in
+// the middle of a packet, which the joined copy no longer shows.
+func stitch(ctx context.Context, files []FileInfo) (out []FileInfo, r *ring, warns []string, partial bool, err error) {
 	if len(files) < 2 {
-		return files, nil, nil, nil
+		return files, nil, nil, false, nil
 	}
-	heads := make([]shard.Head, len(files))
+	paths := make([]string, len(files))
 	for i, f := range files {
-		h, err := shard.ReadHead(f.Path)
-		if err != nil {
-			return files, nil, []string{fmt.Sprintf("files measured as independent captures: %v", err)}, nil
-		}
-		if i > 0 && h.Link != heads[0].Link {
-			return files, nil, nil, nil // different links: different captures
-		}
-		heads[i] = h
+		paths[i] = f.Path
 	}
-	order := make([]int, len(files))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return heads[a].First.Compare(heads[b].First) })
-	r := &ring{}
-	for _, i := range order {
-		r.files = append(r.files, files[i].Path)
-	}
-	var warns []string
-	if !slices.IsSorted(order) {
-		warns = append(warns, "files were not given in time order; read in the order of their first packets: "+strings.Join(r.files, ", "))
-	}
-	err := r.join(ctx)
-	if errors.Is(err, shard.ErrOverlap) || errors.Is(err, shard.ErrUnsupported) {
-		return files, nil, []string{fmt.Sprintf("files measured as independent captures (a connection spanning two of them is not followed): %v", err)}, nil
+	c, err := ringjoin.Join(ctx, paths, nil)
+	if errors.Is(err, ringjoin.ErrNotOneCapture) {
+		return files, nil, []string{fmt.Sprintf("files measured as independent captures (a connection spanning two of them is not followed): %v", err)}, false, nil
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, false, err
 	}
-	info, err := capfile.Sniff(r.path)
+	info, err := capfile.Sniff(c.Path)
 	if err != nil {
-		r.close()
-		return nil, nil, nil, err
+		c.Close()
+		return nil, nil, nil, false, err
 	}
-	r.label = fmt.Sprintf("%s..%s (%d files read as one capture)", r.files[0], r.files[len(r.files)-1], len(r.files))
-	warns = append(warns, fmt.Sprintf("%d files read as one capture in time order (consecutive pieces, same link type): connections continue across them; frames in per-exchange output count from the start of the file named", len(r.files)))
-	return []FileInfo{{Path: r.path, Info: info}}, r, warns, nil
-}
-
-// join writes the files' packets to the unnamed temporary capture.
-func (r *ring) join(ctx context.Context) error {
-	f, err := tmpfile.New("")
-	if err != nil {
-		return err
+	warns = append(c.Warnings, fmt.Sprintf("%d files read as one capture in time order (consecutive pieces, same link type): connections continue across them; frames in per-exchange output count from the start of the file named", len(c.Files)))
+	if c.Truncated {
+		warns = append(warns, fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover its packets before the cut (the pieces after it are read whole)", strings.Join(c.CutShort, ", ")))
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	counts, _, err := shard.Concat(ctx, r.files, bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		f.Close()
-		return err
-	}
-	r.tmp, r.path = f, tmpfile.Path(f)
-	var n int64
-	for _, c := range counts {
-		r.starts = append(r.starts, n)
-		n += c
-	}
-	return nil
+	return []FileInfo{{Path: c.Path, Info: info}}, &ring{c}, warns, c.Truncated, nil
 }
 
 func (r *ring) close() {
-	if r != nil && r.tmp != nil {
-		r.tmp.Close()
+	if r != nil {
+		r.Close()
 	}
 }
 
@@ -114,7 +64,7 @@ func (r *ring) close() {
 // message.
 func (r *ring) rename(msgs []string) []string {
 	for i, m := range msgs {
-		msgs[i] = strings.ReplaceAll(m, r.path, r.label)
+		msgs[i] = r.Rename(m)
 	}
 	return msgs
 }
@@ -124,7 +74,7 @@ func (r *ring) rename(msgs []string) []string {
 // later files continue the count).
 func (r *ring) sink(out func(string, *exchange.Exchange) error) func(string, *exchange.Exchange) error {
 	return func(file string, e *exchange.Exchange) error {
-		if file != r.path {
+		if file != r.Path {
 			return out(file, e)
 		}
 		first := int64(0)
@@ -133,14 +83,14 @@ func (r *ring) sink(out func(string, *exchange.Exchange) error) func(string, *ex
 				first = fr
 			}
 		}
-		i := max(0, sortSearch(r.starts, first)-1)
+		i, _ := r.Place(first)
 		c := *e
 		for _, fr := range []*int64{&c.ReqFirstFrame, &c.Req.Frame, &c.RespFirstFrame, &c.Resp.Frame} {
 			if *fr > 0 {
-				*fr -= r.starts[i]
+				*fr -= r.Starts[i]
 			}
 		}
-		return out(r.files[i], &c)
+		return out(r.Files[i], &c)
 	}
 }
 
@@ -148,20 +98,14 @@ func (r *ring) sink(out func(string, *exchange.Exchange) error) func(string, *ex
 // file holding its request, frames counted from that file's start, so
 // that --crosscheck names the user's files, never the temporary one.
 func (r *ring) place(d *Disagreement) {
-	if d.File != r.path {
+	if d.File != r.Path {
 		return
 	}
-	i := max(0, sortSearch(r.starts, d.Request.Frame)-1)
+	i, _ := r.Place(d.Request.Frame)
 	for _, fr := range []*int64{&d.Request.Frame, &d.Tuple.Frame, &d.Tshark.Frame} {
 		if *fr > 0 {
-			*fr -= r.starts[i]
+			*fr -= r.Starts[i]
 		}
 	}
-	d.File = r.files[i]
-}
-
-// sortSearch is the number of starts below frame: the file index + 1.
-func sortSearch(starts []int64, frame int64) int {
-	n, _ := slices.BinarySearch(starts, frame)
-	return n
+	d.File = r.Files[i]
 }

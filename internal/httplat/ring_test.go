@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,28 @@ func TestRingCrosscheckNames(t *testing.T) {
 		if !slices.Contains(files, d.File) || d.Request.Frame < 1 || d.Request.Frame > 150 {
 			t.Errorf("disagreement in %q frame %d: not a piece's own frame", d.File, d.Request.Frame)
 		}
+	}
+}
+
+// TestRingPieceCutShort: a piece cut in the middle of a packet (a ring
+// file whose writer was killed) ends at the cut in the joined copy, which
+// is itself whole; the report must still be partial and name the piece.
+func TestRingPieceCutShort(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	ps := ringcut.Cut(t, testutil.Testdata("http", "synth-ring.pcapng"), 150)
+	st, err := os.Stat(ps[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(ps[0].Path, st.Size()-20); err != nil {
+		t.Fatal(err)
+	}
+	got := ringRun(t, ringcut.Paths(ps), nil, 1)
+	if !got.res.Partial {
+		t.Error("a piece cut short: the result is not marked partial")
+	}
+	if !strings.Contains(got.warns, ps[0].Path+": the capture is cut short") {
+		t.Errorf("the warning does not name the piece cut short: %q", got.warns)
 	}
 }

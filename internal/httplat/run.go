@@ -43,10 +43,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Crosscheck {
 		cc = newCrossState()
 	}
-	files, rg, notes, err := stitch(ctx, res.Files)
+	files, rg, notes, cut, err := stitch(ctx, res.Files)
 	if err != nil {
 		return nil, err
 	}
+	res.Partial = cut
 	defer rg.close()
 	if rg != nil && opt.OnExchange != nil {
 		opt.OnExchange = rg.sink(opt.OnExchange)

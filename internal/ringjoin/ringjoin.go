@@ -43,11 +43,17 @@ type Capture struct {
 	// Warnings say what the figures rest on (files read in another order
 	// than given).
 	Warnings []string
-	// Truncated says a file before the last was cut short in the middle
-	// of a packet: its part ends at the cut, and the figures are partial.
+	// Truncated says a file was cut short in the middle of a packet: its
+	// part ends at the cut, and the figures are partial. The joined copy
+	// itself is whole, so nothing reading it could tell.
 	Truncated bool
-	name      func(string) string
-	tmp       *os.File
+	// CutShort names the files cut short (as name calls them).
+	CutShort []string
+	// Starts holds, per file in Files, the packets before it in the
+	// joined copy: frame numbers of the copy map back to the user's file.
+	Starts []int64
+	name   func(string) string
+	tmp    *os.File
 }
 
 // Joined reports whether several files were joined.
@@ -131,7 +137,7 @@ func (c *Capture) join(ctx context.Context) error {
 		return fmt.Errorf("joining %d files: %w", len(c.Files), err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	_, c.Truncated, err = shard.Concat(ctx, c.Files, bw)
+	counts, cut, err := shard.Concat(ctx, c.Files, bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -143,8 +149,27 @@ func (c *Capture) join(ctx context.Context) error {
 		f.Close()
 		return fmt.Errorf("joining %d files: %w", len(c.Files), err)
 	}
-	c.tmp, c.Path = f, tmpfile.Path(f)
+	c.tmp, c.Path, c.Truncated = f, tmpfile.Path(f), len(cut) > 0
+	for _, p := range cut {
+		c.CutShort = append(c.CutShort, c.name(p))
+	}
+	var n int64
+	for _, k := range counts {
+		c.Starts = append(c.Starts, n)
+		n += k
+	}
 	return nil
+}
+
+// Place maps a frame number of the joined copy to the file holding it
+// and the frame's number within that file.
+func (c *Capture) Place(frame int64) (file int, local int64) {
+	if len(c.Starts) == 0 {
+		return 0, frame
+	}
+	i, _ := slices.BinarySearch(c.Starts, frame)
+	i = max(0, i-1)
+	return i, frame - c.Starts[i]
 }
 
 // Rename puts the set's name in place of the joined copy's in a message

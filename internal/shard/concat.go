@@ -51,8 +51,8 @@ func ReadHead(path string) (Head, error) {
 // It returns how many packets each file gave. Files with another link
 // type than the first (ErrUnsupported) or a first packet older than the
 // previous file's last (ErrOverlap) are refused. A file cut short ends
-// its part; truncated says so.
-func Concat(ctx context.Context, paths []string, w io.Writer) (counts []int64, truncated bool, err error) {
+// its part; cut names it, since the copy itself is whole.
+func Concat(ctx context.Context, paths []string, w io.Writer) (counts []int64, cut []string, err error) {
 	var pw *pcapgo.Writer
 	var link layers.LinkType
 	var last time.Time
@@ -60,7 +60,7 @@ func Concat(ctx context.Context, paths []string, w io.Writer) (counts []int64, t
 	for i, p := range paths {
 		in, err := openCapture(p)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		next, l, snap, err := packets(in)
 		if err == nil && pw == nil {
@@ -70,16 +70,18 @@ func Concat(ctx context.Context, paths []string, w io.Writer) (counts []int64, t
 			err = fmt.Errorf("%w: %s has link type %s, %s has %s", ErrUnsupported, p, l, paths[0], link)
 		}
 		if err == nil {
-			var cut bool
-			counts[i], last, cut, err = copyPackets(ctx, next, pw, p, i > 0, last)
-			truncated = truncated || cut
+			var short bool
+			counts[i], last, short, err = copyPackets(ctx, next, pw, p, i > 0, last)
+			if short {
+				cut = append(cut, p)
+			}
 		}
 		in.Close()
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 	}
-	return counts, truncated, nil
+	return counts, cut, nil
 }
 
 // copyPackets copies one file's packets; after the first file, its first
