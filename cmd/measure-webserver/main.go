@@ -93,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	res, err := httplat.Run(ctx, opt)
 	switch {
 	case errors.Is(err, httplat.ErrNoHTTP) && res != nil && res.Partial:
-		cli.Fail(stderr, prog, "the capture is cut short before any HTTP message could be read: "+strings.Join(named(set, res.Warnings), "; ")+"; recapture or recover it")
+		cli.Fail(stderr, prog, "the capture is cut short before any HTTP message could be read: "+strings.Join(named(set, res.PartialBecause), "; ")+"; recapture or recover it")
 		return cli.ExitError
 	case errors.Is(err, httplat.ErrNoHTTP):
 		cli.Fail(stderr, prog, cli.NoHTTPHint(opt))
@@ -120,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			prog, c.Matched, c.Requests, c.UnmatchedRequests, c.OrphanResponses)
 	}
 	if res.Partial {
-		cli.Fail(stderr, prog, "partial result: "+strings.Join(named(set, res.Warnings), "; "))
+		cli.Fail(stderr, prog, "partial result: "+strings.Join(named(set, res.PartialBecause), "; "))
 		return cli.ExitPartial
 	}
 	return cli.ExitOK

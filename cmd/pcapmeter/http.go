@@ -334,7 +334,7 @@ func startCPUProfile(w io.Writer, path string) func() {
 // story: nothing found, a partial result, or all well.
 func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP bool) int {
 	if noHTTP && res.Partial {
-		cli.Fail(stderr, httpProg, "the capture is cut short before any HTTP message could be read: "+strings.Join(res.Warnings, "; ")+"; recapture or recover it")
+		cli.Fail(stderr, httpProg, "the capture is cut short before any HTTP message could be read: "+strings.Join(res.PartialBecause, "; ")+"; recapture or recover it")
 		return cli.ExitError
 	}
 	if noHTTP {
@@ -352,7 +352,7 @@ func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP
 		return cli.ExitError
 	}
 	if res.Partial {
-		cli.Fail(stderr, httpProg, "partial result: "+strings.Join(res.Warnings, "; "))
+		cli.Fail(stderr, httpProg, "partial result: "+strings.Join(res.PartialBecause, "; "))
 		return cli.ExitPartial
 	}
 	return cli.ExitOK

@@ -148,9 +148,15 @@ func TestPartialReportIsFlagged(t *testing.T) {
 	if code != 3 || !strings.Contains(out, `"partial": true`) {
 		t.Errorf("exit %d, json %s", code, out)
 	}
-	_, out, _ = pcapmeter(t, "http", cut)
+	_, out, errs := pcapmeter(t, "http", cut)
 	if !strings.Contains(out, "PARTIAL") {
 		t.Errorf("text report not flagged: %s", out)
+	}
+	// The exit-3 line says why the result is partial, not every warning
+	// the report carries (this capture has others: its losses).
+	want := "pcapmeter http: partial result: " + cut + ": the capture is cut short in the middle of a packet; results cover the packets before the cut\n"
+	if errs != want || strings.Count(out, "warning:") < 2 {
+		t.Errorf("stderr %q, want %q (with other warnings in the report: %d)", errs, want, strings.Count(out, "warning:"))
 	}
 }
 

@@ -114,8 +114,11 @@ type Result struct {
 	// segments (not exchanges).
 	DuplicatesIgnored int
 	Partial           bool
-	Warnings          []string
-	Crosscheck        *Crosscheck
+	// PartialBecause says, one line per cut, why Partial is set (each
+	// is among Warnings too): what a user reads on the exit-3 line.
+	PartialBecause []string
+	Warnings       []string
+	Crosscheck     *Crosscheck
 	// HTTP2 and TLS are there when the HTTP/2 pass ran and found any.
 	HTTP2         *HTTP2Summary
 	TLS           *TLSSummary

@@ -36,8 +36,9 @@ func stitch(ctx context.Context, files []FileInfo) (out []FileInfo, r *ring, war
 		paths[i] = f.Path
 	}
 	c, err := ringjoin.Join(ctx, paths, nil)
-	if errors.Is(err, ringjoin.ErrNotOneCapture) {
-		return files, nil, []string{fmt.Sprintf("files measured as independent captures (a connection spanning two of them is not followed): %v", err)}, false, nil
+	var apart *ringjoin.NotOneError
+	if errors.As(err, &apart) {
+		return files, nil, []string{fmt.Sprintf("files measured as independent captures (a connection spanning two of them is not followed): %s", apart.Reason)}, false, nil
 	}
 	if err != nil {
 		return nil, nil, nil, false, err

@@ -3,6 +3,7 @@ package httplat
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -47,7 +48,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Partial = cut
+	if cut {
+		res.Partial = true
+		res.PartialBecause = notes[len(notes)-1:]
+	}
 	defer rg.close()
 	if rg != nil && opt.OnExchange != nil {
 		opt.OnExchange = rg.sink(opt.OnExchange)
@@ -70,7 +74,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		res.Partial = res.Partial || r.partial
 		if rg != nil {
 			r.warnings = rg.rename(r.warnings)
+			r.because = rg.rename(r.because)
 		}
+		res.PartialBecause = append(res.PartialBecause, r.because...)
 		res.Warnings = append(res.Warnings, r.warnings...)
 	}
 	agg.finish(res, opt)
@@ -119,13 +125,18 @@ func (c *versionCheck) wait() error {
 // so that files dissected at the same time report in the order given.
 type fileReport struct {
 	partial  bool
+	because  []string // the warnings that say why partial
 	warnings []string
 	excluded int // exchanges the selection left out
 }
 
 func (r *fileReport) markPartial(file string) {
+	msg := fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file)
 	r.partial = true
-	r.warn("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file)
+	if !slices.Contains(r.because, msg) { // every pass over the file meets the cut
+		r.because = append(r.because, msg)
+		r.warnings = append(r.warnings, msg)
+	}
 }
 
 func (r *fileReport) warn(format string, a ...any) {

@@ -31,6 +31,20 @@ import (
 // reader cannot follow one of them.
 var ErrNotOneCapture = errors.New("files are not consecutive pieces of one capture")
 
+// NotOneError is ErrNotOneCapture with its reason and what to do. http,
+// which measures such files apart, quotes only the Reason.
+type NotOneError struct {
+	Reason string // what differs (link types, overlapping times)
+	Advice string // what the user can do, for analyses that refuse
+}
+
+func (e *NotOneError) Error() string {
+	return ErrNotOneCapture.Error() + ": " + e.Reason + "; " + e.Advice
+}
+
+// Is makes errors.Is(err, ErrNotOneCapture) hold.
+func (e *NotOneError) Is(target error) bool { return target == ErrNotOneCapture }
+
 // Capture is the files of a run as one capture.
 type Capture struct {
 	// Path is what to read: the only file, or the joined copy.
@@ -115,10 +129,10 @@ func timeOrder(paths []string) ([]int, error) {
 	for i, p := range paths {
 		h, err := shard.ReadHead(p)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotOneCapture, err)
+			return nil, &NotOneError{Reason: err.Error(), Advice: "measure them one at a time"}
 		}
 		if i > 0 && h.Link != heads[0].Link {
-			return nil, fmt.Errorf("%w: %s has link type %s, %s has %s; measure them one at a time", ErrNotOneCapture, p, h.Link, paths[0], heads[0].Link)
+			return nil, &NotOneError{Reason: fmt.Sprintf("%s has link type %s, %s has %s", p, h.Link, paths[0], heads[0].Link), Advice: "measure them one at a time"}
 		}
 		heads[i] = h
 	}
@@ -143,7 +157,7 @@ func (c *Capture) join(ctx context.Context) error {
 	}
 	if errors.Is(err, shard.ErrOverlap) || errors.Is(err, shard.ErrUnsupported) {
 		f.Close()
-		return fmt.Errorf("%w: %v; merge them first (mergecap -w merged.pcapng FILES) or measure them one at a time", ErrNotOneCapture, err)
+		return &NotOneError{Reason: err.Error(), Advice: "merge them first (mergecap -w merged.pcapng FILES) or measure them one at a time"}
 	}
 	if err != nil {
 		f.Close()
