@@ -140,3 +140,40 @@ func diffLines(want, got []string) string {
 	}
 	return "-" + strings.Join(want, "\n-") + "\n+" + strings.Join(got, "\n+")
 }
+
+// TestMidConnection: a capture that holds a connection's responses but
+// not the requests' HEADERS (it began mid-connection, or tshark could not
+// dissect the block: arkime_http2-nghttp2.pcap) reports each final
+// response as an orphan, as HTTP/1 does, never drops it; a PUSH_PROMISE
+// seen before any request still tells the server, so the pushed stream
+// is a push, not an orphan.
+func TestMidConnection(t *testing.T) {
+	pks := []*Packet{
+		pkt(1, 0, false, "PUSH_PROMISE 13 0x04 :method=GET :path=/s.css promised=2"),
+		pkt(2, 1, false, "HEADERS 13 0x04 :status=200", "HEADERS 2 0x04 :status=200"),
+		pkt(3, 2, false, "DATA 13 0x01", "DATA 2 0x01"),
+		pkt(4, 3, false, "HEADERS 15 0x04 :status=100"), // interim only: no message to count
+		pkt(5, 4, false, "HEADERS 17 0x04 :status=204"), // cut by the capture's end
+	}
+	var got []string
+	p := NewPairer(func(e *exchange.Exchange) error {
+		got = append(got, fmt.Sprintf("s%d %d %s frame=%d client=%s", e.StreamID, e.Status, e.Kind, e.Resp.Frame, e.Client))
+		return nil
+	})
+	for _, pk := range pks {
+		if err := p.Add(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := p.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"s13 200 orphan frame=2 client=" + cli.String(), "s17 204 orphan frame=5 client=" + cli.String()}
+	if d := diffLines(want, got); d != "" {
+		t.Errorf("exchanges (-want +got):\n%s", d)
+	}
+	if st.Pushes != 1 || st.Streams != 0 {
+		t.Errorf("pushes %d streams %d, want 1 and 0", st.Pushes, st.Streams)
+	}
+}

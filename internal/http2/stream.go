@@ -16,7 +16,8 @@ func (p *Pairer) fromClient(c *conn, pk *Packet, f *Frame) (bool, bool) {
 	if !c.known {
 		if _, ok := has(f.Headers, ":method"); ok && f.Type == TypeHeaders {
 			c.client, c.server, c.known = pk.Src, pk.Dst, true
-		} else if _, ok := status(f.Headers); ok && f.Type == TypeHeaders {
+		} else if _, ok := status(f.Headers); (ok && f.Type == TypeHeaders) || f.Type == TypePushPromise {
+			// Only a server sends PUSH_PROMISE (RFC 9113 §8.4).
 			c.client, c.server, c.known = pk.Dst, pk.Src, true
 		} else {
 			return false, false
@@ -191,8 +192,14 @@ func (p *Pairer) reset(c *conn, pk *Packet, f *Frame, client bool) error {
 // not paired) and forgets it.
 func (p *Pairer) report(c *conn, s *h2stream) error {
 	delete(c.streams, s.ex.StreamID)
-	if s.pushed || s.reported || !s.req {
+	if s.pushed || s.reported || (!s.req && !s.final) {
 		return nil
+	}
+	if !s.req {
+		// A response whose request HEADERS the capture lacks (it began
+		// mid-connection, or tshark could not dissect that block): an
+		// orphan, counted as HTTP/1's are, never dropped.
+		s.ex.Kind, s.ex.Unanswered = exchange.Orphan, ""
 	}
 	s.reported = true
 	ex := s.ex
