@@ -79,33 +79,58 @@ func parseID(s string) uint32 {
 }
 
 // headerCursor hands out each header block fragment's fields in frame
-// order: http2.header.count says how many names each fragment has.
+// order. http2.header.count says how many entries each fragment has, but
+// it counts HPACK dynamic table size updates too, which have no name
+// (suricata_dns_over_http2_POST.pcap, frame 10: 11 for 10 names);
+// http2.header.length, the decoded block's length, counts 8 bytes plus
+// name and value per header and nothing for an update, so it places the
+// names exactly whenever the value lengths are known.
 type headerCursor struct {
 	counts []string
+	blocks []string // http2.header.length per fragment
 	names  []string
+	lens   []int // value lengths, nil when not one per name
 	values []string
 	known  []bool
 }
 
 func newHeaderCursor(r *Row) (*headerCursor, error) {
-	c := &headerCursor{counts: list(r.HeaderCount), names: list(r.HeaderNames)}
+	c := &headerCursor{counts: list(r.HeaderCount), blocks: list(r.HeaderLens), names: list(r.HeaderNames)}
 	lens := list(r.ValueLens)
 	if len(lens) == len(c.names) {
 		c.values, c.known = cutValues(r.Values, lens)
+		c.lens = make([]int, len(lens))
+		for i, l := range lens {
+			if n, err := strconv.Atoi(l); err == nil && n >= 0 {
+				c.lens[i] = n
+			} else {
+				c.lens = nil
+				break
+			}
+		}
 	} else {
 		c.values, c.known = make([]string, len(c.names)), make([]bool, len(c.names))
+	}
+	if len(c.blocks) != len(c.counts) {
+		c.blocks = nil
 	}
 	return c, nil
 }
 
 func (c *headerCursor) next() ([]Header, bool, error) {
-	var s string
+	var s, b string
 	s, c.counts = pop(c.counts)
+	b, c.blocks = pop(c.blocks)
 	if s == "" {
 		return nil, true, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > len(c.names) {
+	if err != nil || n < 0 {
+		return nil, false, fmt.Errorf("http2.header.count %q", s)
+	}
+	if k, ok := c.byLength(b, n); ok {
+		n = k
+	} else if n > len(c.names) {
 		return nil, false, fmt.Errorf("http2.header.count %q for %d names", s, len(c.names))
 	}
 	h := make([]Header, n)
@@ -115,7 +140,29 @@ func (c *headerCursor) next() ([]Header, bool, error) {
 		all = all && c.known[i]
 	}
 	c.names, c.values, c.known = c.names[n:], c.values[n:], c.known[n:]
+	if c.lens != nil {
+		c.lens = c.lens[n:]
+	}
 	return h, all, nil
+}
+
+// byLength returns how many of the next names make up a block of decoded
+// length b holding at most count entries.
+func (c *headerCursor) byLength(b string, count int) (int, bool) {
+	want, err := strconv.Atoi(b)
+	if c.lens == nil || err != nil {
+		return 0, false
+	}
+	sum := 0
+	for k := 0; k <= count && k <= len(c.names); k++ {
+		if sum == want {
+			return k, true
+		}
+		if k < len(c.names) {
+			sum += 8 + len(c.names[k]) + c.lens[k]
+		}
+	}
+	return 0, false
 }
 
 // cutValues splits tshark's comma-joined header values by their lengths

@@ -177,3 +177,32 @@ func TestMidConnection(t *testing.T) {
 		t.Errorf("pushes %d streams %d, want 1 and 0", st.Pushes, st.Streams)
 	}
 }
+
+// TestTableSizeUpdate: http2.header.count counts an HPACK dynamic table
+// size update as an entry though it has no name; the decoded block
+// length places the names of each block exactly (tshark's values for
+// suricata_dns_over_http2_POST.pcap frame 10, then the same block behind
+// another so the update sits in the second of two).
+func TestTableSizeUpdate(t *testing.T) {
+	names := ":status,date,content-type,content-length,access-control-allow-origin,cache-control,expect-ct,vary,server,cf-ray"
+	lens := "3,29,23,3,1,12,87,15,10,20"
+	vals := `200,Wed, 23 Oct 2019 09:20:25 GMT,application/dns-message,128,*,max-age=6421,max-age=604800, report-uri="https://report-uri.cloudflare.com/cdn-cgi/beacon/expect-ct",Accept-Encoding,cloudflare,52a2a290c922dac4-ARN`
+	for _, tc := range []struct {
+		ids, types, flags, counts, blocks, names, lens, vals string
+	}{
+		{"15", "HEADERS", "0x04", "11", "385", names, lens, vals},
+		{"13,15", "HEADERS,HEADERS", "0x04,0x04", "1,11", "18,385", ":status," + names, "3," + lens, "204," + vals},
+	} {
+		r := Row{Frame: "10", Time: "1", IPSrc: "10.0.0.2", IPDst: "10.0.0.1", SrcPort: "80", DstPort: "4000", Stream: "0",
+			StreamIDs: tc.ids, Types: tc.types, Flags: tc.flags, HeaderCount: tc.counts, HeaderLens: tc.blocks,
+			HeaderNames: tc.names, ValueLens: tc.lens, Values: tc.vals}
+		pk, err := ToPacket(&r)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.counts, err)
+		}
+		f := pk.Frames[len(pk.Frames)-1]
+		if code, ok := status(f.Headers); len(f.Headers) != 10 || !ok || code != 200 || f.Headers[9].Value != "52a2a290c922dac4-ARN" {
+			t.Errorf("%s: last block %+v", tc.counts, f.Headers)
+		}
+	}
+}

@@ -6,8 +6,8 @@
 // an exchange (resets, pushes, GOAWAYs, TLS connections without keys).
 //
 // tshark 4.0 prints http2.streamid, http2.type and http2.flags with exactly
-// one value per frame, and http2.header.count one value per header block
-// fragment; every other HTTP/2 field is per occurrence and is placed through
+// one value per frame, and http2.header.count and http2.header.length one
+// value per header block fragment; every other HTTP/2 field is per occurrence and is placed through
 // those (see notes/tshark-h2-tls-facts.md).
 package http2
 
@@ -30,6 +30,7 @@ type Row struct {
 	Types       string `csv:"http2.type"`
 	Flags       string `csv:"http2.flags"`
 	HeaderCount string `csv:"http2.header.count"`
+	HeaderLens  string `csv:"http2.header.length"`
 	HeaderNames string `csv:"http2.header.name"`
 	ValueLens   string `csv:"http2.header.value.length"`
 	Values      string `csv:"http2.header.value"`
@@ -49,7 +50,7 @@ var Fields = []string{
 	"frame.number", "frame.time_epoch",
 	"ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
 	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.segment", "tls.segment",
-	"http2.streamid", "http2.type", "http2.flags", "http2.header.count", "http2.header.name",
+	"http2.streamid", "http2.type", "http2.flags", "http2.header.count", "http2.header.length", "http2.header.name",
 	"http2.header.value.length", "http2.header.value",
 	"http2.rst_stream.error", "http2.push_promise.promised_stream_id", "http2.goaway.last_stream_id",
 	"http.request.method", "http.request.uri", "http.response.code", "http.upgrade",
