@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/pcapmeter/pcapmeter/internal/handshake"
+	"github.com/pcapmeter/pcapmeter/internal/tlshs"
 	"github.com/pcapmeter/pcapmeter/parse"
 )
 
@@ -34,6 +35,7 @@ type state struct {
 	synFrom  int         // -1 unknown
 	httpFrom int
 	hs       handshake.Tracker
+	tls      *tlshs.Tracker // nil until a TLS record is seen
 	irtt     float64
 	hasIRTT  bool
 	// dataAfter is, per direction, its first data after the other side's
@@ -63,6 +65,12 @@ func (st *state) add(s *Segment, gaps bool) {
 	ds.fin = ds.fin || s.Flags&parse.FlagFIN != 0
 	ds.rst = ds.rst || s.Flags&parse.FlagRST != 0
 	st.c.countEvents(s)
+	if s.TLS != nil {
+		if st.tls == nil {
+			st.tls = tlshs.NewTracker()
+		}
+		st.tls.Add(d, s.Frame, s.Time, s.TLS)
+	}
 	if s.Len > 0 {
 		st.addData(d, s, gaps)
 	}
@@ -168,6 +176,7 @@ func (st *state) finish() *Conn {
 		}
 	}
 	c.Ended = ended(cd, sd)
+	c.TLS = st.tls.Result()
 	if sd.gaps != nil {
 		c.finishGaps(cd, sd)
 	}
@@ -184,6 +193,9 @@ func (st *state) clientSide() int {
 	case st.httpFrom >= 0:
 		st.c.Roles = "http"
 		return st.httpFrom
+	case st.tls != nil && st.tls.Client() >= 0:
+		st.c.Roles = "tls"
+		return st.tls.Client()
 	}
 	st.c.Roles = "port"
 	if st.a.Port() < st.b.Port() {
