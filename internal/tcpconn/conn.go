@@ -20,6 +20,10 @@ type dirState struct {
 	syn       bool
 	mss       int
 	maxLen    int
+	// runStart is the first data segment sent since the other side last
+	// sent data (inRun: that run goes on).
+	runStart parse.Time
+	inRun    bool
 	// gap analysis
 	prev *Segment
 	gaps []Gap
@@ -65,11 +69,18 @@ func (st *state) add(s *Segment, gaps bool) {
 	ds.fin = ds.fin || s.Flags&parse.FlagFIN != 0
 	ds.rst = ds.rst || s.Flags&parse.FlagRST != 0
 	st.c.countEvents(s)
+	if s.Len > 0 && !ds.inRun {
+		// A run is what one side sends before the other sends data: a
+		// TLS flight (or message) begins with the run's first segment,
+		// though tshark reports it on the segment that completes it.
+		ds.runStart, ds.inRun = s.Time, true
+		st.dirs[1-d].inRun = false
+	}
 	if s.TLS != nil {
 		if st.tls == nil {
 			st.tls = tlshs.NewTracker()
 		}
-		st.tls.Add(d, s.Frame, s.Time, s.TLS)
+		st.tls.Add(d, s.Frame, s.Time, ds.runStart, s.TLS)
 	}
 	if s.Len > 0 {
 		st.addData(d, s, gaps)

@@ -246,3 +246,27 @@ func TestShardedTLSKeys(t *testing.T) {
 		t.Errorf("decrypted %d, want the 5 TLS 1.3 and full TLS 1.2 handshakes", one.Summary.TLS.Decrypted)
 	}
 }
+
+// TestTLSHandshakeBrowsing: a real browser's TLS 1.2 to www.bing.com
+// (suricata's browsing capture, tcp.stream 4), read off by hand: the
+// ClientHello in frame 49 at .771676; the server's first flight is one
+// record over six segments, frames 51 (at .804809) to 59, which tshark
+// reports on 59: the hello is timed from its first segment; the server's
+// Finished after its ChangeCipherSpec in frame 63 at .865259.
+func TestTLSHandshakeBrowsing(t *testing.T) {
+	t.Parallel()
+	res := analyse(t, Options{File: testutil.Shared(t, "http/suricata_browsing-mixed-tls-subjectaltname.pcap")})
+	var h *tlshs.Handshake
+	for _, c := range res.Connections {
+		if c.Stream == 4 {
+			h = c.TLS
+		}
+	}
+	if h == nil || h.Version != "TLS 1.2" || h.SNI != "www.bing.com" || h.ClientHelloFrame != 49 || !eq(h.HelloRTT, 0.804809-0.771676) ||
+		!h.HasTime || !eq(h.Time, 0.865259-0.771676) || h.End != tlshs.EndServerFinished || h.EndFrame != 63 {
+		t.Errorf("%+v", h)
+	}
+	if s := res.Summary.TLS; s.Connections != 40 || s.Completed != 39 || s.Decrypted != 0 {
+		t.Errorf("summary %+v", s)
+	}
+}

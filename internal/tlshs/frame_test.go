@@ -55,10 +55,10 @@ func TestParse(t *testing.T) {
 // flight; the client's first encrypted record after it does.
 func TestTrackerEarlyData(t *testing.T) {
 	tr := NewTracker()
-	tr.Add(0, 4, parse.Time(1_000_000), &Frame{Types: []uint8{22}, Records: 2, Encrypted: 1, EncLens: []int{300}, Messages: []uint8{ClientHello}})
-	tr.Add(1, 6, parse.Time(3_000_000), &Frame{Types: []uint8{22}, Records: 3, Encrypted: 2, EncLens: []int{500, 500}, Messages: []uint8{ServerHello}, Supported: "TLS 1.3", PSK: true})
-	tr.Add(1, 7, parse.Time(4_000_000), &Frame{Records: 1, Encrypted: 1, EncLens: []int{53}})
-	tr.Add(0, 9, parse.Time(5_000_000), &Frame{Records: 1, Encrypted: 1, EncLens: []int{53}})
+	tr.Add(0, 4, parse.Time(1_000_000), parse.Time(1_000_000), &Frame{Types: []uint8{22}, Records: 2, Encrypted: 1, EncLens: []int{300}, Messages: []uint8{ClientHello}})
+	tr.Add(1, 6, parse.Time(3_000_000), parse.Time(3_000_000), &Frame{Types: []uint8{22}, Records: 3, Encrypted: 2, EncLens: []int{500, 500}, Messages: []uint8{ServerHello}, Supported: "TLS 1.3", PSK: true})
+	tr.Add(1, 7, parse.Time(4_000_000), parse.Time(3_000_000), &Frame{Records: 1, Encrypted: 1, EncLens: []int{53}})
+	tr.Add(0, 9, parse.Time(5_000_000), parse.Time(5_000_000), &Frame{Records: 1, Encrypted: 1, EncLens: []int{53}})
 	h := tr.Result()
 	if !h.EarlyData || !h.Resumed || !h.HasTime || h.Time != 0.003 || h.End != EndServerFlight || h.EndFrame != 7 || h.HelloRTT != 0.002 {
 		t.Errorf("%+v", h)

@@ -33,9 +33,12 @@ const (
 // suite's). A client's Finished is at least 53.
 const encryptedAlertLen = 19
 
-// Handshake is one connection's TLS handshake. Times are seconds between
-// the frames tshark reports the messages on (a record over several
-// segments is on its last); the frames are the capture's.
+// Handshake is one connection's TLS handshake. Times are seconds, from
+// the first segment of the ClientHello (the client's first data since the
+// server last sent any: its ClientHello starts there even when it spans
+// segments) to the first segment of the server's answer (ServerHello),
+// or to the segment completing the server's Finished, the one tshark
+// reports it on. Frames are the capture's.
 type Handshake struct {
 	// Version is the one the ServerHello chose ("TLS 1.3", "TLS 1.2", …),
 	// "" without a ServerHello. SNI is the ClientHello's server name.
@@ -54,7 +57,7 @@ type Handshake struct {
 	// Decrypted: a key log decrypted the handshake.
 	Decrypted bool `json:"decrypted"`
 	// HelloRTT runs from the first ClientHello to the first ServerHello
-	// (a HelloRetryRequest included).
+	// (a HelloRetryRequest included), first segment to first segment.
 	HasHelloRTT bool    `json:"-"`
 	HelloRTT    float64 `json:"hello_rtt"`
 	// Time runs from the first ClientHello to the server's Finished (End
@@ -103,8 +106,11 @@ func NewTracker() *Tracker { return &Tracker{client: -1} }
 // -1 when none was seen.
 func (t *Tracker) Client() int { return t.client }
 
-// Add takes the TLS frame f sent in direction dir (0 or 1).
-func (t *Tracker) Add(dir int, frame int64, tm parse.Time, f *Frame) {
+// Add takes the TLS frame f sent in direction dir (0 or 1) at tm;
+// runStart is when the run of data segments that f ends began, that
+// direction's first data segment since the other direction last sent
+// data: where a ClientHello, or the server's answer to it, starts.
+func (t *Tracker) Add(dir int, frame int64, tm, runStart parse.Time, f *Frame) {
 	t.sawTLS = true
 	if t.finished {
 		return
@@ -114,7 +120,7 @@ func (t *Tracker) Add(dir int, frame int64, tm parse.Time, f *Frame) {
 			return
 		}
 		t.client, t.h.SNI, t.h.ClientHelloFrame = dir, f.SNI, frame
-		t.hello.set(frame, tm)
+		t.hello.set(frame, runStart)
 	}
 	if slices.Contains(f.Types, Alert) {
 		t.fail(dir, f.Alerts)
@@ -123,7 +129,7 @@ func (t *Tracker) Add(dir int, frame int64, tm parse.Time, f *Frame) {
 	if dir == t.client {
 		t.fromClient(frame, f)
 	} else {
-		t.fromServer(frame, tm, f)
+		t.fromServer(frame, tm, runStart, f)
 	}
 	t.finished = t.fin.ok && t.cliDone
 }
@@ -139,11 +145,11 @@ func (t *Tracker) fail(dir int, alerts []string) {
 	t.finished = true
 }
 
-func (t *Tracker) fromServer(frame int64, tm parse.Time, f *Frame) {
+func (t *Tracker) fromServer(frame int64, tm, runStart parse.Time, f *Frame) {
 	if slices.Contains(f.Messages, ServerHello) {
 		t.hellos++
 		if t.hellos == 1 {
-			t.first.set(frame, tm)
+			t.first.set(frame, runStart)
 		}
 		t.h.Version = versionName(f.Supported, f.Version)
 		t.tls13 = strings.HasPrefix(t.h.Version, "TLS 1.3")

@@ -185,7 +185,7 @@ func (s *server) truth(ct *ConnTruth) error {
 	ct.ServerWrites = sc.writes
 	for i, w := range sc.writes {
 		if i == 0 {
-			ct.ServerHelloNS, ct.HelloRetry = w.pieceEnding(0), w.HRR
+			ct.ServerHelloNS, ct.HelloRetry = w.NS, w.HRR
 		}
 		if ns, ok := finishedAt(w, ct); ok && ct.ServerFinishedNS == 0 {
 			ct.ServerFinishedNS, ct.ServerFlightEndNS = ns, w.PieceNS[len(w.PieceNS)-1]

@@ -54,10 +54,10 @@ type ConnTruth struct {
 	Version    string `json:"tls_version,omitempty"` // as negotiated (client's view)
 	Resumed    bool   `json:"resumed,omitempty"`
 	HelloRetry bool   `json:"hello_retry,omitempty"` // the server's first hello carried the HRR random
-	// ClientHelloNS is the client's first write (its ClientHello, in one
-	// segment); the server's times are those of the pieces that end a
-	// record: ServerHelloNS its first record (ServerHello or
-	// HelloRetryRequest), ServerFinishedNS its Finished (0: none sent),
+	// ClientHelloNS is the client's first write (its ClientHello),
+	// ServerHelloNS the server's first (ServerHello or HelloRetryRequest,
+	// its first piece); ServerFinishedNS is the piece that ends the
+	// server's Finished (0: none sent),
 	// ServerFlightEndNS the last piece of the flight holding the Finished
 	// (a TLS 1.3 Go server sends its session ticket right after its
 	// Finished, in the same flight).

@@ -49,8 +49,8 @@ func tlsLine(h *tlshs.Handshake) string {
 }
 
 // tlsLegend explains the TLS figures of the text report.
-const tlsLegend = "(TLS hello: first ClientHello -> first ServerHello; handshake: first ClientHello -> server Finished, " +
-	"or for TLS 1.3 without keys the end of the server's first flight, its last segment before the client's first encrypted record)"
+const tlsLegend = "(TLS hello: first ClientHello -> first ServerHello, first segments; handshake: first ClientHello -> the segment ending " +
+	"the server's Finished, or for TLS 1.3 without keys the end of the server's first flight, its last segment before the client's first encrypted record)"
 
 // tlsText prints the TLS handshakes' summary, nothing without TLS.
 func tlsText(w io.Writer, r *tcpconn.Result, dist func(string, stats.Summary, float64, string)) {
