@@ -46,6 +46,7 @@ type tcpConnJSON struct {
 type tlsJSON struct {
 	*tlshs.Handshake
 	Version    *string  `json:"version"`
+	HelloFrame *int64   `json:"client_hello_frame"`
 	SNI        *string  `json:"sni"`
 	HelloRTT   *float64 `json:"hello_rtt"`
 	Time       *float64 `json:"handshake_time"`
@@ -60,7 +61,8 @@ func tlsConn(h *tlshs.Handshake) *tlsJSON {
 		return nil
 	}
 	return &tlsJSON{Handshake: h, Version: orNull(h.Version != "", h.Version), SNI: orNull(h.SNI != "", h.SNI),
-		HelloRTT: orNull(h.HasHelloRTT, h.HelloRTT), Time: orNull(h.HasTime, h.Time),
+		HelloFrame: orNull(h.ClientHelloFrame > 0, h.ClientHelloFrame),
+		HelloRTT:   orNull(h.HasHelloRTT, h.HelloRTT), Time: orNull(h.HasTime, h.Time),
 		End: orNull(h.HasTime, h.End), EndFrame: orNull(h.HasTime, h.EndFrame),
 		Incomplete: orNull(h.Incomplete != "", h.Incomplete), Alert: orNull(h.Alert != "", h.Alert)}
 }

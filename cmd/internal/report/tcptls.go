@@ -33,7 +33,11 @@ func tlsLine(h *tlshs.Handshake) string {
 	if h.SNI != "" {
 		v += " " + h.SNI
 	}
-	s := fmt.Sprintf("%s: ClientHello frame %d; hello %s ms", v, h.ClientHelloFrame, ms(h.HasHelloRTT, h.HelloRTT))
+	s := v + ":"
+	if h.ClientHelloFrame > 0 {
+		s += fmt.Sprintf(" ClientHello frame %d;", h.ClientHelloFrame)
+	}
+	s += fmt.Sprintf(" hello %s ms", ms(h.HasHelloRTT, h.HelloRTT))
 	if h.HasTime {
 		end := "server Finished"
 		if h.End == tlshs.EndServerFlight {
