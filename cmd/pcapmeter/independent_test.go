@@ -1,0 +1,214 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// TestHTTPSIndependentPairing is issue #14's "done when": on HTTPS/1.1 and
+// multiplexed HTTP/2 over TLS the printed latency figures equal, to the
+// printed precision, a pairing of tshark's own decrypted frames written
+// apart from pcapmeter's slices (tshark -T json, its packet tree): HTTP/2
+// by connection and stream id, the client's first HEADERS to the server's
+// first HEADERS with a :status of 200 or more, on streams the server
+// ended; HTTP/1.x by tshark's http.request_in (a final response after a
+// 1xx, which tshark leaves unlinked, answering the 1xx's request). A
+// message is timed at the first frame of its reassembly lists when it
+// starts its packet.
+func TestHTTPSIndependentPairing(t *testing.T) {
+	testutil.Tshark(t)
+	dir := filepath.Join("..", "..", "testdata", "h2")
+	for _, c := range []struct {
+		file string
+		port int
+		n    int
+	}{
+		{"https1-v4-8443.pcapng", 8443, 36},
+		{"https2-v4.pcapng", 443, 0},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(dir, c.file)
+			lat := independentPairs(t, file, file+".keylog", c.port)
+			if c.n != 0 && len(lat) != c.n {
+				t.Errorf("independent pairing: %d exchanges, want %d", len(lat), c.n)
+			}
+			code, out, errs := pcapmeter(t, "http", file, "--keylog", file+".keylog", "-q")
+			if code != 0 {
+				t.Fatalf("exit %d %s", code, errs)
+			}
+			lines := strings.Split(out, "\n")
+			want := fmt.Sprintf("AVERAGE LATENCY: %.5f\nPERCENTILES: %s", mean(lat), nearestRanks(lat))
+			if got := lines[1] + "\n" + lines[2]; got != want {
+				t.Errorf("pcapmeter:\n%s\nindependent (n=%d):\n%s", got, len(lat), want)
+			}
+			if !strings.Contains(out, fmt.Sprintf(" %d matched,", len(lat))) {
+				t.Errorf("pcapmeter did not match %d exchanges:\n%s", len(lat), out)
+			}
+		})
+	}
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func nearestRanks(v []float64) string {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	var out []string
+	for _, p := range []float64{25, 50, 75, 95, 99} {
+		i := max(0, int(math.Ceil(p/100*float64(len(s))))-1)
+		out = append(out, fmt.Sprintf("%.5f", s[i]))
+	}
+	return strings.Join(out, " ")
+}
+
+// list is a tshark JSON value as a list (--no-duplicate-keys makes a
+// repeated key an array).
+func list(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
+}
+
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+
+func str(v any) string { s, _ := v.(string); return s }
+
+// independentPairs pairs the capture's HTTP exchanges from tshark's
+// decrypted packet tree and returns their ttfb.
+func independentPairs(t *testing.T, file, keylog string, port int) []float64 {
+	t.Helper()
+	out, err := exec.Command("tshark", "-n", "-r", file, "-o", "tls.keylog_file:"+keylog, "-Y", "http2 || http || tcp.len > 0",
+		"-T", "json", "--no-duplicate-keys", "-J", "frame tcp tls.segments tcp.segments http http2").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	var pkts []struct {
+		Source struct {
+			Layers map[string]any `json:"layers"`
+		} `json:"_source"`
+	}
+	if err := json.Unmarshal(out, &pkts); err != nil {
+		t.Fatal(err)
+	}
+	times := map[int]float64{}
+	type key struct{ conn, sid int }
+	h2 := map[key][2]float64{}
+	ended := map[key]bool{}
+	h1req := map[int]float64{}
+	interim := map[int]int{}
+	var h1 [][2]float64
+	for _, p := range pkts {
+		L := p.Source.Layers
+		fn, _ := strconv.Atoi(str(obj(L["frame"])["frame.number"]))
+		at, _ := strconv.ParseFloat(str(obj(L["frame"])["frame.time_epoch"]), 64)
+		times[fn] = at
+		tcp := obj(L["tcp"])
+		conn, _ := strconv.Atoi(str(tcp["tcp.stream"]))
+		fromClient := str(tcp["tcp.dstport"]) == strconv.Itoa(port)
+		first := at
+		for _, layer := range []string{"tcp.segments", "tls.segments"} {
+			for _, s := range list(L[layer]) {
+				for _, f := range append(list(obj(s)["tcp.segment"]), list(obj(s)["tls.segment"])...) {
+					if n, _ := strconv.Atoi(str(f)); n > 0 && times[n] > 0 && times[n] < first {
+						first = times[n]
+					}
+				}
+			}
+		}
+		var frames []any
+		for _, l := range list(L["http2"]) {
+			frames = append(frames, list(obj(l)["http2.stream"])...)
+		}
+		for i, f := range frames {
+			fr := obj(f)
+			sid, _ := strconv.Atoi(str(fr["http2.streamid"]))
+			k, typ := key{conn, sid}, str(fr["http2.type"])
+			if !fromClient && (typ == "0" || typ == "1") && str(obj(fr["http2.flags_tree"])["http2.flags.end_stream"]) == "1" {
+				ended[k] = true
+			}
+			if typ != "1" {
+				continue
+			}
+			when := at
+			if i == 0 {
+				when = first
+			}
+			st := h2[k]
+			switch {
+			case fromClient && st[0] == 0:
+				st[0] = when
+			case !fromClient && st[0] != 0 && st[1] == 0 && finalStatus(fr):
+				st[1] = when
+			}
+			h2[k] = st
+		}
+		for _, l := range list(L["http"]) {
+			hl := obj(l)
+			code := 0
+			for _, v := range hl {
+				if c, ok := obj(v)["http.response.code"]; ok {
+					code, _ = strconv.Atoi(str(c))
+				}
+			}
+			switch {
+			case fromClient && code == 0:
+				h1req[fn] = first
+			case !fromClient && code != 0:
+				req := interim[conn]
+				if r, ok := hl["http.request_in"]; ok {
+					req, _ = strconv.Atoi(str(r))
+				}
+				if code < 200 {
+					interim[conn] = req
+				} else if q := h1req[req]; q != 0 {
+					h1 = append(h1, [2]float64{q, first})
+				}
+			}
+		}
+	}
+	var lat []float64
+	for k, st := range h2 {
+		if ended[k] && st[0] != 0 && st[1] != 0 {
+			lat = append(lat, st[1]-st[0])
+		}
+	}
+	for _, e := range h1 {
+		lat = append(lat, e[1]-e[0])
+	}
+	if len(lat) == 0 {
+		t.Fatal("independent pairing found nothing")
+	}
+	return lat
+}
+
+// finalStatus says whether an HTTP/2 HEADERS frame carries a :status of
+// 200 or more.
+func finalStatus(fr map[string]any) bool {
+	for _, h := range list(fr["http2.header"]) {
+		if str(obj(h)["http2.header.name"]) == ":status" {
+			n, _ := strconv.Atoi(str(obj(h)["http2.header.value"]))
+			return n >= 200
+		}
+	}
+	return false
+}
