@@ -1,12 +1,14 @@
 package tcpconn
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
@@ -37,6 +39,22 @@ const truthTolerance = 100e-6
 
 func tlsCapture() string { return testutil.Testdata("tls", "handshakes-v4.pcapng") }
 
+// keyed is the TLS capture measured with its key log, once for the tests
+// that need it (each tshark run costs a few hundred ms of CPU).
+var keyed = sync.OnceValues(func() (*Result, error) {
+	return Run(context.Background(), Options{File: tlsCapture(), KeyLogs: []string{tlsCapture() + ".keylog"}})
+})
+
+func keyedResult(t *testing.T) *Result {
+	t.Helper()
+	testutil.Tshark(t)
+	r, err := keyed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestTLSHandshakeTruth: every kind of handshake of the recorded capture,
 // without and with the key log, against what the Go client and server
 // wrote. Hello and handshake times are the segments completing the
@@ -52,11 +70,12 @@ func TestTLSHandshakeTruth(t *testing.T) {
 	for _, keys := range []bool{false, true} {
 		t.Run("keys="+strconv.FormatBool(keys), func(t *testing.T) {
 			t.Parallel()
-			opt := Options{File: file}
+			var res *Result
 			if keys {
-				opt.KeyLogs = []string{file + ".keylog"}
+				res = keyedResult(t)
+			} else {
+				res = analyse(t, Options{File: file})
 			}
-			res := analyse(t, opt)
 			byPort := map[int]*Conn{}
 			for _, c := range res.Connections {
 				byPort[int(c.Client.Port())] = c
@@ -192,7 +211,7 @@ func TestTLSHandshakeCut(t *testing.T) {
 	t.Parallel()
 	file := tlsCapture()
 	keys := []string{file + ".keylog"}
-	full := analyse(t, Options{File: file, KeyLogs: keys}).Connections[0].TLS
+	full := keyedResult(t).Connections[0].TLS
 	hello, end := full.ClientHelloFrame, full.EndFrame
 	dir := t.TempDir()
 	cut := func(name, frames string) string {
@@ -231,7 +250,7 @@ func TestShardedTLSKeys(t *testing.T) {
 	defer func() { minShardPackets = old }()
 	file := tlsCapture()
 	keys := []string{file + ".keylog"}
-	one := analyse(t, Options{File: file, KeyLogs: keys, Jobs: 1})
+	one := keyedResult(t)
 	before := splits.Load()
 	split := analyse(t, Options{File: file, KeyLogs: keys, Jobs: 3})
 	if splits.Load() != before+1 {
