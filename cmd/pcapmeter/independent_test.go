@@ -110,93 +110,115 @@ func independentPairs(t *testing.T, file, keylog string, port int) []float64 {
 	if err := json.Unmarshal(out, &pkts); err != nil {
 		t.Fatal(err)
 	}
-	times := map[int]float64{}
-	type key struct{ conn, sid int }
-	h2 := map[key][2]float64{}
-	ended := map[key]bool{}
-	h1req := map[int]float64{}
-	interim := map[int]int{}
-	var h1 [][2]float64
-	for _, p := range pkts {
-		L := p.Source.Layers
-		fn, _ := strconv.Atoi(str(obj(L["frame"])["frame.number"]))
-		at, _ := strconv.ParseFloat(str(obj(L["frame"])["frame.time_epoch"]), 64)
-		times[fn] = at
-		tcp := obj(L["tcp"])
-		conn, _ := strconv.Atoi(str(tcp["tcp.stream"]))
-		fromClient := str(tcp["tcp.dstport"]) == strconv.Itoa(port)
-		first := at
-		for _, layer := range []string{"tcp.segments", "tls.segments"} {
-			for _, s := range list(L[layer]) {
-				for _, f := range append(list(obj(s)["tcp.segment"]), list(obj(s)["tls.segment"])...) {
-					if n, _ := strconv.Atoi(str(f)); n > 0 && times[n] > 0 && times[n] < first {
-						first = times[n]
-					}
-				}
-			}
-		}
-		var frames []any
-		for _, l := range list(L["http2"]) {
-			frames = append(frames, list(obj(l)["http2.stream"])...)
-		}
-		for i, f := range frames {
-			fr := obj(f)
-			sid, _ := strconv.Atoi(str(fr["http2.streamid"]))
-			k, typ := key{conn, sid}, str(fr["http2.type"])
-			if !fromClient && (typ == "0" || typ == "1") && str(obj(fr["http2.flags_tree"])["http2.flags.end_stream"]) == "1" {
-				ended[k] = true
-			}
-			if typ != "1" {
-				continue
-			}
-			when := at
-			if i == 0 {
-				when = first
-			}
-			st := h2[k]
-			switch {
-			case fromClient && st[0] == 0:
-				st[0] = when
-			case !fromClient && st[0] != 0 && st[1] == 0 && finalStatus(fr):
-				st[1] = when
-			}
-			h2[k] = st
-		}
-		for _, l := range list(L["http"]) {
-			hl := obj(l)
-			code := 0
-			for _, v := range hl {
-				if c, ok := obj(v)["http.response.code"]; ok {
-					code, _ = strconv.Atoi(str(c))
-				}
-			}
-			switch {
-			case fromClient && code == 0:
-				h1req[fn] = first
-			case !fromClient && code != 0:
-				req := interim[conn]
-				if r, ok := hl["http.request_in"]; ok {
-					req, _ = strconv.Atoi(str(r))
-				}
-				if code < 200 {
-					interim[conn] = req
-				} else if q := h1req[req]; q != 0 {
-					h1 = append(h1, [2]float64{q, first})
+	p := &pairing{port: strconv.Itoa(port), times: map[int]float64{}, h2: map[h2key][2]float64{}, ended: map[h2key]bool{},
+		h1req: map[int]float64{}, interim: map[int]int{}}
+	for _, pk := range pkts {
+		p.packet(pk.Source.Layers)
+	}
+	lat := p.latencies()
+	if len(lat) == 0 {
+		t.Fatal("independent pairing found nothing")
+	}
+	return lat
+}
+
+type h2key struct{ conn, sid int }
+
+// pairing is the independent pairing's state over the packets.
+type pairing struct {
+	port    string
+	times   map[int]float64      // frame → time, for first segments
+	h2      map[h2key][2]float64 // request and final response HEADERS
+	ended   map[h2key]bool       // the server ended the stream
+	h1req   map[int]float64      // HTTP/1 request frame → first byte
+	interim map[int]int          // connection → request of its last 1xx
+	h1      [][2]float64         // HTTP/1 request and final response
+}
+
+func (p *pairing) packet(L map[string]any) {
+	fn, _ := strconv.Atoi(str(obj(L["frame"])["frame.number"]))
+	at, _ := strconv.ParseFloat(str(obj(L["frame"])["frame.time_epoch"]), 64)
+	p.times[fn] = at
+	tcp := obj(L["tcp"])
+	conn, _ := strconv.Atoi(str(tcp["tcp.stream"]))
+	fromClient := str(tcp["tcp.dstport"]) == p.port
+	first := at
+	for _, layer := range []string{"tcp.segments", "tls.segments"} {
+		for _, s := range list(L[layer]) {
+			for _, f := range append(list(obj(s)["tcp.segment"]), list(obj(s)["tls.segment"])...) {
+				if n, _ := strconv.Atoi(str(f)); n > 0 && p.times[n] > 0 && p.times[n] < first {
+					first = p.times[n]
 				}
 			}
 		}
 	}
+	var frames []any
+	for _, l := range list(L["http2"]) {
+		frames = append(frames, list(obj(l)["http2.stream"])...)
+	}
+	for i, f := range frames {
+		when := at
+		if i == 0 {
+			when = first
+		}
+		p.h2frame(conn, fromClient, when, obj(f))
+	}
+	for _, l := range list(L["http"]) {
+		p.h1msg(conn, fn, fromClient, first, obj(l))
+	}
+}
+
+func (p *pairing) h2frame(conn int, fromClient bool, when float64, fr map[string]any) {
+	sid, _ := strconv.Atoi(str(fr["http2.streamid"]))
+	k, typ := h2key{conn, sid}, str(fr["http2.type"])
+	if !fromClient && (typ == "0" || typ == "1") && str(obj(fr["http2.flags_tree"])["http2.flags.end_stream"]) == "1" {
+		p.ended[k] = true
+	}
+	if typ != "1" {
+		return
+	}
+	st := p.h2[k]
+	switch {
+	case fromClient && st[0] == 0:
+		st[0] = when
+	case !fromClient && st[0] != 0 && st[1] == 0 && finalStatus(fr):
+		st[1] = when
+	}
+	p.h2[k] = st
+}
+
+func (p *pairing) h1msg(conn, fn int, fromClient bool, first float64, hl map[string]any) {
+	code := 0
+	for _, v := range hl {
+		if c, ok := obj(v)["http.response.code"]; ok {
+			code, _ = strconv.Atoi(str(c))
+		}
+	}
+	switch {
+	case fromClient && code == 0:
+		p.h1req[fn] = first
+	case !fromClient && code != 0:
+		req := p.interim[conn]
+		if r, ok := hl["http.request_in"]; ok {
+			req, _ = strconv.Atoi(str(r))
+		}
+		if code < 200 {
+			p.interim[conn] = req
+		} else if q := p.h1req[req]; q != 0 {
+			p.h1 = append(p.h1, [2]float64{q, first})
+		}
+	}
+}
+
+func (p *pairing) latencies() []float64 {
 	var lat []float64
-	for k, st := range h2 {
-		if ended[k] && st[0] != 0 && st[1] != 0 {
+	for k, st := range p.h2 {
+		if p.ended[k] && st[0] != 0 && st[1] != 0 {
 			lat = append(lat, st[1]-st[0])
 		}
 	}
-	for _, e := range h1 {
+	for _, e := range p.h1 {
 		lat = append(lat, e[1]-e[0])
-	}
-	if len(lat) == 0 {
-		t.Fatal("independent pairing found nothing")
 	}
 	return lat
 }
