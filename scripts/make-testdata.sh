@@ -49,4 +49,7 @@ if [ "${1:-}" = "--record" ]; then
   for s in https1 https2 h2c-prior h2c-upgrade mixed; do
     go run ./scripts/recordh2 -scenario "$s" -seed 1
   done
+  # Every kind of TLS handshake, one after another on 127.0.0.1:443, for
+  # pcapmeter tcp's handshake times: testdata/tls.
+  go run ./scripts/recordtls -out testdata/tls/handshakes-v4.pcapng
 fi

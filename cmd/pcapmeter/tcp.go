@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/spf13/pflag"
@@ -27,12 +28,16 @@ SYN/ACK, SYN/ACK -> ACK) and tshark's initial RTT, packets and payload bytes
 each way, time to first and last byte of the server's data after the
 client's first data, goodput, retransmissions, fast retransmissions,
 out-of-order, lost segments, duplicate ACKs, zero-window events, how it
-ended, HTTP requests carried. Then percentiles across connections.
+ended, HTTP requests carried; for a TLS connection its handshake: version,
+resumed, HelloRetryRequest, ClientHello -> ServerHello and ClientHello ->
+server Finished (TLS 1.3 without keys: the end of the server's first
+flight), or why it did not complete. Then percentiles across connections.
 
 Examples:
   pcapmeter tcp trace.pcapng
   pcapmeter tcp trace.pcapng --server 10.0.0.5 --port 443 --format json
   pcapmeter tcp trace.pcapng --gaps --format json    # inter-packet gaps of the server's data
+  pcapmeter tcp https.pcapng --keylog keys.log       # TLS 1.3 handshakes to the server's Finished
   pcapmeter tcp 'ring/ring_*.pcapng' -j 4
 
 Flags:
@@ -44,6 +49,7 @@ type tcpOptions struct {
 	gaps                 bool
 	jobs                 int
 	files                []string
+	keylogs              []string
 	report               reportFlags
 	percentiles          string
 }
@@ -55,6 +61,7 @@ func (o *tcpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.stream, "stream", "", "only tshark's tcp.stream `N`")
 	fs.BoolVar(&o.gaps, "gaps", false, "inter-packet gap analysis of the server's data: IPID_GAP, OUT_OF_ORDER, LAST_PACKET_SHORT")
 	o.report.add(fs, "output `format`: text, json or csv (one row per connection; no gaps)")
+	fs.StringArrayVar(&o.keylogs, "keylog", nil, "TLS key log `FILE`: TLS 1.3 handshakes end at the decrypted server Finished (repeatable; default $SSLKEYLOGFILE)")
 	addJobsFlag(fs, &o.jobs)
 	fs.StringVar(&o.percentiles, "percentiles", "25,50,75,95,99", "nearest-rank percentiles of the summary")
 }
@@ -82,6 +89,10 @@ func (o *tcpOptions) options(args []string) (tcpconn.Options, error) {
 	}
 	if opt.Percentiles, err = cli.ParsePercentiles(o.percentiles); err != nil {
 		return opt, err
+	}
+	opt.KeyLogs = o.keylogs
+	if env := os.Getenv("SSLKEYLOGFILE"); len(opt.KeyLogs) == 0 && env != "" {
+		opt.KeyLogs = []string{env}
 	}
 	return opt, cli.OneOf("format", o.report.format, "text", "json", "csv")
 }

@@ -31,7 +31,8 @@ type Packet struct {
 	// OutOfOrder is tshark's out-of-order flag.
 	OutOfOrder bool
 	// FirstSegment is the first frame of the reassembled PDU completed in
-	// this frame (tcp.segment's first entry); 0 when there is none.
+	// this frame (tcp.segment's first entry, or over TLS tls.segment's);
+	// 0 when there is none.
 	FirstSegment int64
 	// Methods, URIs: one entry per HTTP request reported in this frame
 	// (several when requests are pipelined in one segment).
@@ -73,6 +74,9 @@ func ToPacket(r *Row) (Packet, error) {
 		return p, fmt.Errorf("frame %d: tcp.stream %q", p.Frame, r.Stream)
 	}
 	if err := p.tcp(r); err != nil {
+		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+	}
+	if err := p.tlsSegments(r); err != nil {
 		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
 	}
 	if err := p.http(r); err != nil {

@@ -36,6 +36,7 @@ type Row struct {
 	RequestIn   string `csv:"http.request_in"`
 	UDPSrcPort  string `csv:"udp.srcport"`
 	ContentLen  string `csv:"http.content_length"`
+	TLSSegments string `csv:"tls.segment"`
 }
 
 // Fields are the tshark fields behind Row, in column order.
@@ -46,7 +47,7 @@ var Fields = []string{
 	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
 	"tcp.analysis.out_of_order", "tcp.segment",
 	"http.request.method", "http.request.uri", "http.host", "http.response.code", "http.request_in",
-	"udp.srcport", "http.content_length",
+	"udp.srcport", "http.content_length", "tls.segment",
 }
 
 // DisplayFilter selects the rows pairing needs: every TCP segment that

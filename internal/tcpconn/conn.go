@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/pcapmeter/pcapmeter/internal/handshake"
+	"github.com/pcapmeter/pcapmeter/internal/tlshs"
 	"github.com/pcapmeter/pcapmeter/parse"
 )
 
@@ -19,6 +20,10 @@ type dirState struct {
 	syn       bool
 	mss       int
 	maxLen    int
+	// runStart is the first data segment sent since the other side last
+	// sent data (inRun: that run goes on).
+	runStart parse.Time
+	inRun    bool
 	// gap analysis
 	prev *Segment
 	gaps []Gap
@@ -34,6 +39,7 @@ type state struct {
 	synFrom  int         // -1 unknown
 	httpFrom int
 	hs       handshake.Tracker
+	tls      *tlshs.Tracker // nil until a TLS record is seen
 	irtt     float64
 	hasIRTT  bool
 	// dataAfter is, per direction, its first data after the other side's
@@ -63,6 +69,19 @@ func (st *state) add(s *Segment, gaps bool) {
 	ds.fin = ds.fin || s.Flags&parse.FlagFIN != 0
 	ds.rst = ds.rst || s.Flags&parse.FlagRST != 0
 	st.c.countEvents(s)
+	if s.Len > 0 && !ds.inRun {
+		// A run is what one side sends before the other sends data: a
+		// TLS flight (or message) begins with the run's first segment,
+		// though tshark reports it on the segment that completes it.
+		ds.runStart, ds.inRun = s.Time, true
+		st.dirs[1-d].inRun = false
+	}
+	if s.TLS != nil {
+		if st.tls == nil {
+			st.tls = tlshs.NewTracker()
+		}
+		st.tls.Add(d, s.Frame, s.Time, ds.runStart, s.TLS)
+	}
 	if s.Len > 0 {
 		st.addData(d, s, gaps)
 	}
@@ -168,6 +187,7 @@ func (st *state) finish() *Conn {
 		}
 	}
 	c.Ended = ended(cd, sd)
+	c.TLS = st.tls.Result()
 	if sd.gaps != nil {
 		c.finishGaps(cd, sd)
 	}
@@ -184,6 +204,9 @@ func (st *state) clientSide() int {
 	case st.httpFrom >= 0:
 		st.c.Roles = "http"
 		return st.httpFrom
+	case st.tls != nil && st.tls.Client() >= 0:
+		st.c.Roles = "tls"
+		return st.tls.Client()
 	}
 	st.c.Roles = "port"
 	if st.a.Port() < st.b.Port() {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pcapmeter/pcapmeter/internal/tlshs"
 	"github.com/pcapmeter/pcapmeter/parse"
 )
 
@@ -36,17 +37,28 @@ type Row struct {
 	DupAck     string `csv:"tcp.analysis.duplicate_ack"`
 	ZeroWindow string `csv:"tcp.analysis.zero_window"`
 	Methods    string `csv:"http.request.method"`
+	// The TLS columns, in tlshs.Fields' order.
+	TLSTypes     string `csv:"tls.record.content_type"`
+	TLSOpaque    string `csv:"tls.record.opaque_type"`
+	TLSLengths   string `csv:"tls.record.length"`
+	TLSMessages  string `csv:"tls.handshake.type"`
+	TLSVersion   string `csv:"tls.handshake.version"`
+	TLSSupported string `csv:"tls.handshake.extensions.supported_version"`
+	TLSPSK       string `csv:"tls.handshake.extensions.psk.identity.selected"`
+	TLSAlerts    string `csv:"tls.alert_message.desc"`
+	TLSSNI       string `csv:"tls.handshake.extensions_server_name"`
 }
 
-// Fields are the tshark fields behind Row, in column order.
-var Fields = []string{
+// Fields are the tshark fields behind Row, in column order: the TCP ones,
+// then tlshs.Fields (the TLS handshake rides in the same pass).
+var Fields = append([]string{
 	"frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "ip.id",
 	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
 	"tcp.window_size", "tcp.options.mss_val", "tcp.analysis.initial_rtt",
 	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.out_of_order",
 	"tcp.analysis.lost_segment", "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
 	"http.request.method",
-}
+}, tlshs.Fields...)
 
 // DisplayFilter selects TCP packets that are not quoted inside an ICMP
 // error.
@@ -76,6 +88,8 @@ type Segment struct {
 	Retransmission, FastRetransmission, OutOfOrder bool
 	LostSegment, DuplicateAck, ZeroWindow          bool
 	HTTPRequests                                   int
+	// TLS is what the segment carries of TLS records, nil when none.
+	TLS *tlshs.Frame
 }
 
 // ToSegment converts a Row. The TCP header is the innermost one, so every
@@ -100,6 +114,10 @@ func ToSegment(r *Row) (Segment, error) {
 	s.ZeroWindow = r.ZeroWindow != ""
 	if r.Methods != "" {
 		s.HTTPRequests = strings.Count(r.Methods, ",") + 1
+	}
+	if s.TLS, err = tlshs.Parse([]string{r.TLSTypes, r.TLSOpaque, r.TLSLengths, r.TLSMessages, r.TLSVersion,
+		r.TLSSupported, r.TLSPSK, r.TLSAlerts, r.TLSSNI}); err != nil {
+		return s, fmt.Errorf("frame %d: %w", s.Frame, err)
 	}
 	return s, nil
 }

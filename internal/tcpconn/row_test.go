@@ -13,6 +13,11 @@ func FuzzRow(f *testing.F) {
 		"1\t1.5\t10.0.0.1\t\t10.0.0.2\t\t0x40f2 (16626)\t1234\t80\t0\t0\t0\t\t0x0002\t64240\t1460\t\t\t\t\t\t\t\t",
 		"2\t1.6\t10.1.1.1,10.0.0.2\t\t10.1.1.2,10.0.0.1\t\t0x0001,0x0002\t4789,80\t4789,1234\t0\t100\t1\t1\t0x0018\t502\t\t0.030107000 seconds\t1\t\t\t\t\t\tGET",
 		"3\t1.7\t\t2001:db8::1\t\t2001:db8::2\t\t443\t5\t7\t1440\t1441\t2\t0x0010\t\t\t\t\t1\t1\t1\t1\t1\tGET,POST",
+		// TLS columns: a TLS 1.3 server flight, a decrypted alert.
+		"6\t1.8\t127.0.0.1\t\t127.0.0.1\t\t0x0001\t443\t42234\t0\t1952\t1\t1517\t0x0018\t512\t\t\t\t\t\t\t\t\t\t" +
+			"Handshake,Change Cipher Spec,Handshake\tApplication Data,Application Data\t1210,1,27,390\tServer Hello,Finished\tTLS 1.2\tTLS 1.3\t0\t\t",
+		"8\t1.9\t127.0.0.1\t\t127.0.0.1\t\t0x0002\t42234\t443\t0\t30\t1517\t1953\t0x0018\t512\t\t\t\t\t\t\t\t\t\t" +
+			"20,21\t23\t1,19\t\t\t\t\tBad Certificate\tpcapmeter.test",
 	}
 	rowcheck.Fuzz(f, Fields, seeds, func(t *testing.T, r *Row) {
 		if s, err := ToSegment(r); err == nil && (!s.Src.IsValid() || !s.Dst.IsValid() || s.Stream < 0 || s.Len < 0 || s.Frame <= 0) {

@@ -148,7 +148,7 @@ func splitPass(ctx context.Context, bin string, opt Options, k, from, to int, pr
 // dissectShard reads one shard's tshark, translating its frame and stream
 // numbers to the whole file's before the segment is accounted.
 func dissectShard(ctx context.Context, bin string, opt Options, id int, stdin *os.File, out *shard.Out, c *collector) error {
-	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, false)}
+	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, false), Prefs: opt.prefs}
 	_, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		fl, ok := out.Flow(s.Stream)
 		src, dst := netip.AddrPortFrom(s.Src, s.SrcPort), netip.AddrPortFrom(s.Dst, s.DstPort)

@@ -3,8 +3,10 @@
 // transfer is judged by: handshake halves, time to first and last byte of
 // the server's data, goodput, loss and window events, how it ended, and an
 // optional inter-packet gap analysis of the server's data (IP ID gaps,
-// out-of-order segments, short segments mid-flow). One tshark pass;
-// memory grows with connections (and with data packets only for --gaps).
+// out-of-order segments, short segments mid-flow), and the TLS handshake
+// of a TLS connection (internal/tlshs; decrypted with key logs when
+// given). One tshark pass; memory grows with connections (and with data
+// packets only for --gaps).
 //
 // Like every analysis it is a vertical slice: row.go declares the tshark
 // fields it reads and converts each row into its one typed packet, the
@@ -22,7 +24,9 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/handshake"
+	"github.com/pcapmeter/pcapmeter/internal/keylog"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/internal/tlshs"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
@@ -41,9 +45,14 @@ type Options struct {
 	Tshark      string
 	// Jobs is how many tshark processes may run at a time (0 is 1).
 	Jobs int
+	// KeyLogs are TLS key logs (NSS format) tshark decrypts with, so that
+	// the TLS 1.3 server Finished is seen rather than inferred.
+	KeyLogs []string
 	// Progress, if set, is told how many bytes of the file tshark has
 	// read (estimated from its frame numbers) while it runs.
 	Progress func(done, total int64)
+
+	prefs []string // tshark preferences (the key log)
 }
 
 // Gap is one server data packet in the gap analysis, compared with the
@@ -75,7 +84,7 @@ type Conn struct {
 	// Roles says how client and server were told apart: "syn" (the SYN's
 	// sender is the client), "http" (the side sending HTTP requests), or
 	// "port" (no SYN nor request seen: the lower port is taken as the
-	// server's).
+	// server's), "tls" (the ClientHello's sender; no SYN nor request).
 	Roles string  `json:"roles_from"`
 	Start string  `json:"start"` // RFC 3339 UTC
 	End   string  `json:"end"`
@@ -130,6 +139,9 @@ type Conn struct {
 	GapMSS       int    `json:"gap_mss,omitempty"`
 	GapMSSSource string `json:"gap_mss_from,omitempty"`
 	Gaps         []Gap  `json:"gaps,omitempty"`
+	// TLS is the connection's TLS handshake, nil when it carried no TLS
+	// record tshark recognised.
+	TLS *tlshs.Handshake `json:"tls"`
 
 	start, end parse.Time
 }
@@ -155,6 +167,8 @@ type Summary struct {
 	Retransmissions       int   `json:"retransmissions"`
 	LostSegments          int   `json:"lost_segments"`
 	Bytes                 int64 `json:"payload_bytes"`
+	// TLS sums up the connections' TLS handshakes.
+	TLS tlshs.Summary `json:"tls"`
 }
 
 // Result is the whole analysis.
@@ -163,6 +177,9 @@ type Result struct {
 	Connections []*Conn `json:"connections"`
 	Summary     Summary `json:"summary"`
 	Partial     bool    `json:"partial"`
+	// KeyLog says a key log was given (so that an undecrypted TLS
+	// connection means keys missing from it, not no key log).
+	KeyLog bool `json:"keylog"`
 }
 
 // collector gathers the connections' segments as they stream by.
@@ -215,7 +232,7 @@ func filter(opt Options, stream bool) string {
 
 // dissectOne is the whole file through one tshark.
 func dissectOne(ctx context.Context, bin string, opt Options, c *collector) (bool, error) {
-	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, true)}
+	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, true), Prefs: opt.prefs}
 	onFrame := shard.FrameProgress(opt.File, opt.Progress)
 	return dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		if onFrame != nil {
@@ -244,13 +261,19 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	kl, err := keylog.Open(opt.KeyLogs)
+	if err != nil {
+		return nil, err
+	}
+	defer kl.Close()
+	opt.prefs = kl.Prefs()
 	c := newCollector(opt.Gaps)
 	partial, err := dissectFile(ctx, bin, opt, c)
 	if err != nil {
 		return nil, err
 	}
 	conns, order := c.conns, c.order
-	res := &Result{File: opt.File, Partial: partial}
+	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0}
 	slices.Sort(order)
 	for _, id := range order {
 		c := conns[id].finish()
@@ -270,7 +293,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 
 func (r *Result) summarize(ps []float64) {
 	var hs, ct, fb, du, gp []float64
+	var tls []*tlshs.Handshake
 	for _, c := range r.Connections {
+		tls = append(tls, c.TLS)
 		if c.HasHandshake {
 			hs = append(hs, c.HandshakeRTT)
 			ct = append(ct, c.ConnectTime)
@@ -294,4 +319,5 @@ func (r *Result) summarize(ps []float64) {
 	r.Summary.FirstByte.Summary, _ = stats.Summarize(fb, ps)
 	r.Summary.Duration.Summary, _ = stats.Summarize(du, ps)
 	r.Summary.Goodput.Summary, _ = stats.Summarize(gp, ps)
+	r.Summary.TLS = tlshs.Summarize(tls, ps)
 }

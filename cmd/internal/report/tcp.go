@@ -49,6 +49,9 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 			fmt.Fprintf(w, "       handshake resent: %d SYN, %d SYN/ACK retransmissions; connect (first SYN -> ACK) %s ms\n",
 				c.SynRetransmissions, c.SynAckRetransmissions, ms(c.HasHandshake, c.ConnectTime))
 		}
+		if c.TLS != nil {
+			fmt.Fprintf(w, "       %s\n", tlsLine(c.TLS))
+		}
 		if gaps && len(c.Gaps) > 0 {
 			fmt.Fprintf(w, "       gaps of the server's data (MSS %d from the %s):\n", c.GapMSS, c.GapMSSSource)
 			for _, g := range c.Gaps {
@@ -58,6 +61,9 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 	}
 	s := r.Summary
 	fmt.Fprintln(w, "(hs: the handshake that completed, last SYN -> its SYN/ACK -> ACK, without retransmission timeouts; req: handshake ACK -> client's first data; ttfb/ttlb: client's first data -> server's first/last data; ? after the server: roles guessed from ports)")
+	if r.Summary.TLS.Connections > 0 {
+		fmt.Fprintln(w, tlsLegend)
+	}
 	fmt.Fprintf(w, "\n%s; %d retransmissions, %d lost segments, %d payload bytes\n", plural(s.Connections, "connection", "connections"), s.Retransmissions, s.LostSegments, s.Bytes)
 	dist := func(name string, d stats.Summary, scale float64, unit string) {
 		if d.N == 0 {
@@ -78,20 +84,22 @@ func TCPText(w io.Writer, r *tcpconn.Result, gaps bool) {
 	dist("time to first byte:", s.FirstByte.Summary, 1e3, "ms")
 	dist("duration:", s.Duration.Summary, 1, "s")
 	dist("goodput:", s.Goodput.Summary, 1e-3, "kB/s")
+	tlsText(w, r, dist)
 	if r.Partial {
 		fmt.Fprintln(w, "PARTIAL: the capture is cut short; figures cover the packets before the cut")
 	}
 }
 
-// TCPCSVHeader is the per-connection CSV layout.
-var TCPCSVHeader = []string{
+// TCPCSVHeader is the per-connection CSV layout, the TLS handshake's
+// columns last.
+var TCPCSVHeader = append([]string{
 	"tcp_stream", "client", "server", "roles_from", "start", "end", "duration",
 	"syn_to_synack", "synack_to_ack", "handshake_rtt", "tshark_initial_rtt", "client_mss", "server_mss",
 	"packets_client_to_server", "packets_server_to_client", "payload_bytes_client_to_server", "payload_bytes_server_to_client",
 	"request_delay", "time_to_first_byte", "time_to_last_byte", "goodput_bytes_per_second",
 	"retransmissions", "fast_retransmissions", "out_of_order", "lost_segments", "duplicate_acks", "zero_window_events",
 	"ended", "http_requests", "connect_time", "syn_retransmissions", "synack_retransmissions",
-}
+}, tlsCSVHeader...)
 
 // TCPCSV writes one row per connection; metrics not seen are empty.
 func TCPCSV(w io.Writer, r *tcpconn.Result) error {
@@ -105,13 +113,14 @@ func TCPCSV(w io.Writer, r *tcpconn.Result) error {
 	}
 	i := strconv.Itoa
 	for _, c := range r.Connections {
-		cw.Write([]string{strconv.FormatInt(c.Stream, 10), c.Client.String(), c.Server.String(), c.Roles, c.Start, c.End, f(true, c.Dur),
+		cw.Write(append([]string{strconv.FormatInt(c.Stream, 10), c.Client.String(), c.Server.String(), c.Roles, c.Start, c.End, f(true, c.Dur),
 			f(c.HasSynAck, c.SynToSynAck), f(c.HasHandshake, c.SynAckToAck), f(c.HasHandshake, c.HandshakeRTT), f(c.TsharkIRTT > 0, c.TsharkIRTT),
 			i(c.ClientMSS), i(c.ServerMSS),
 			i(c.PacketsC2S), i(c.PacketsS2C), strconv.FormatInt(c.BytesC2S, 10), strconv.FormatInt(c.BytesS2C, 10),
 			f(c.HasRequestDelay, c.RequestDelay), f(c.HasFirstByte, c.FirstByte), f(c.HasFirstByte, c.LastByte), f(c.HasGoodput, c.Goodput),
 			i(c.Retransmissions), i(c.FastRetransmissions), i(c.OutOfOrder), i(c.LostSegments), i(c.DuplicateAcks), i(c.ZeroWindows),
-			c.Ended, i(c.HTTPRequests), f(c.HasHandshake, c.ConnectTime), i(c.SynRetransmissions), i(c.SynAckRetransmissions)})
+			c.Ended, i(c.HTTPRequests), f(c.HasHandshake, c.ConnectTime), i(c.SynRetransmissions), i(c.SynAckRetransmissions)},
+			tlsCSV(c.TLS, f)...))
 	}
 	cw.Flush()
 	return cw.Error()

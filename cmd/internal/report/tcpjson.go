@@ -5,11 +5,14 @@ import (
 	"io"
 
 	"github.com/pcapmeter/pcapmeter/internal/tcpconn"
+	"github.com/pcapmeter/pcapmeter/internal/tlshs"
 )
 
 // TCPSchema names tcp's JSON layout. v2: undefined figures are null
 // (v1 had 0 and a has_… flag, now gone), MSS null when not announced,
-// units, tshark_version and warnings added.
+// units, tshark_version and warnings added; a connection's TLS handshake
+// (tls, null without TLS) and summary.tls added since, within v2 since
+// nothing was removed or changed.
 const TCPSchema = "pcapmeter.tcp/v2"
 
 // tcpConnJSON is a connection in JSON. It embeds the analysis' own
@@ -35,11 +38,46 @@ type tcpConnJSON struct {
 	FirstByte    *float64 `json:"time_to_first_byte"`
 	LastByte     *float64 `json:"time_to_last_byte"`
 	Goodput      *float64 `json:"goodput_bytes_per_second"`
+	TLS          *tlsJSON `json:"tls"`
+}
+
+// tlsJSON is a connection's TLS handshake with its undefined figures
+// null.
+type tlsJSON struct {
+	*tlshs.Handshake
+	Version    *string  `json:"version"`
+	HelloFrame *int64   `json:"client_hello_frame"`
+	SNI        *string  `json:"sni"`
+	HelloRTT   *float64 `json:"hello_rtt"`
+	Time       *float64 `json:"handshake_time"`
+	End        *string  `json:"handshake_end"`
+	EndFrame   *int64   `json:"handshake_end_frame"`
+	Incomplete *string  `json:"incomplete"`
+	Alert      *string  `json:"alert"`
+}
+
+func tlsConn(h *tlshs.Handshake) *tlsJSON {
+	if h == nil {
+		return nil
+	}
+	return &tlsJSON{Handshake: h, Version: orNull(h.Version != "", h.Version), SNI: orNull(h.SNI != "", h.SNI),
+		HelloFrame: orNull(h.ClientHelloFrame > 0, h.ClientHelloFrame),
+		HelloRTT:   orNull(h.HasHelloRTT, h.HelloRTT), Time: orNull(h.HasTime, h.Time),
+		End: orNull(h.HasTime, h.End), EndFrame: orNull(h.HasTime, h.EndFrame),
+		Incomplete: orNull(h.Incomplete != "", h.Incomplete), Alert: orNull(h.Alert != "", h.Alert)}
+}
+
+// tlsSummaryJSON is the TLS summary with nullable distributions.
+type tlsSummaryJSON struct {
+	*tlshs.Summary
+	HelloRTT jsonDist `json:"hello_rtt"`
+	Time     jsonDist `json:"handshake_time"`
 }
 
 func tcpConn(c *tcpconn.Conn) tcpConnJSON {
 	return tcpConnJSON{
 		Conn:         c,
+		TLS:          tlsConn(c.TLS),
 		SynToSynAck:  orNull(c.HasSynAck, c.SynToSynAck),
 		SynAckToAck:  orNull(c.HasHandshake, c.SynAckToAck),
 		HandshakeRTT: orNull(c.HasHandshake, c.HandshakeRTT),
@@ -58,11 +96,12 @@ func tcpConn(c *tcpconn.Conn) tcpConnJSON {
 // distributions.
 type tcpSummaryJSON struct {
 	*tcpconn.Summary
-	HandshakeRTT jsonDist `json:"handshake_rtt"`
-	ConnectTime  jsonDist `json:"connect_time"`
-	FirstByte    jsonDist `json:"time_to_first_byte"`
-	Duration     jsonDist `json:"duration"`
-	Goodput      jsonDist `json:"goodput_bytes_per_second"`
+	HandshakeRTT jsonDist       `json:"handshake_rtt"`
+	ConnectTime  jsonDist       `json:"connect_time"`
+	FirstByte    jsonDist       `json:"time_to_first_byte"`
+	Duration     jsonDist       `json:"duration"`
+	Goodput      jsonDist       `json:"goodput_bytes_per_second"`
+	TLS          tlsSummaryJSON `json:"tls"`
 }
 
 type tcpUnits struct {
@@ -89,7 +128,9 @@ func TCPJSON(w io.Writer, r *tcpconn.Result, m Meta) error {
 	if r.Partial {
 		own = append(own, cutShort)
 	}
+	own = append(own, tlsWarning(r))
 	s := r.Summary
+	t := s.TLS
 	return writeJSON(w, struct {
 		Schema   string   `json:"schema"`
 		Tshark   string   `json:"tshark_version"`
@@ -103,6 +144,7 @@ func TCPJSON(w io.Writer, r *tcpconn.Result, m Meta) error {
 		Units:    tcpUnits{Time: "seconds", Size: "bytes", Goodput: "bytes per second", Timestamps: "RFC 3339, UTC"},
 		Warnings: warnings(m, own...), Result: r, Connections: conns,
 		Summary: tcpSummaryJSON{Summary: &s, HandshakeRTT: dist(s.HandshakeRTT.Summary), ConnectTime: dist(s.ConnectTime.Summary),
-			FirstByte: dist(s.FirstByte.Summary), Duration: dist(s.Duration.Summary), Goodput: dist(s.Goodput.Summary)},
+			FirstByte: dist(s.FirstByte.Summary), Duration: dist(s.Duration.Summary), Goodput: dist(s.Goodput.Summary),
+			TLS: tlsSummaryJSON{Summary: &t, HelloRTT: dist(t.HelloRTT), Time: dist(t.Time)}},
 	})
 }
