@@ -205,7 +205,7 @@ func httpSpecPrefs(file string, opt *Options, streams []int64, reorder, desegmen
 	if reorder {
 		prefs[0] = "tcp.reassemble_out_of_order:TRUE"
 	}
-	prefs = append(prefs, opt.keylog.prefs()...)
+	prefs = append(prefs, opt.keylog.Prefs()...)
 	if !desegment {
 		// Sequence analysis off too: with it on, tshark hands no
 		// retransmitted segment to HTTP, and one that fills a hole may

@@ -229,13 +229,6 @@ func (f *fileRun) emitH2(e *exchange.Exchange) error {
 	return nil
 }
 
-func (k *keyLog) tsharkPath() string {
-	if k == nil {
-		return ""
-	}
-	return k.path
-}
-
 // addH2 adds an HTTP/2 pass' counts.
 func (a *aggregator) addH2(file string, st http2.Stats) {
 	a.mu.Lock()

@@ -267,7 +267,7 @@ func addCounts[K comparable](a, b map[K]int) map[K]int {
 
 // h2Spec is the HTTP/2 pass' tshark command for file ("-": stdin).
 func h2Spec(file string, opt *Options) tshark.Spec {
-	spec := http2.Spec(file, opt.keylog.tsharkPath(), h2Ports(opt))
+	spec := http2.Spec(file, opt.keylog.Path(), h2Ports(opt))
 	if sf := tshark.ServerFilter(opt.Server, opt.Port); sf != "" {
 		spec.DisplayFilter = "(" + spec.DisplayFilter + ") && (" + sf + ")"
 	}

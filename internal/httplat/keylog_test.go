@@ -3,6 +3,7 @@ package httplat
 import (
 	"context"
 	"errors"
+	"github.com/pcapmeter/pcapmeter/internal/keylog"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,9 +23,9 @@ func TestKeyLogMissing(t *testing.T) {
 		Files:   []string{filepath.Join(dir, "https1-v4-8443.pcapng")},
 		KeyLogs: []string{filepath.Join(dir, "https1-v4-8443.pcapng.keylog"), missing},
 	})
-	var ke *KeyLogError
+	var ke *keylog.Error
 	if !errors.As(err, &ke) || ke.Path != missing || !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("err = %v, want a KeyLogError for %s", err, missing)
+		t.Fatalf("err = %v, want a keylog.Error for %s", err, missing)
 	}
 }
 

@@ -30,6 +30,7 @@ package httplat
 import (
 	"errors"
 	"fmt"
+	"github.com/pcapmeter/pcapmeter/internal/keylog"
 	"net/netip"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -127,7 +128,7 @@ type Options struct {
 	// Select narrows the measurement to some exchanges (selection.go).
 	Select Selection
 
-	keylog *keyLog // the one file tshark reads, made by Run
+	keylog *keylog.File // the one file tshark reads, made by Run
 }
 
 // normalize fills in the defaults and refuses values that would make the

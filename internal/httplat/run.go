@@ -3,6 +3,7 @@ package httplat
 import (
 	"context"
 	"fmt"
+	"github.com/pcapmeter/pcapmeter/internal/keylog"
 	"slices"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
@@ -28,7 +29,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opt.keylog, err = openKeyLog(opt.KeyLogs); err != nil {
+	if opt.keylog, err = keylog.Open(opt.KeyLogs); err != nil {
 		return nil, err
 	}
 	defer opt.keylog.Close()

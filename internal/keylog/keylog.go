@@ -104,6 +104,15 @@ func appendFile(f *os.File, p string) error {
 	return nil
 }
 
+// Path is the one file tshark reads ("" without a key log): for a
+// second tshark run that takes it some other way than Prefs.
+func (k *File) Path() string {
+	if k == nil {
+		return ""
+	}
+	return k.path
+}
+
 // Prefs are the tshark preferences that make it read the key log (none
 // without one).
 func (k *File) Prefs() []string {
