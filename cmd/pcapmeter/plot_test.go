@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 )
 
@@ -189,5 +191,39 @@ func TestProfilesComplete(t *testing.T) {
 		if b, _ := os.ReadFile(p); len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("%s: %d bytes, not a gzip-compressed profile", p, len(b))
 		}
+	}
+}
+
+// TestPlotRatePanels: the --plot page carries each server's --interval
+// rate series as the requests/s and bytes/s panels, per second whatever
+// the interval (one tshark run on the keep-alive capture; the series'
+// conversion is checked on its own below).
+func TestPlotRatePanels(t *testing.T) {
+	testutil.Tshark(t)
+	t.Parallel()
+	svg := filepath.Join(t.TempDir(), "x.svg")
+	if code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "-q", "--interval", "100ms", "--plot", svg); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, _ := os.ReadFile(svg)
+	for _, want := range []string{"Requests (per second, 100 ms buckets)", "Throughput: response bytes on the wire (per second, 100 ms buckets)", "requests/s"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("plot lacks %q", want)
+		}
+	}
+}
+
+// TestRateSeries: the breakdown's buckets become the chart's series one
+// for one; a server without a series draws no rate panels.
+func TestRateSeries(t *testing.T) {
+	for _, b := range []*httplat.Breakdown{nil, {}, {Interval: 1}} {
+		if r := rateSeries(b); r != nil {
+			t.Errorf("%+v: rate %+v, want none", b, r)
+		}
+	}
+	b := &httplat.Breakdown{Interval: 0.5, Series: []httplat.RateBucket{{Start: 10, Requests: 3, WireBytes: 900}, {Start: 10.5}, {Start: 11, Requests: 1, WireBytes: 7}}}
+	r := rateSeries(b)
+	if r == nil || r.Start != 10 || r.Interval != 0.5 || !slices.Equal(r.Requests, []float64{3, 0, 1}) || !slices.Equal(r.Bytes, []float64{900, 0, 7}) || r.BytesLabel == "" {
+		t.Errorf("rate %+v", r)
 	}
 }
