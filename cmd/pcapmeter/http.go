@@ -104,7 +104,7 @@ func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.fit, "fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
 	fs.Float64Var(&o.ci, "ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
 	fs.StringVar(&o.histogram, "histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
-	fs.StringVar(&o.unit, "unit", "auto", "latency unit of the text report's breakdown and overview: auto (per server), s, ms or us")
+	fs.StringVar(&o.unit, "unit", "auto", "latency unit of the text report but the three classic lines (seconds): auto (per server), s, ms or us")
 	fs.IntVar(&o.top, "top", 10, "servers with a detailed block, and URIs listed per server, busiest first")
 	fs.DurationVar(&o.interval, "interval", time.Second, "bucket width of each server's rate time series (JSON and the --plot rate panels)")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")

@@ -36,15 +36,25 @@ func pickUnit(unit string, typical float64) string {
 	return UnitS
 }
 
-// dur formats seconds in unit, with 3 significant-ish decimals.
+// dur formats seconds in unit, with a tenth of a microsecond's precision.
 func dur(v float64, unit string) string {
+	scale, decimals, name := unitScale(unit)
+	if name == "seconds" {
+		name = "s"
+	}
+	return strconv.FormatFloat(v*scale, 'f', decimals, 64) + name
+}
+
+// unitScale is what a second is in unit, the decimals a figure in it
+// gets (a tenth of a microsecond in each), and the unit's name.
+func unitScale(unit string) (scale float64, decimals int, name string) {
 	switch unit {
 	case UnitUS:
-		return strconv.FormatFloat(v*1e6, 'f', 1, 64) + "µs"
+		return 1e6, 1, "µs"
 	case UnitMS:
-		return strconv.FormatFloat(v*1e3, 'f', 3, 64) + "ms"
+		return 1e3, 3, "ms"
 	}
-	return strconv.FormatFloat(v, 'f', 5, 64) + "s"
+	return 1, 5, "seconds"
 }
 
 // serverUnit is the unit of a server's breakdown figures.
