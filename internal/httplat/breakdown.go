@@ -62,9 +62,12 @@ type URIStat struct {
 	Quantiles
 }
 
-// SizeStat summarizes sizes that are known for N of the exchanges.
+// SizeStat summarizes sizes that are known for N of the matched
+// exchanges; Unknown counts the others (no Content-Length; on the wire:
+// bytes the capture lacks, or where a message starts or ends is not in
+// tshark's fields), which the figures leave out rather than count as 0.
 type SizeStat struct {
-	N             int
+	N, Unknown    int
 	Total         int64
 	P50, P99, Max int64
 }
@@ -190,6 +193,9 @@ func (b *breakdownAcc) finish(top int, interval float64) *Breakdown {
 		r.ByClass[c] = quantiles(l)
 	}
 	r.TopURIs = topURIs(b.uris, top)
+	for _, z := range []*SizeStat{&r.ReqBody, &r.RespBody, &r.ReqWire, &r.RespWire} {
+		z.Unknown = len(b.times) - z.N
+	}
 	if len(b.times) > 0 {
 		r.First, r.Last = b.first, b.last
 		if span := b.last - b.first; span > 0 {

@@ -170,7 +170,11 @@ func sizeText(w io.Writer, b *httplat.Breakdown) {
 			fmt.Fprintf(w, "  %-36s none known\n", label)
 			return
 		}
-		fmt.Fprintf(w, "  %-36s n=%d total=%d p50=%d p99=%d\n", label, s.N, s.Total, s.P50, s.P99)
+		fmt.Fprintf(w, "  %-36s n=%d total=%d p50=%d p99=%d", label, s.N, s.Total, s.P50, s.P99)
+		if s.Unknown > 0 {
+			fmt.Fprintf(w, "; unknown for %d", s.Unknown)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "bytes:")
 	line("response body (Content-Length)", b.RespBody)
@@ -184,8 +188,11 @@ func rateText(w io.Writer, b *httplat.Breakdown) {
 	if b.First == 0 && b.Last == 0 {
 		return
 	}
-	fmt.Fprintf(w, "rate:        %.2f requests/s, %.0f bytes/s (response bytes on the wire) over %.3f s active\n",
-		b.RequestsPerSec, b.WireBytesPerSec, b.Last-b.First)
+	fmt.Fprintf(w, "rate:        %.2f requests/s, %.0f bytes/s (response bytes on the wire", b.RequestsPerSec, b.WireBytesPerSec)
+	if n := b.RespWire.Unknown; n > 0 {
+		fmt.Fprintf(w, "; %d of unknown size not counted", n)
+	}
+	fmt.Fprintf(w, ") over %.3f s active\n", b.Last-b.First)
 }
 
 // countList prints "k n" pairs, most frequent first, ties by key.

@@ -42,11 +42,12 @@ type jsonURICount struct {
 }
 
 type jsonSize struct {
-	N     int    `json:"n"`
-	Total int64  `json:"total"`
-	P50   *int64 `json:"p50"`
-	P99   *int64 `json:"p99"`
-	Max   *int64 `json:"max"`
+	N       int    `json:"n"`
+	Unknown int    `json:"unknown"`
+	Total   *int64 `json:"total"`
+	P50     *int64 `json:"p50"`
+	P99     *int64 `json:"p99"`
+	Max     *int64 `json:"max"`
 }
 
 type jsonBytes struct {
@@ -76,9 +77,9 @@ func quantilesJSON(q httplat.Quantiles) jsonQuantiles {
 }
 
 func sizeJSON(s httplat.SizeStat) jsonSize {
-	j := jsonSize{N: s.N, Total: s.Total}
-	if s.N > 0 {
-		j.P50, j.P99, j.Max = &s.P50, &s.P99, &s.Max
+	j := jsonSize{N: s.N, Unknown: s.Unknown}
+	if s.N > 0 { // a sum of no known sizes is undefined, not 0
+		j.Total, j.P50, j.P99, j.Max = &s.Total, &s.P50, &s.P99, &s.Max
 	}
 	return j
 }
