@@ -28,7 +28,12 @@ type Breakdown struct {
 	StatusCodes map[int]int
 	// ClientErrors and ServerErrors count 4xx and 5xx among them.
 	ClientErrors, ServerErrors int
-	Methods                    map[string]int
+	// Methods and Hosts count requests (unanswered ones included) by
+	// method and by Host header; UntrackedHosts those past the first
+	// MaxURIs distinct hosts.
+	Methods        map[string]int
+	Hosts          map[string]int
+	UntrackedHosts int
 	// ByClass summarizes latency per status class ("2xx" … "5xx").
 	ByClass map[string]Quantiles
 	// TopURIs are the busiest paths (query strings dropped), at most

@@ -35,3 +35,17 @@ func TestBreakdownBounded(t *testing.T) {
 		t.Errorf("series %d buckets, rate %g", len(r.Series), r.RequestsPerSec)
 	}
 }
+
+// TestHostsBounded: a server keeps at most MaxURIs distinct Host headers
+// and counts the requests on the others, however they arrive (exchanges
+// one by one, or shards merged).
+func TestHostsBounded(t *testing.T) {
+	s := &ServerResult{hostCount: map[string]int{}}
+	for i := 0; i < MaxURIs+3; i++ {
+		s.countHost("h"+strconv.Itoa(i), 2)
+	}
+	s.countHost("h0", 1)
+	if len(s.hostCount) != MaxURIs || s.untrackedHosts != 6 || s.hostCount["h0"] != 3 {
+		t.Errorf("%d hosts kept, %d untracked, h0 %d", len(s.hostCount), s.untrackedHosts, s.hostCount["h0"])
+	}
+}

@@ -129,6 +129,7 @@ func breakdownText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Pa
 	if len(b.Methods) > 0 {
 		fmt.Fprintf(w, "methods:     %s\n", countList(b.Methods))
 	}
+	hostsText(w, b, p.Top)
 	if len(b.ByClass) > 1 {
 		classes := make([]string, 0, len(b.ByClass))
 		for c := range b.ByClass {
@@ -145,6 +146,26 @@ func breakdownText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Pa
 	uriText(w, b, u)
 	sizeText(w, b)
 	rateText(w, b)
+}
+
+// hostsText prints the Host headers by requests, the top (--top) of them:
+// one address often serves several names (a CDN, virtual hosts).
+func hostsText(w io.Writer, b *httplat.Breakdown, top int) {
+	if len(b.Hosts) == 0 {
+		return
+	}
+	if top <= 0 {
+		top = 10
+	}
+	list := countList(b.Hosts)
+	parts := strings.Split(list, ", ")
+	if len(parts) > top {
+		list = strings.Join(parts[:top], ", ") + fmt.Sprintf(" (+%d more)", len(parts)-top)
+	}
+	if b.UntrackedHosts > 0 {
+		list += fmt.Sprintf("; %d requests on hosts past the first %d not tracked", b.UntrackedHosts, httplat.MaxURIs)
+	}
+	fmt.Fprintf(w, "hosts:       %s\n", list)
 }
 
 // uriText prints the busiest paths.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/stats"
 )
 
@@ -65,5 +66,22 @@ func TestUnitEverywhere(t *testing.T) {
 		if !strings.Contains(out, "AVERAGE LATENCY: 0.00006\n") {
 			t.Errorf("--unit %s changed the classic lines:\n%s", c.unit, out)
 		}
+	}
+}
+
+// TestHostsLine: the hosts line lists Host headers by requests, the
+// --top of them, and says how many more there are and which went untracked.
+func TestHostsLine(t *testing.T) {
+	b := &httplat.Breakdown{Hosts: map[string]int{"a.example": 5, "b.example": 7, "c.example": 1}, UntrackedHosts: 4}
+	var w bytes.Buffer
+	hostsText(&w, b, 2)
+	want := "hosts:       b.example 7, a.example 5 (+1 more); 4 requests on hosts past the first 10000 not tracked\n"
+	if w.String() != want {
+		t.Errorf("got %q\nwant %q", w.String(), want)
+	}
+	w.Reset()
+	hostsText(&w, &httplat.Breakdown{}, 10)
+	if w.Len() != 0 {
+		t.Errorf("a server without Host headers printed %q", w.String())
 	}
 }

@@ -12,6 +12,8 @@ type jsonBreakdown struct {
 	StatusCodes map[string]int           `json:"status_codes"`
 	ErrorRatio  jsonErrors               `json:"error_ratio"`
 	Methods     map[string]int           `json:"methods"`
+	HostCounts  map[string]int           `json:"host_counts"`
+	HostsOut    int                      `json:"untracked_host_requests"`
 	ByClass     map[string]jsonQuantiles `json:"latency_by_status_class"`
 	TopURIs     []jsonURI                `json:"top_uris"`
 	URIs        jsonURICount             `json:"uris"`
@@ -92,7 +94,7 @@ func breakdownJSON(s *httplat.ServerResult) *jsonBreakdown {
 		return nil
 	}
 	m := s.Counts.Matched
-	j := &jsonBreakdown{StatusCodes: map[string]int{}, Methods: b.Methods, ByClass: map[string]jsonQuantiles{}, TopURIs: []jsonURI{},
+	j := &jsonBreakdown{StatusCodes: map[string]int{}, Methods: b.Methods, HostCounts: b.Hosts, HostsOut: b.UntrackedHosts, ByClass: map[string]jsonQuantiles{}, TopURIs: []jsonURI{},
 		ErrorRatio: jsonErrors{errorShare(b.ClientErrors, m) / 100, errorShare(b.ServerErrors, m) / 100},
 		URIs:       jsonURICount{Distinct: b.DistinctURIs, Untracked: b.OtherURIs},
 		Bytes:      jsonBytes{ReqBody: sizeJSON(b.ReqBody), RespBody: sizeJSON(b.RespBody), ReqWire: sizeJSON(b.ReqWire), RespWire: sizeJSON(b.RespWire)},
