@@ -163,6 +163,9 @@ type Result struct {
 	Connections []*Conn `json:"connections"`
 	Summary     Summary `json:"summary"`
 	Partial     bool    `json:"partial"`
+	// Tshark is the version of the tshark that dissected the capture (its
+	// check before the run), for reports that state it.
+	Tshark tshark.Version `json:"-"`
 }
 
 // collector gathers the connections' segments as they stream by.
@@ -240,7 +243,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil {
 		return nil, err
 	}
-	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +253,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	conns, order := c.conns, c.order
-	res := &Result{File: opt.File, Partial: partial}
+	res := &Result{File: opt.File, Partial: partial, Tshark: version}
 	slices.Sort(order)
 	for _, id := range order {
 		c := conns[id].finish()
