@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -269,6 +271,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	opt.OnExchange = namedSink(set, out.onExchange())
 	bar := startBar(ctx, stderr, o.quiet, "reading capture")
 	opt.Progress = bar.BytesFunc()
+	opt.Counted = exchangeCounter(bar)
 	stopCPU := startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)
 	defer stopCPU()
 	res, err := o.measure(ctx, opt, outs, stderr, bar)
@@ -356,4 +359,28 @@ func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP
 		return cli.ExitPartial
 	}
 	return cli.ExitOK
+}
+
+// exchangeCounter counts exchanges on the bar beside the bytes (nil
+// without a bar). Shards count from several goroutines; the bar is told
+// every exchange up to 256, then every 256th, so that a million exchanges
+// do not take its lock a million times.
+func exchangeCounter(bar *progress.Bar) func() {
+	count := bar.CountFunc("exchanges")
+	if count == nil {
+		return nil
+	}
+	var n atomic.Int64
+	var mu sync.Mutex
+	shown := int64(0) // the bar never counts backwards
+	return func() {
+		if v := n.Add(1); v <= 256 || v%256 == 0 {
+			mu.Lock()
+			if v > shown {
+				shown = v
+				count(v)
+			}
+			mu.Unlock()
+		}
+	}
 }
