@@ -137,7 +137,7 @@ func (c *seqConn) request(q int) exchange.Exchange {
 	m := c.cli.msgs[q]
 	lf, lt, ok := c.cli.lastOf(q, c.cliReach)
 	return exchange.Exchange{
-		Kind: exchange.Unmatched, Stream: c.id, Client: c.client, Server: c.server,
+		Kind: exchange.Unmatched, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server,
 		Method: m.method, URI: m.uri, Host: m.host,
 		Req: exchange.MsgRef{Frame: lf, Index: m.index}, ReqFirstFrame: m.frame, ReqFirst: m.t, ReqLast: lt,
 		ReqLastUnknown: !ok, Reconstructed: true,
@@ -217,7 +217,7 @@ func (c *seqConn) orphanAs(t *Tally, k int, amb string) error {
 	}
 	lf, lt, ok := c.srv.lastOf(k, max(c.bound, m.seq+1))
 	e := exchange.Exchange{
-		Kind: exchange.Orphan, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
+		Kind: exchange.Orphan, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
 		Resp: exchange.MsgRef{Frame: lf, Index: m.index}, RespFirstFrame: m.frame, RespFirst: m.t, RespLast: lt,
 		RespLastUnknown: !ok, Reconstructed: true,
 		RespBody: m.body, RespWire: c.srv.wire(k, max(c.bound, m.seq+1)),
