@@ -48,15 +48,22 @@ func drawLatency(path string, res *httplat.Result, kl stats.KLOptions) ([]byte, 
 // rateSeries is the server's --interval time series for the requests/s and
 // bytes/s panels (nil without one). The bytes are the response bytes on
 // the wire, as the report's rate line counts them; exchanges whose size on
-// the wire is unknown add none.
+// the wire is unknown add none, and with no size known there is no bytes
+// panel.
 func rateSeries(b *httplat.Breakdown) *chart.Rate {
 	if b == nil || len(b.Series) == 0 || b.Interval <= 0 {
 		return nil
 	}
 	r := &chart.Rate{Start: b.Series[0].Start, Interval: b.Interval, BytesLabel: "response bytes on the wire",
-		Requests: make([]float64, len(b.Series)), Bytes: make([]float64, len(b.Series))}
+		Requests: make([]float64, len(b.Series))}
+	if b.RespWire.N > 0 { // else (HTTP/2) no size is known: no bytes panel, not a flat 0
+		r.Bytes = make([]float64, len(b.Series))
+	}
 	for i, x := range b.Series {
-		r.Requests[i], r.Bytes[i] = float64(x.Requests), float64(x.WireBytes)
+		r.Requests[i] = float64(x.Requests)
+		if r.Bytes != nil {
+			r.Bytes[i] = float64(x.WireBytes)
+		}
 	}
 	return r
 }

@@ -221,9 +221,13 @@ func TestRateSeries(t *testing.T) {
 			t.Errorf("%+v: rate %+v, want none", b, r)
 		}
 	}
-	b := &httplat.Breakdown{Interval: 0.5, Series: []httplat.RateBucket{{Start: 10, Requests: 3, WireBytes: 900}, {Start: 10.5}, {Start: 11, Requests: 1, WireBytes: 7}}}
+	b := &httplat.Breakdown{Interval: 0.5, RespWire: httplat.SizeStat{N: 2}, Series: []httplat.RateBucket{{Start: 10, Requests: 3, WireBytes: 900}, {Start: 10.5}, {Start: 11, Requests: 1, WireBytes: 7}}}
 	r := rateSeries(b)
 	if r == nil || r.Start != 10 || r.Interval != 0.5 || !slices.Equal(r.Requests, []float64{3, 0, 1}) || !slices.Equal(r.Bytes, []float64{900, 0, 7}) || r.BytesLabel == "" {
 		t.Errorf("rate %+v", r)
+	}
+	b.RespWire.N = 0 // HTTP/2: no size on the wire known
+	if r := rateSeries(b); r == nil || r.Bytes != nil || len(r.Requests) != 3 {
+		t.Errorf("no size known, rate %+v", r)
 	}
 }

@@ -209,6 +209,10 @@ func rateText(w io.Writer, b *httplat.Breakdown) {
 	if b.First == 0 && b.Last == 0 {
 		return
 	}
+	if b.RespWire.N == 0 { // HTTP/2, or no size known: not 0 bytes/s
+		fmt.Fprintf(w, "rate:        %.2f requests/s; bytes/s unknown (no response's size on the wire is known) over %.3f s active\n", b.RequestsPerSec, b.Last-b.First)
+		return
+	}
 	fmt.Fprintf(w, "rate:        %.2f requests/s, %.0f bytes/s (response bytes on the wire", b.RequestsPerSec, b.WireBytesPerSec)
 	if n := b.RespWire.Unknown; n > 0 {
 		fmt.Fprintf(w, "; %d of unknown size not counted", n)

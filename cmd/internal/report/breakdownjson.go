@@ -112,7 +112,10 @@ func breakdownJSON(s *httplat.ServerResult) *jsonBreakdown {
 	if b.First != 0 || b.Last != 0 {
 		j.Rate.First, j.Rate.Last = &b.First, &b.Last
 		if b.Last > b.First {
-			j.Rate.RequestsPerSec, j.Rate.WireBytesPerSec = &b.RequestsPerSec, &b.WireBytesPerSec
+			j.Rate.RequestsPerSec = &b.RequestsPerSec
+			if b.RespWire.N > 0 { // no size known is not 0 bytes/s
+				j.Rate.WireBytesPerSec = &b.WireBytesPerSec
+			}
 		}
 	}
 	for _, x := range b.Series {

@@ -115,7 +115,8 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 	}
 	for i, s := range r.Servers {
 		if i == top {
-			fmt.Fprintf(w, "\n(%d less busy servers are in the table above only; --top %d shows them all)\n", len(r.Servers)-top, len(r.Servers))
+			rest := plural(len(r.Servers)-top, "less busy server is", "less busy servers are")
+			fmt.Fprintf(w, "\n(%s in the table above only; --top %d shows them all)\n", rest, len(r.Servers))
 			break
 		}
 		if i > 0 {
