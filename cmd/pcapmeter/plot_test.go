@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/stats"
 )
 
 // plotMaxBytes keeps TestPlotSharedCaptures cheap: the bigger shared
@@ -196,16 +198,21 @@ func TestProfilesComplete(t *testing.T) {
 
 // TestPlotRatePanels: the --plot page carries each server's --interval
 // rate series as the requests/s and bytes/s panels, per second whatever
-// the interval (one tshark run on the keep-alive capture; the series'
-// conversion is checked on its own below).
+// the interval (drawLatency on a result made here: no tshark needed).
 func TestPlotRatePanels(t *testing.T) {
-	testutil.Tshark(t)
 	t.Parallel()
-	svg := filepath.Join(t.TempDir(), "x.svg")
-	if code, _, errs := pcapmeter(t, "http", td("keepalive-v4.pcapng"), "-q", "--interval", "100ms", "--plot", svg); code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
+	xs := []float64{0.010, 0.012, 0.015, 0.020, 0.031}
+	srv := &httplat.ServerResult{Server: netip.MustParseAddrPort("10.0.0.5:80"),
+		Samples: map[httplat.Definition][]float64{httplat.TTFB: xs},
+		Latency: map[httplat.Definition]httplat.Latency{httplat.TTFB: {Summary: stats.Summary{N: 5, Mean: 0.0176}}},
+		Times:   []float64{1.7e9, 1.7e9 + 0.1, 1.7e9 + 0.2, 1.7e9 + 0.3, 1.7e9 + 0.4}, TimeSamples: xs,
+		Breakdown: &httplat.Breakdown{Interval: 0.1, RespWire: httplat.SizeStat{N: 5},
+			Series: []httplat.RateBucket{{Start: 1.7e9, Requests: 1, WireBytes: 900}, {Start: 1.7e9 + 0.1, Requests: 4, WireBytes: 4000}}}}
+	res := &httplat.Result{Definition: httplat.TTFB, Servers: []*httplat.ServerResult{srv}}
+	b, err := drawLatency("x.svg", res, stats.KLOptions{Buckets: 10, Base: 2})
+	if err != nil {
+		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(svg)
 	for _, want := range []string{"Requests (per second, 100 ms buckets)", "Throughput: response bytes on the wire (per second, 100 ms buckets)", "requests/s"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("plot lacks %q", want)

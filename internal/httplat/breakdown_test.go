@@ -107,6 +107,11 @@ func TestStatusCodesMatchTshark(t *testing.T) {
 				loose[srv] = loose[srv] || e.Reconstructed
 			}
 			checkStatusCodes(t, o)
+			if o.counted != int64(len(o.exs)) {
+				// Options.Counted (the progress bar's count) misses or
+				// repeats exchanges.
+				t.Errorf("Counted called %d times for %d exchanges", o.counted, len(o.exs))
+			}
 			tv := readTshark(t, path)
 			for srv := range tv.finals {
 				if ours[srv] == nil {
