@@ -242,20 +242,19 @@ func (d *seqDir) lastOf(k int, bound int64) (int64, parse.Time, bool) {
 
 // wire is the size on the wire of d's k-th message (start line, headers
 // and body): from its first byte to where the next message begins, at the
-// latest bound (as lastOf). It is known only when the message alone
+// latest bound; whole is lastOf's verdict for the same k and bound (the
+// capture holds every byte up to that end), passed in rather than worked
+// out again over every segment. It is known only when the message alone
 // begins its segment (where a follower in the same segment starts is not
-// in tshark's fields) and the capture holds every byte up to that end (a
-// message lost whole in a gap in between would otherwise be counted in).
-func (d *seqDir) wire(k int, bound int64) exchange.Size {
+// in tshark's fields) and is whole (a message lost in a gap in between
+// would otherwise be counted in).
+func (d *seqDir) wire(k int, bound int64, whole bool) exchange.Size {
 	m := d.msgs[k]
-	if m.index != 0 || !m.last {
+	if m.index != 0 || !m.last || !whole {
 		return exchange.Size{}
 	}
 	end := d.end(k, bound)
 	if end <= m.seq {
-		return exchange.Size{}
-	}
-	if _, whole := d.lastByte(m.seq, end); !whole {
 		return exchange.Size{}
 	}
 	return exchange.Bytes(end - m.seq)
