@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -100,13 +102,13 @@ func (o *httpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.keylogs, "keylog", nil, "TLS key log `FILE` to decrypt HTTPS and HTTP/2 with (repeatable; default $SSLKEYLOGFILE)")
 	fs.StringVar(&o.tshark, "tshark", "", "tshark binary (default: $TSHARK, then tshark on PATH)")
 	fs.StringVar(&o.tsharkOutput, "tshark-output", "columns", "how tshark prints fields: columns (fast) or fields")
-	fs.StringVar(&o.plot, "plot", "", "draw latency panels per server (histogram + fitted densities, CDF, log-log tail, latency over time) to `FILE`.svg or .png")
+	fs.StringVar(&o.plot, "plot", "", "draw latency panels per server (histogram + fitted densities, CDF, log-log tail, latency over time, requests/s and bytes/s over time) to `FILE`.svg or .png")
 	fs.BoolVar(&o.fit, "fit", false, "fit exponential, lognormal, gamma, Weibull and Pareto models; report parameters, KL, KS, log-likelihood, AIC")
 	fs.Float64Var(&o.ci, "ci", 0, "bootstrap confidence intervals at this `LEVEL` (e.g. 95) for the mean and each percentile")
 	fs.StringVar(&o.histogram, "histogram", "log", "ASCII latency histogram in the text report: log, linear or off")
-	fs.StringVar(&o.unit, "unit", "auto", "latency unit of the text report's breakdown and overview: auto (per server), s, ms or us")
+	fs.StringVar(&o.unit, "unit", "auto", "latency unit of the text report but the three classic lines (seconds): auto (per server), s, ms or us")
 	fs.IntVar(&o.top, "top", 10, "servers with a detailed block, and URIs listed per server, busiest first")
-	fs.DurationVar(&o.interval, "interval", time.Second, "bucket width of each server's rate time series (JSON)")
+	fs.DurationVar(&o.interval, "interval", time.Second, "bucket width of each server's rate time series (JSON and the --plot rate panels)")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "tshark processes at a time; above 1 the capture is split by TCP connection and the shards dissected in parallel (same results)")
 	addQuietFlag(fs, &o.quiet)
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for developers)")
@@ -269,6 +271,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	opt.OnExchange = namedSink(set, out.onExchange())
 	bar := startBar(ctx, stderr, o.quiet, "reading capture")
 	opt.Progress = bar.BytesFunc()
+	opt.Counted = exchangeCounter(bar)
 	stopCPU := startCPUProfile(outs.writer(o.cpuprofile), o.cpuprofile)
 	defer stopCPU()
 	res, err := o.measure(ctx, opt, outs, stderr, bar)
@@ -356,4 +359,28 @@ func httpExit(stderr io.Writer, opt httplat.Options, res *httplat.Result, noHTTP
 		return cli.ExitPartial
 	}
 	return cli.ExitOK
+}
+
+// exchangeCounter counts exchanges on the bar beside the bytes (nil
+// without a bar). Shards count from several goroutines; the bar is told
+// every exchange up to 256, then every 256th, so that a million exchanges
+// do not take its lock a million times.
+func exchangeCounter(bar *progress.Bar) func() {
+	count := bar.CountFunc("exchanges")
+	if count == nil {
+		return nil
+	}
+	var n atomic.Int64
+	var mu sync.Mutex
+	shown := int64(0) // the bar never counts backwards
+	return func() {
+		if v := n.Add(1); v <= 256 || v%256 == 0 {
+			mu.Lock()
+			if v > shown {
+				shown = v
+				count(v)
+			}
+			mu.Unlock()
+		}
+	}
 }

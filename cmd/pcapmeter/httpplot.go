@@ -27,7 +27,7 @@ func drawLatency(path string, res *httplat.Result, kl stats.KLOptions) ([]byte, 
 		if len(xs) == 0 {
 			continue
 		}
-		srv := chart.Server{Label: serverLabel(s), Sorted: xs, Times: s.Times, TimeLatencies: s.TimeSamples}
+		srv := chart.Server{Label: serverLabel(s), Sorted: xs, Times: s.Times, TimeLatencies: s.TimeSamples, Rate: rateSeries(s.Breakdown)}
 		if mean := s.Latency[def].Mean; mean > 0 {
 			exp := distuv.Exponential{Rate: 1 / mean}
 			srv.Densities = append(srv.Densities, chart.Density{Name: "exponential (rate 1/mean)", PDF: exp.Prob})
@@ -43,6 +43,29 @@ func drawLatency(path string, res *httplat.Result, kl stats.KLOptions) ([]byte, 
 		fig.Servers = append(fig.Servers, srv)
 	}
 	return fig.Encode(path)
+}
+
+// rateSeries is the server's --interval time series for the requests/s and
+// bytes/s panels (nil without one). The bytes are the response bytes on
+// the wire, as the report's rate line counts them; exchanges whose size on
+// the wire is unknown add none, and with no size known there is no bytes
+// panel.
+func rateSeries(b *httplat.Breakdown) *chart.Rate {
+	if b == nil || len(b.Series) == 0 || b.Interval <= 0 {
+		return nil
+	}
+	r := &chart.Rate{Start: b.Series[0].Start, Interval: b.Interval, BytesLabel: "response bytes on the wire",
+		Requests: make([]float64, len(b.Series))}
+	if b.RespWire.N > 0 { // else (HTTP/2) no size is known: no bytes panel, not a flat 0
+		r.Bytes = make([]float64, len(b.Series))
+	}
+	for i, x := range b.Series {
+		r.Requests[i] = float64(x.Requests)
+		if r.Bytes != nil {
+			r.Bytes[i] = float64(x.WireBytes)
+		}
+	}
+	return r
 }
 
 // latencyTitle says once what every panel measures and from which files.

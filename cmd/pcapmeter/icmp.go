@@ -147,7 +147,7 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 	if err := writeReport(out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
-			return report.ICMPJSON(w, res, jsonMeta(ctx, o.report.tshark))
+			return report.ICMPJSON(w, res, jsonMeta(icmpVersion(res)))
 		case "csv":
 			return report.ICMPCSV(w, res)
 		case "nssa":

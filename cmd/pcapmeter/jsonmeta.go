@@ -1,21 +1,28 @@
 package main
 
 import (
-	"context"
-
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
+	"github.com/pcapmeter/pcapmeter/internal/icmpnode"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
 // jsonMeta is what the JSON of tcp, icmp and summary states beside the
-// result: the tshark version. Their results do not carry it yet, so it is
-// asked of tshark again (one `tshark --version`, JSON only); once they do,
-// this goes. An answer that fails now, after a run that succeeded, leaves
-// "unknown" rather than losing the report.
-func jsonMeta(ctx context.Context, explicit string) report.Meta {
-	_, v, err := tshark.Find(ctx, explicit)
-	if err != nil {
+// result: the version of the tshark the analysis checked before its run
+// (so JSON costs no second `tshark --version`). A result that carries
+// none (the zero Version) says "unknown" rather than a made-up version.
+func jsonMeta(v tshark.Version) report.Meta {
+	if v == (tshark.Version{}) {
 		return report.Meta{Tshark: "unknown"}
 	}
 	return report.Meta{Tshark: v.String()}
+}
+
+// icmpVersion is the tshark version of the nodes' run (one for all).
+func icmpVersion(nodes []*icmpnode.Node) tshark.Version {
+	for _, n := range nodes {
+		if n != nil {
+			return n.Tshark
+		}
+	}
+	return tshark.Version{}
 }

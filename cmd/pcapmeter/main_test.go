@@ -28,6 +28,8 @@ func TestMain(m *testing.M) {
 
 func td(name string) string { return filepath.Join("..", "..", "testdata", "http", name) }
 
+func h2td(name string) string { return filepath.Join("..", "..", "testdata", "h2", name) }
+
 func pcapmeter(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -37,8 +39,14 @@ func pcapmeter(t *testing.T, args ...string) (int, string, string) {
 
 var versionRE = regexp.MustCompile(`"tshark_version": "[^"]*"`)
 
+// golden compares got with testdata/name.golden, the tshark version
+// aside; the version must be one (the analysis' own check passed it down),
+// not "unknown".
 func golden(t *testing.T, name, got string) {
 	t.Helper()
+	if strings.Contains(got, `"tshark_version": "unknown"`) {
+		t.Errorf("%s: the report does not know which tshark ran", name)
+	}
 	got = versionRE.ReplaceAllString(got, `"tshark_version": "X"`)
 	testutil.Golden(t, filepath.Join("testdata", name+".golden"), got)
 }
@@ -56,6 +64,13 @@ func TestGoldenReports(t *testing.T) {
 		{"pipelined-loss-ttlb.text", []string{"http", td("synth-pipelined-loss.pcapng"), "--latency", "ttlb", "--percentiles", "50,90,99.9", "--kl-base", "e", "--pairing", "tshark", "--histogram", "linear"}},
 		{"keepalive-fit-ci.text", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "95", "--histogram", "off"}},
 		{"keepalive-fit-ci.json", []string{"http", td("keepalive-v4.pcapng"), "--fit", "--ci", "90", "--format", "json"}},
+		// The breakdown's sections: per status class, --top of URIs, no
+		// size on the wire (HTTP/2), --unit, --interval.
+		{"https2-breakdown.text", []string{"http", h2td("https2-v4.pcapng"), "--keylog", h2td("https2-v4.pcapng.keylog"), "--unit", "us", "--top", "3", "--histogram", "off"}},
+		{"https2-breakdown.json", []string{"http", h2td("https2-v4.pcapng"), "--keylog", h2td("https2-v4.pcapng.keylog"), "--top", "3", "--interval", "100ms", "-f", "json"}},
+		// Two servers: the overview, --top 1 leaving one to the table,
+		// a selection, reconstructed exchanges with their sizes.
+		{"select-top.text", []string{"http", td("synth-gaps-v6.pcap"), td("keepalive-v4.pcapng"), "--top", "1", "--from", "1700000000.05", "--histogram", "off"}},
 		// A quoted glob: three captures side by side, merged into one report.
 		{"synth-glob.text", []string{"http", td("synth-[glp]*-[lrv]*[gp]"), "--histogram", "off", "--jobs", "3"}},
 	}

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pcapmeter/pcapmeter/internal/httplat"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/stats"
 )
 
 // plotMaxBytes keeps TestPlotSharedCaptures cheap: the bigger shared
@@ -189,5 +193,48 @@ func TestProfilesComplete(t *testing.T) {
 		if b, _ := os.ReadFile(p); len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("%s: %d bytes, not a gzip-compressed profile", p, len(b))
 		}
+	}
+}
+
+// TestPlotRatePanels: the --plot page carries each server's --interval
+// rate series as the requests/s and bytes/s panels, per second whatever
+// the interval (drawLatency on a result made here: no tshark needed).
+func TestPlotRatePanels(t *testing.T) {
+	t.Parallel()
+	xs := []float64{0.010, 0.012, 0.015, 0.020, 0.031}
+	srv := &httplat.ServerResult{Server: netip.MustParseAddrPort("10.0.0.5:80"),
+		Samples: map[httplat.Definition][]float64{httplat.TTFB: xs},
+		Latency: map[httplat.Definition]httplat.Latency{httplat.TTFB: {Summary: stats.Summary{N: 5, Mean: 0.0176}}},
+		Times:   []float64{1.7e9, 1.7e9 + 0.1, 1.7e9 + 0.2, 1.7e9 + 0.3, 1.7e9 + 0.4}, TimeSamples: xs,
+		Breakdown: &httplat.Breakdown{Interval: 0.1, RespWire: httplat.SizeStat{N: 5},
+			Series: []httplat.RateBucket{{Start: 1.7e9, Requests: 1, WireBytes: 900}, {Start: 1.7e9 + 0.1, Requests: 4, WireBytes: 4000}}}}
+	res := &httplat.Result{Definition: httplat.TTFB, Servers: []*httplat.ServerResult{srv}}
+	b, err := drawLatency("x.svg", res, stats.KLOptions{Buckets: 10, Base: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Requests (per second, 100 ms buckets)", "Throughput: response bytes on the wire (per second, 100 ms buckets)", "requests/s"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("plot lacks %q", want)
+		}
+	}
+}
+
+// TestRateSeries: the breakdown's buckets become the chart's series one
+// for one; a server without a series draws no rate panels.
+func TestRateSeries(t *testing.T) {
+	for _, b := range []*httplat.Breakdown{nil, {}, {Interval: 1}} {
+		if r := rateSeries(b); r != nil {
+			t.Errorf("%+v: rate %+v, want none", b, r)
+		}
+	}
+	b := &httplat.Breakdown{Interval: 0.5, RespWire: httplat.SizeStat{N: 2}, Series: []httplat.RateBucket{{Start: 10, Requests: 3, WireBytes: 900}, {Start: 10.5}, {Start: 11, Requests: 1, WireBytes: 7}}}
+	r := rateSeries(b)
+	if r == nil || r.Start != 10 || r.Interval != 0.5 || !slices.Equal(r.Requests, []float64{3, 0, 1}) || !slices.Equal(r.Bytes, []float64{900, 0, 7}) || r.BytesLabel == "" {
+		t.Errorf("rate %+v", r)
+	}
+	b.RespWire.N = 0 // HTTP/2: no size on the wire known
+	if r := rateSeries(b); r == nil || r.Bytes != nil || len(r.Requests) != 3 {
+		t.Errorf("no size known, rate %+v", r)
 	}
 }

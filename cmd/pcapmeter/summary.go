@@ -103,7 +103,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	if err := writeReport(sess.out.writer(o.report.output), func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
-			return report.SummaryJSON(w, s, jsonMeta(sess.ctx, o.report.tshark))
+			return report.SummaryJSON(w, s, jsonMeta(s.Tshark))
 		case "csv":
 			return report.SummaryCSV(w, s)
 		}

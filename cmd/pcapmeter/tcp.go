@@ -121,7 +121,7 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	if code, ok := s.write(o.report.output, func(w io.Writer) error {
 		switch o.report.format {
 		case "json":
-			return report.TCPJSON(w, res, jsonMeta(s.ctx, o.report.tshark))
+			return report.TCPJSON(w, res, jsonMeta(res.Tshark))
 		case "csv":
 			return report.TCPCSV(w, res)
 		}

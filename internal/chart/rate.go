@@ -64,6 +64,7 @@ func ratePanel(title, ylabel string, r *Rate, counts []float64, ta timeAxis, u u
 		l.StepStyle = plotter.PostStep // thinned, steps would misplace the peaks
 	}
 	p.Add(l)
+	ta.set(&p.X) // Add widened it to a bucket begun before the first request
 	p.Y.Min, p.Y.Max = 0, top*1.1
 	if !(top > 0) {
 		p.Y.Max = 1

@@ -69,8 +69,16 @@ func newTimeAxis(servers []*server) timeAxis {
 		for _, t := range s.times {
 			lo, hi = math.Min(lo, t), math.Max(hi, t)
 		}
+	}
+	// A rate bucket is aligned to its interval, so the first one usually
+	// begins before the first request: the origin stays the first request
+	// (the label says so) and the bucket is drawn cut at it.
+	requests := lo <= hi
+	for _, s := range servers {
 		if r := s.Rate; r != nil && r.usable() {
-			lo = math.Min(lo, r.Start)
+			if !requests {
+				lo = math.Min(lo, r.Start)
+			}
 			hi = math.Max(hi, r.Start+r.Interval*float64(r.len()))
 		}
 	}

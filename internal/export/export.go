@@ -144,15 +144,7 @@ func (e *Export) Run(ctx context.Context, each func(row []string) error) (trunca
 // rejection turns tshark's complaint about a display filter or field list
 // into one line, and reports whether it was one.
 func rejection(stderr, filter string) (string, bool) {
-	var lines []string
-	for _, l := range strings.Split(stderr, "\n") {
-		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "tshark: "))
-		if l == "" || strings.Trim(l, "^~ ") == "" || l == filter {
-			continue
-		}
-		lines = append(lines, l)
-	}
-	msg := strings.Join(lines, " ")
+	msg := dissect.Complaint(stderr, filter)
 	switch {
 	case strings.Contains(msg, "fields aren't valid"):
 		return "tshark rejected --fields: " + msg + "; `tshark -G fields` lists the valid names", true

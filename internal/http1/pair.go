@@ -170,8 +170,14 @@ func (m *msgFrame) first(i int) (seg, bool) {
 // exact only when the frame completes that one message and fs is exactly
 // known. (A frame that also carries the first bytes of the next message
 // makes it an overcount; tshark's fields do not say where that begins.)
+// A frame that filled a hole ends the message only when no byte had
+// arrived beyond it: otherwise the message's tail was among the bytes
+// held past the hole, and where it ends is not in tshark's fields either.
 func (m *msgFrame) wire(fs seg, exact bool) exchange.Size {
 	if !exact || len(m.pk.Methods)+len(m.pk.Codes) != 1 {
+		return exchange.Size{}
+	}
+	if m.filler && m.dir.frontier != m.here.seq+int64(m.pk.Len) {
 		return exchange.Size{}
 	}
 	n := m.here.seq + int64(m.pk.Len) - fs.seq

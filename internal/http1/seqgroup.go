@@ -137,10 +137,11 @@ func (c *seqConn) request(q int) exchange.Exchange {
 	m := c.cli.msgs[q]
 	lf, lt, ok := c.cli.lastOf(q, c.cliReach)
 	return exchange.Exchange{
-		Kind: exchange.Unmatched, Stream: c.id, Client: c.client, Server: c.server,
+		Kind: exchange.Unmatched, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server,
 		Method: m.method, URI: m.uri, Host: m.host,
 		Req: exchange.MsgRef{Frame: lf, Index: m.index}, ReqFirstFrame: m.frame, ReqFirst: m.t, ReqLast: lt,
 		ReqLastUnknown: !ok, Reconstructed: true,
+		ReqBody: m.body, ReqWire: c.cli.wire(q, c.cliReach, ok),
 	}
 }
 
@@ -195,6 +196,7 @@ func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
 	e.Kind, e.Status = exchange.Matched, m.code
 	e.Resp = exchange.MsgRef{Frame: lf, Index: m.index}
 	e.RespFirstFrame, e.RespFirst, e.RespLast, e.RespLastUnknown = m.frame, m.t, lt, !ok
+	e.RespBody, e.RespWire = m.body, c.srv.wire(k, c.bound, ok)
 	for j := k - 1; j >= 0 && c.srv.msgs[j].code > 0 && c.srv.msgs[j].code < 200 && c.srv.msgs[j].code != 101; j-- {
 		e.Interim++
 	}
@@ -213,11 +215,13 @@ func (c *seqConn) orphanAs(t *Tally, k int, amb string) error {
 	if m.seq < c.cut.RespFrom {
 		return nil
 	}
-	lf, lt, ok := c.srv.lastOf(k, max(c.bound, m.seq+1))
+	bound := max(c.bound, m.seq+1)
+	lf, lt, ok := c.srv.lastOf(k, bound)
 	e := exchange.Exchange{
-		Kind: exchange.Orphan, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
+		Kind: exchange.Orphan, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
 		Resp: exchange.MsgRef{Frame: lf, Index: m.index}, RespFirstFrame: m.frame, RespFirst: m.t, RespLast: lt,
 		RespLastUnknown: !ok, Reconstructed: true,
+		RespBody: m.body, RespWire: c.srv.wire(k, bound, ok),
 	}
 	if t != nil {
 		c.flag(t, &e, amb)

@@ -35,6 +35,7 @@ type seqMsg struct {
 	// request
 	method, uri, host string
 	code              int
+	body              exchange.Size // its Content-Length
 }
 
 type seqDir struct {
@@ -123,7 +124,7 @@ func (sp *SeqPairer) Add(pk *Packet) {
 	}
 	n := len(pk.Methods) + len(pk.Codes)
 	for k := 0; k < n; k++ {
-		m := seqMsg{frame: pk.Frame, t: pk.Time, seq: s + int64(k), ack: pk.Ack, index: k, last: k == n-1}
+		m := seqMsg{frame: pk.Frame, t: pk.Time, seq: s + int64(k), ack: pk.Ack, index: k, last: k == n-1, body: pk.body(k)}
 		if k < len(pk.Methods) {
 			m.method, m.uri, m.host = pk.Methods[k], pk.URIs[k], pk.Hosts[k]
 		} else {
@@ -237,4 +238,24 @@ func (d *seqDir) lastOf(k int, bound int64) (int64, parse.Time, bool) {
 		return m.frame, m.t, false
 	}
 	return s.frame, s.t, ok
+}
+
+// wire is the size on the wire of d's k-th message (start line, headers
+// and body): from its first byte to where the next message begins, at the
+// latest bound; whole is lastOf's verdict for the same k and bound (the
+// capture holds every byte up to that end), passed in rather than worked
+// out again over every segment. It is known only when the message alone
+// begins its segment (where a follower in the same segment starts is not
+// in tshark's fields) and is whole (a message lost in a gap in between
+// would otherwise be counted in).
+func (d *seqDir) wire(k int, bound int64, whole bool) exchange.Size {
+	m := d.msgs[k]
+	if m.index != 0 || !m.last || !whole {
+		return exchange.Size{}
+	}
+	end := d.end(k, bound)
+	if end <= m.seq {
+		return exchange.Size{}
+	}
+	return exchange.Bytes(end - m.seq)
 }

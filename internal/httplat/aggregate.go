@@ -107,7 +107,7 @@ func (a *aggregator) add(e *exchange.Exchange) {
 		s.Counts.H2++
 	}
 	if e.Host != "" {
-		s.hostCount[e.Host]++
+		s.countHost(e.Host, 1)
 	}
 	s.breakdown().add(e, a.headline.Value(e))
 }
@@ -130,8 +130,9 @@ func (a *aggregator) merge(b *aggregator) {
 		s.Times = appendOrTake(s.Times, bs.Times)
 		s.TimeSamples = appendOrTake(s.TimeSamples, bs.TimeSamples)
 		for h, n := range bs.hostCount {
-			s.hostCount[h] += n
+			s.countHost(h, n)
 		}
+		s.untrackedHosts += bs.untrackedHosts
 		s.breakdown().merge(bs.breakdown())
 	}
 }
@@ -248,6 +249,7 @@ func (s *ServerResult) summarize(opt Options) {
 		kl, _ := stats.KLExponential(s.Samples[d], opt.KL)
 		s.Latency[d] = Latency{Summary: sum, KL: kl}
 	}
+	s.Breakdown.Hosts, s.Breakdown.UntrackedHosts = s.hostCount, s.untrackedHosts
 	for h := range s.hostCount {
 		s.Hosts = append(s.Hosts, h)
 	}
@@ -258,4 +260,15 @@ func (s *ServerResult) summarize(opt Options) {
 		}
 		return s.Hosts[i] < s.Hosts[j]
 	})
+}
+
+// countHost adds n requests to host, keeping at most MaxURIs distinct
+// Host headers per server (a capture with a made-up Host per request
+// must not grow without bound); the rest are counted untracked.
+func (s *ServerResult) countHost(host string, n int) {
+	if _, ok := s.hostCount[host]; ok || len(s.hostCount) < MaxURIs {
+		s.hostCount[host] += n
+		return
+	}
+	s.untrackedHosts += n
 }

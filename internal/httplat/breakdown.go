@@ -28,7 +28,12 @@ type Breakdown struct {
 	StatusCodes map[int]int
 	// ClientErrors and ServerErrors count 4xx and 5xx among them.
 	ClientErrors, ServerErrors int
-	Methods                    map[string]int
+	// Methods and Hosts count requests (unanswered ones included) by
+	// method and by Host header; UntrackedHosts those past the first
+	// MaxURIs distinct hosts.
+	Methods        map[string]int
+	Hosts          map[string]int
+	UntrackedHosts int
 	// ByClass summarizes latency per status class ("2xx" … "5xx").
 	ByClass map[string]Quantiles
 	// TopURIs are the busiest paths (query strings dropped), at most
@@ -62,9 +67,12 @@ type URIStat struct {
 	Quantiles
 }
 
-// SizeStat summarizes sizes that are known for N of the exchanges.
+// SizeStat summarizes sizes that are known for N of the matched
+// exchanges; Unknown counts the others (no Content-Length; on the wire:
+// bytes the capture lacks, or where a message starts or ends is not in
+// tshark's fields), which the figures leave out rather than count as 0.
 type SizeStat struct {
-	N             int
+	N, Unknown    int
 	Total         int64
 	P50, P99, Max int64
 }
@@ -190,6 +198,9 @@ func (b *breakdownAcc) finish(top int, interval float64) *Breakdown {
 		r.ByClass[c] = quantiles(l)
 	}
 	r.TopURIs = topURIs(b.uris, top)
+	for _, z := range []*SizeStat{&r.ReqBody, &r.RespBody, &r.ReqWire, &r.RespWire} {
+		z.Unknown = len(b.times) - z.N
+	}
 	if len(b.times) > 0 {
 		r.First, r.Last = b.first, b.last
 		if span := b.last - b.first; span > 0 {

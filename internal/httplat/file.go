@@ -55,6 +55,9 @@ func (f *fileRun) emit(mode http1.Pairing, e *exchange.Exchange) error {
 		return nil
 	}
 	f.into.add(e)
+	if f.opt.Counted != nil {
+		f.opt.Counted()
+	}
 	if f.opt.OnExchange != nil {
 		return f.opt.OnExchange(f.file, e)
 	}

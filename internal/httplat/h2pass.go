@@ -223,6 +223,9 @@ func (f *fileRun) emitH2(e *exchange.Exchange) error {
 		return nil
 	}
 	f.into.add(e)
+	if f.opt.Counted != nil {
+		f.opt.Counted()
+	}
 	if f.opt.OnExchange != nil {
 		return f.opt.OnExchange(f.file, e)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -28,21 +29,26 @@ func TestMain(m *testing.M) {
 
 // outcome is one run's result and every exchange it reported, in order.
 type outcome struct {
-	exs   []exchange.Exchange
-	res   *Result
-	warns string
-	err   error
+	exs []exchange.Exchange
+	// counted is how many times Options.Counted was called.
+	counted int64
+	res     *Result
+	warns   string
+	err     error
 }
 
 // run runs the pipeline with jobs and collects what it reports.
 func run(opt Options, jobs int) outcome {
 	var o outcome
 	opt.Jobs = jobs
+	var counted atomic.Int64
+	opt.Counted = func() { counted.Add(1) }
 	opt.OnExchange = func(_ string, e *exchange.Exchange) error {
 		o.exs = append(o.exs, *e)
 		return nil
 	}
 	o.res, o.err = Run(context.Background(), opt)
+	o.counted = counted.Load()
 	if o.res != nil {
 		o.warns = strings.Join(o.res.Warnings, "; ")
 	}

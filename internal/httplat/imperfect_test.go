@@ -41,6 +41,7 @@ func TestImperfectCaptures(t *testing.T) {
 			for _, te := range truth.Exchanges {
 				checkImperfect(t, te, exs, orphans, truth.Config.Pipeline > 1)
 			}
+			checkReconstructedSizes(t, exs)
 		})
 	}
 }
@@ -88,6 +89,7 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 	if e.ReqFirst.String() != nsText(te.ReqFirst) || e.RespFirst.String() != nsText(te.RespFirst) {
 		t.Errorf("%s: first bytes %s→%s; truth %s→%s", te.URI, e.ReqFirst, e.RespFirst, nsText(te.ReqFirst), nsText(te.RespFirst))
 	}
+	checkSizes(t, te, e)
 	if e.RespLastUnknown && !te.TTLBUnknown && pipelined {
 		return
 	}
@@ -95,6 +97,48 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 		t.Errorf("%s: last byte unknown %v; truth %v", te.URI, e.RespLastUnknown, te.TTLBUnknown)
 	} else if !te.TTLBUnknown && e.RespLast.String() != nsText(te.RespLast) {
 		t.Errorf("%s: last byte %s; truth %s", te.URI, e.RespLast, nsText(te.RespLast))
+	}
+}
+
+// checkSizes: every size the report knows of a matched exchange is the
+// truth's (Content-Length; start line, headers and body on the wire), and
+// a reconstructed one carries its Content-Length, which the status line's
+// segment holds.
+func checkSizes(t *testing.T, te synth.Exchange, e exchange.Exchange) {
+	t.Helper()
+	for _, c := range []struct {
+		what string
+		got  exchange.Size
+		want int
+	}{{"request on the wire", e.ReqWire, te.ReqLen}, {"response on the wire", e.RespWire, te.RespLen}, {"response body", e.RespBody, te.BodyBytes}} {
+		if c.got.Known && c.got.N != int64(c.want) {
+			t.Errorf("%s: %s %d bytes; truth %d (reconstructed %v)", te.URI, c.what, c.got.N, c.want, e.Reconstructed)
+		}
+	}
+	if e.Reconstructed && !e.RespBody.Known {
+		t.Errorf("%s: reconstructed without its Content-Length", te.URI)
+	}
+}
+
+// checkReconstructedSizes: reconstructed exchanges know their sizes on
+// the wire where the capture holds the whole message (each capture has
+// some), rather than none at all.
+func checkReconstructedSizes(t *testing.T, exs map[string]exchange.Exchange) {
+	t.Helper()
+	var recon, req, resp int
+	for _, e := range exs {
+		if e.Reconstructed && e.Kind == exchange.Matched {
+			recon++
+			if e.ReqWire.Known {
+				req++
+			}
+			if e.RespWire.Known {
+				resp++
+			}
+		}
+	}
+	if recon > 0 && (req == 0 || resp == 0) {
+		t.Errorf("%d reconstructed exchanges, %d know the request's size on the wire, %d the response's", recon, req, resp)
 	}
 }
 

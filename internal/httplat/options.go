@@ -110,6 +110,11 @@ type Options struct {
 	// Progress, if set, is told how many bytes of the current file the
 	// flow splitter has read, of how many.
 	Progress func(done, total int64)
+	// Counted, if set, is called once per exchange measured (of the
+	// selected pairing, selection applied), from whichever goroutine
+	// measured it: a progress display counts exchanges with it, at no
+	// cost when unset.
+	Counted func()
 	// OnExchange, if set, sees every exchange (of the selected pairing)
 	// as soon as it is complete; it is how CSV output streams.
 	OnExchange func(file string, e *exchange.Exchange) error

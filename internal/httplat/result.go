@@ -86,9 +86,10 @@ type ServerResult struct {
 	FitError string
 	CI       *stats.Bootstrap
 	// Breakdown is what the exchanges were (breakdown.go).
-	Breakdown *Breakdown
-	hostCount map[string]int
-	bd        *breakdownAcc
+	Breakdown      *Breakdown
+	hostCount      map[string]int
+	untrackedHosts int
+	bd             *breakdownAcc
 }
 
 // Latency is the summary of one server's latencies under one definition.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -105,21 +104,12 @@ func checkFilter(ctx context.Context, bin, filter string) error {
 	return err
 }
 
-// filterComplaint is tshark's complaint about filter in one line: without
-// the banner, the echoed filter and the caret line under it.
+// filterComplaint is tshark's complaint about filter in one line.
 func filterComplaint(stderr, filter string) string {
-	var lines []string
-	for _, l := range strings.Split(stderr, "\n") {
-		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "tshark: "))
-		if l == "" || strings.Trim(l, "^~ ") == "" || l == strings.TrimSpace(filter) || strings.HasPrefix(l, "Running as user") {
-			continue
-		}
-		lines = append(lines, l)
+	if msg := dissect.Complaint(stderr, filter); msg != "" {
+		return msg
 	}
-	if len(lines) == 0 {
-		return "no message"
-	}
-	return strings.Join(lines, " ")
+	return "no message"
 }
 
 // payloadFilter picks the frames an exchange can be judged by: every

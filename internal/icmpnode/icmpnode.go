@@ -110,6 +110,9 @@ type Node struct {
 	RTT                  stats.Summary `json:"rtt_ms"`
 	Peers                []Peer        `json:"peers"`
 	Partial              bool          `json:"partial"`
+	// Tshark is the version of the tshark that dissected the capture (its
+	// check before the run), for reports that state it.
+	Tshark tshark.Version `json:"-"`
 }
 
 // ErrAmbiguous says the capture's own host cannot be told from the traffic.
@@ -134,7 +137,7 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			return nil, err
 		}
 	}
-	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +167,9 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			o := opt
 			o.Progress = progress(i)
 			out[i], errs[i] = measureFile(ctx, bin, f, node, name, o)
+			if out[i] != nil {
+				out[i].Tshark = version
+			}
 		}()
 	}
 	wg.Wait()

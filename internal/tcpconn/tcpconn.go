@@ -180,6 +180,9 @@ type Result struct {
 	// KeyLog says a key log was given (so that an undecrypted TLS
 	// connection means keys missing from it, not no key log).
 	KeyLog bool `json:"keylog"`
+	// Tshark is the version of the tshark that dissected the capture (its
+	// check before the run), for reports that state it.
+	Tshark tshark.Version `json:"-"`
 }
 
 // collector gathers the connections' segments as they stream by.
@@ -257,7 +260,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil {
 		return nil, err
 	}
-	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +276,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	conns, order := c.conns, c.order
-	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0}
+	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0, Tshark: version}
 	slices.Sort(order)
 	for _, id := range order {
 		c := conns[id].finish()

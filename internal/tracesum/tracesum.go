@@ -92,6 +92,9 @@ type Summary struct {
 		EchoReplies  int `json:"echo_replies"`
 	} `json:"icmp"`
 	Partial bool `json:"partial"`
+	// Tshark is the version of the tshark that dissected the capture (its
+	// check before the run), for reports that state it.
+	Tshark tshark.Version `json:"-"`
 	// Sizes and Gaps are the per-packet samples (bytes, seconds), kept for
 	// plots.
 	Sizes []float64 `json:"-"`
@@ -124,10 +127,11 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		info.Format, info.Compressed, info.Nanosecond = r.Format, r.Compressed, r.Nanosecond
 	}
 	s := &Summary{File: opt.File, Capture: info, LinkType: LinkTypeName(info.LinkType)}
-	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := tshark.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
+	s.Tshark = version
 	c := &collector{s: s, protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, hss: map[int64]*connHandshake{}, streams: map[int64]bool{}}
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
 	onFrame := shard.FrameProgress(opt.File, opt.Progress)

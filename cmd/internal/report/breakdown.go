@@ -36,15 +36,25 @@ func pickUnit(unit string, typical float64) string {
 	return UnitS
 }
 
-// dur formats seconds in unit, with 3 significant-ish decimals.
+// dur formats seconds in unit, with a tenth of a microsecond's precision.
 func dur(v float64, unit string) string {
+	scale, decimals, name := unitScale(unit)
+	if name == "seconds" {
+		name = "s"
+	}
+	return strconv.FormatFloat(v*scale, 'f', decimals, 64) + name
+}
+
+// unitScale is what a second is in unit, the decimals a figure in it
+// gets (a tenth of a microsecond in each), and the unit's name.
+func unitScale(unit string) (scale float64, decimals int, name string) {
 	switch unit {
 	case UnitUS:
-		return strconv.FormatFloat(v*1e6, 'f', 1, 64) + "µs"
+		return 1e6, 1, "µs"
 	case UnitMS:
-		return strconv.FormatFloat(v*1e3, 'f', 3, 64) + "ms"
+		return 1e3, 3, "ms"
 	}
-	return strconv.FormatFloat(v, 'f', 5, 64) + "s"
+	return 1, 5, "seconds"
 }
 
 // serverUnit is the unit of a server's breakdown figures.
@@ -119,6 +129,7 @@ func breakdownText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Pa
 	if len(b.Methods) > 0 {
 		fmt.Fprintf(w, "methods:     %s\n", countList(b.Methods))
 	}
+	hostsText(w, b, p.Top)
 	if len(b.ByClass) > 1 {
 		classes := make([]string, 0, len(b.ByClass))
 		for c := range b.ByClass {
@@ -135,6 +146,26 @@ func breakdownText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Pa
 	uriText(w, b, u)
 	sizeText(w, b)
 	rateText(w, b)
+}
+
+// hostsText prints the Host headers by requests, the top (--top) of them:
+// one address often serves several names (a CDN, virtual hosts).
+func hostsText(w io.Writer, b *httplat.Breakdown, top int) {
+	if len(b.Hosts) == 0 {
+		return
+	}
+	if top <= 0 {
+		top = 10
+	}
+	list := countList(b.Hosts)
+	parts := strings.Split(list, ", ")
+	if len(parts) > top {
+		list = strings.Join(parts[:top], ", ") + fmt.Sprintf(" (+%d more)", len(parts)-top)
+	}
+	if b.UntrackedHosts > 0 {
+		list += fmt.Sprintf("; %d requests on hosts past the first %d not tracked", b.UntrackedHosts, httplat.MaxURIs)
+	}
+	fmt.Fprintf(w, "hosts:       %s\n", list)
 }
 
 // uriText prints the busiest paths.
@@ -160,7 +191,11 @@ func sizeText(w io.Writer, b *httplat.Breakdown) {
 			fmt.Fprintf(w, "  %-36s none known\n", label)
 			return
 		}
-		fmt.Fprintf(w, "  %-36s n=%d total=%d p50=%d p99=%d\n", label, s.N, s.Total, s.P50, s.P99)
+		fmt.Fprintf(w, "  %-36s n=%d total=%d p50=%d p99=%d", label, s.N, s.Total, s.P50, s.P99)
+		if s.Unknown > 0 {
+			fmt.Fprintf(w, "; unknown for %d", s.Unknown)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "bytes:")
 	line("response body (Content-Length)", b.RespBody)
@@ -174,8 +209,15 @@ func rateText(w io.Writer, b *httplat.Breakdown) {
 	if b.First == 0 && b.Last == 0 {
 		return
 	}
-	fmt.Fprintf(w, "rate:        %.2f requests/s, %.0f bytes/s (response bytes on the wire) over %.3f s active\n",
-		b.RequestsPerSec, b.WireBytesPerSec, b.Last-b.First)
+	if b.RespWire.N == 0 { // HTTP/2, or no size known: not 0 bytes/s
+		fmt.Fprintf(w, "rate:        %.2f requests/s; bytes/s unknown (no response's size on the wire is known) over %.3f s active\n", b.RequestsPerSec, b.Last-b.First)
+		return
+	}
+	fmt.Fprintf(w, "rate:        %.2f requests/s, %.0f bytes/s (response bytes on the wire", b.RequestsPerSec, b.WireBytesPerSec)
+	if n := b.RespWire.Unknown; n > 0 {
+		fmt.Fprintf(w, "; %d of unknown size not counted", n)
+	}
+	fmt.Fprintf(w, ") over %.3f s active\n", b.Last-b.First)
 }
 
 // countList prints "k n" pairs, most frequent first, ties by key.

@@ -12,6 +12,8 @@ type jsonBreakdown struct {
 	StatusCodes map[string]int           `json:"status_codes"`
 	ErrorRatio  jsonErrors               `json:"error_ratio"`
 	Methods     map[string]int           `json:"methods"`
+	HostCounts  map[string]int           `json:"host_counts"`
+	HostsOut    int                      `json:"untracked_host_requests"`
 	ByClass     map[string]jsonQuantiles `json:"latency_by_status_class"`
 	TopURIs     []jsonURI                `json:"top_uris"`
 	URIs        jsonURICount             `json:"uris"`
@@ -42,11 +44,12 @@ type jsonURICount struct {
 }
 
 type jsonSize struct {
-	N     int    `json:"n"`
-	Total int64  `json:"total"`
-	P50   *int64 `json:"p50"`
-	P99   *int64 `json:"p99"`
-	Max   *int64 `json:"max"`
+	N       int    `json:"n"`
+	Unknown int    `json:"unknown"`
+	Total   *int64 `json:"total"`
+	P50     *int64 `json:"p50"`
+	P99     *int64 `json:"p99"`
+	Max     *int64 `json:"max"`
 }
 
 type jsonBytes struct {
@@ -76,9 +79,9 @@ func quantilesJSON(q httplat.Quantiles) jsonQuantiles {
 }
 
 func sizeJSON(s httplat.SizeStat) jsonSize {
-	j := jsonSize{N: s.N, Total: s.Total}
-	if s.N > 0 {
-		j.P50, j.P99, j.Max = &s.P50, &s.P99, &s.Max
+	j := jsonSize{N: s.N, Unknown: s.Unknown}
+	if s.N > 0 { // a sum of no known sizes is undefined, not 0
+		j.Total, j.P50, j.P99, j.Max = &s.Total, &s.P50, &s.P99, &s.Max
 	}
 	return j
 }
@@ -91,7 +94,7 @@ func breakdownJSON(s *httplat.ServerResult) *jsonBreakdown {
 		return nil
 	}
 	m := s.Counts.Matched
-	j := &jsonBreakdown{StatusCodes: map[string]int{}, Methods: b.Methods, ByClass: map[string]jsonQuantiles{}, TopURIs: []jsonURI{},
+	j := &jsonBreakdown{StatusCodes: map[string]int{}, Methods: b.Methods, HostCounts: b.Hosts, HostsOut: b.UntrackedHosts, ByClass: map[string]jsonQuantiles{}, TopURIs: []jsonURI{},
 		ErrorRatio: jsonErrors{errorShare(b.ClientErrors, m) / 100, errorShare(b.ServerErrors, m) / 100},
 		URIs:       jsonURICount{Distinct: b.DistinctURIs, Untracked: b.OtherURIs},
 		Bytes:      jsonBytes{ReqBody: sizeJSON(b.ReqBody), RespBody: sizeJSON(b.RespBody), ReqWire: sizeJSON(b.ReqWire), RespWire: sizeJSON(b.RespWire)},
@@ -109,7 +112,10 @@ func breakdownJSON(s *httplat.ServerResult) *jsonBreakdown {
 	if b.First != 0 || b.Last != 0 {
 		j.Rate.First, j.Rate.Last = &b.First, &b.Last
 		if b.Last > b.First {
-			j.Rate.RequestsPerSec, j.Rate.WireBytesPerSec = &b.RequestsPerSec, &b.WireBytesPerSec
+			j.Rate.RequestsPerSec = &b.RequestsPerSec
+			if b.RespWire.N > 0 { // no size known is not 0 bytes/s
+				j.Rate.WireBytesPerSec = &b.WireBytesPerSec
+			}
 		}
 	}
 	for _, x := range b.Series {

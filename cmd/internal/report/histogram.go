@@ -15,7 +15,12 @@ const HistogramWidth = 34
 // Histogram prints an ASCII histogram of xs (seconds): log-spaced buckets
 // by default (latencies span orders of magnitude), or linear. Bars are
 // scaled to the fullest bucket; each line shows the bucket, count and share.
-func Histogram(w io.Writer, xs []float64, logScale bool) {
+func Histogram(w io.Writer, xs []float64, logScale bool) { HistogramIn(w, xs, logScale, UnitS) }
+
+// HistogramIn is Histogram with the bucket edges printed in unit (UnitS,
+// UnitMS or UnitUS), as the rest of a server's block is under --unit: a
+// 38 µs server's buckets read 38.0, not 0.00004.
+func HistogramIn(w io.Writer, xs []float64, logScale bool, unit string) {
 	if len(xs) == 0 {
 		return
 	}
@@ -59,12 +64,13 @@ func Histogram(w io.Writer, xs []float64, logScale bool) {
 	if !logScale {
 		scale = "linear"
 	}
-	fmt.Fprintf(w, "histogram (%s buckets, seconds):\n", scale)
+	scaleBy, decimals, name := unitScale(unit)
+	fmt.Fprintf(w, "histogram (%s buckets, %s):\n", scale, name)
 	for i, c := range counts {
 		bar := int(math.Round(float64(c) / float64(top) * HistogramWidth))
 		if c > 0 && bar == 0 {
 			bar = 1
 		}
-		fmt.Fprintf(w, "  %9.5f - %9.5f |%s%s %7d %5.1f%%\n", edges[i], edges[i+1], strings.Repeat("■", bar), strings.Repeat(" ", HistogramWidth-bar), c, 100*float64(c)/float64(len(xs)))
+		fmt.Fprintf(w, "  %9.*f - %9.*f |%s%s %7d %5.1f%%\n", decimals, edges[i]*scaleBy, decimals, edges[i+1]*scaleBy, strings.Repeat("■", bar), strings.Repeat(" ", HistogramWidth-bar), c, 100*float64(c)/float64(len(xs)))
 	}
 }

@@ -18,12 +18,13 @@ import (
 	"github.com/pcapmeter/pcapmeter/stats"
 )
 
-// CIText prints bootstrap confidence intervals under a latency block.
-func CIText(w io.Writer, b *stats.Bootstrap, l httplat.Latency) {
-	fmt.Fprintf(w, "%g%% CI:      mean [%.5f, %.5f]", b.Level, b.Mean.Lo, b.Mean.Hi)
+// CIText prints bootstrap confidence intervals under a latency block, in
+// unit (UnitS, UnitMS or UnitUS).
+func CIText(w io.Writer, b *stats.Bootstrap, l httplat.Latency, unit string) {
+	fmt.Fprintf(w, "%g%% CI:      mean [%s, %s]", b.Level, dur(b.Mean.Lo, unit), dur(b.Mean.Hi, unit))
 	for i, q := range l.Percentiles {
 		if i < len(b.Percentiles) {
-			fmt.Fprintf(w, "; p%s [%.5f, %.5f]", strconv.FormatFloat(q.P, 'f', -1, 64), b.Percentiles[i].Lo, b.Percentiles[i].Hi)
+			fmt.Fprintf(w, "; p%s [%s, %s]", strconv.FormatFloat(q.P, 'f', -1, 64), dur(b.Percentiles[i].Lo, unit), dur(b.Percentiles[i].Hi, unit))
 		}
 	}
 	fmt.Fprintf(w, "\n             (percentile bootstrap, %d resamples, seed %d)\n", b.Replicates, b.Seed)
@@ -114,7 +115,8 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 	}
 	for i, s := range r.Servers {
 		if i == top {
-			fmt.Fprintf(w, "\n(%d less busy servers are in the table above only; --top %d shows them all)\n", len(r.Servers)-top, len(r.Servers))
+			rest := plural(len(r.Servers)-top, "less busy server is", "less busy servers are")
+			fmt.Fprintf(w, "\n(%s in the table above only; --top %d shows them all)\n", rest, len(r.Servers))
 			break
 		}
 		if i > 0 {
@@ -149,7 +151,9 @@ func serverText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Param
 	} else {
 		Classic(w, l)
 	}
-	fmt.Fprintf(w, "latency:     %s = %s, seconds; pairing: %s\n", d, Describe(d), r.Pairing)
+	u := serverUnit(s, d, p.Unit)
+	_, _, uname := unitScale(u)
+	fmt.Fprintf(w, "latency:     %s = %s; the lines above in seconds, below in %s; pairing: %s\n", d, Describe(d), uname, r.Pairing)
 	pl := make([]string, len(l.Percentiles))
 	for j, q := range l.Percentiles {
 		pl[j] = "p" + strconv.FormatFloat(q.P, 'f', -1, 64)
@@ -157,17 +161,17 @@ func serverText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Param
 	fmt.Fprintf(w, "percentiles: %s (nearest rank); KL vs exponential(1/mean), %d buckets, %s\n", strings.Join(pl, " "), p.KLBuckets, p.KLUnit)
 	countsText(w, s.Counts)
 	if l.N > 0 {
-		fmt.Fprintf(w, "spread:      n=%d min=%.5f max=%.5f stddev=%.5f\n", l.N, l.Min, l.Max, l.StdDev)
+		fmt.Fprintf(w, "spread:      n=%d min=%s max=%s stddev=%s\n", l.N, dur(l.Min, u), dur(l.Max, u), dur(l.StdDev, u))
 	}
 	if s.CI != nil {
-		CIText(w, s.CI, l)
+		CIText(w, s.CI, l, u)
 	}
 	breakdownText(w, r, s, p)
 	switch {
 	case l.N > 0 && l.N < MinShapeSamples:
 		fmt.Fprintf(w, "note:        histogram omitted and KL divergence unreliable: n=%d < %d\n", l.N, MinShapeSamples)
 	case p.Histogram != "off" && p.Histogram != "" && l.N > 0:
-		Histogram(w, s.Samples[d], p.Histogram == "log")
+		HistogramIn(w, s.Samples[d], p.Histogram == "log", u)
 	}
 	if s.Fit != nil || s.FitError != "" {
 		FitText(w, s.Fit, s.FitError, p.KLUnit)
