@@ -75,13 +75,18 @@ func params(m stats.Model) string {
 // Classic prints the three lines of the measure-webserver assignment:
 // seconds with 5 decimals, percentiles in the order requested.
 func Classic(w io.Writer, l httplat.Latency) {
+	classicHead(w, l)
+	fmt.Fprintf(w, "KL DIVERGENCE: %.5f\n", l.KL)
+}
+
+// classicHead is the classic block's mean and percentiles.
+func classicHead(w io.Writer, l httplat.Latency) {
 	fmt.Fprintf(w, "AVERAGE LATENCY: %.5f\n", l.Mean)
 	ps := make([]string, len(l.Percentiles))
 	for i, p := range l.Percentiles {
 		ps[i] = fmt.Sprintf("%.5f", p.Value)
 	}
 	fmt.Fprintf(w, "PERCENTILES: %s\n", strings.Join(ps, " "))
-	fmt.Fprintf(w, "KL DIVERGENCE: %.5f\n", l.KL)
 }
 
 // Params are the report settings that are not part of the result.
@@ -146,9 +151,15 @@ func serverText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Param
 	}
 	fmt.Fprintf(w, "== HTTP server %s ==\n", title)
 	l := s.Latency[d]
-	if l.N == 0 {
+	switch {
+	case l.N == 0:
 		fmt.Fprintln(w, "AVERAGE LATENCY: n/a (no matched exchange)")
-	} else {
+	case l.N < MinShapeSamples:
+		// measure-webserver keeps its three lines whatever n is;
+		// here a shape fitted to a handful of samples is not printed.
+		classicHead(w, l)
+		fmt.Fprintf(w, "KL DIVERGENCE: n/a (n=%d < %d: too few samples for a distribution's shape)\n", l.N, MinShapeSamples)
+	default:
 		Classic(w, l)
 	}
 	u := serverUnit(s, d, p.Unit)
@@ -169,7 +180,7 @@ func serverText(w io.Writer, r *httplat.Result, s *httplat.ServerResult, p Param
 	breakdownText(w, r, s, p)
 	switch {
 	case l.N > 0 && l.N < MinShapeSamples:
-		fmt.Fprintf(w, "note:        histogram omitted and KL divergence unreliable: n=%d < %d\n", l.N, MinShapeSamples)
+		fmt.Fprintf(w, "note:        histogram and KL divergence omitted: n=%d < %d\n", l.N, MinShapeSamples)
 	case p.Histogram != "off" && p.Histogram != "" && l.N > 0:
 		HistogramIn(w, s.Samples[d], p.Histogram == "log", u)
 	}

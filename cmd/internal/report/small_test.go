@@ -29,8 +29,9 @@ func smallResult(t *testing.T, xs []float64, fit bool) *httplat.Result {
 	return &httplat.Result{Definition: httplat.TTFB, Servers: []*httplat.ServerResult{s}}
 }
 
-// TestSmallSample: below MinShapeSamples the text report draws no
-// histogram and says why; the JSON keeps the KL value and flags it.
+// TestSmallSample: below MinShapeSamples the text report prints neither
+// the histogram nor a KL value and says why; the JSON keeps the KL value
+// and flags it.
 func TestSmallSample(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -43,9 +44,10 @@ func TestSmallSample(t *testing.T) {
 		r := smallResult(t, c.xs, false)
 		var text, js bytes.Buffer
 		Text(&text, r, Params{Histogram: "log", KLBuckets: 10, KLUnit: "bits"})
-		note := strings.Contains(text.String(), "histogram omitted and KL divergence unreliable: n=3 < 10")
+		note := strings.Contains(text.String(), "histogram and KL divergence omitted: n=3 < 10")
 		hist := strings.Contains(text.String(), " | ")
-		if note != c.small || hist == c.small || !strings.Contains(text.String(), "KL DIVERGENCE") {
+		klNA := strings.Contains(text.String(), "KL DIVERGENCE: n/a (n=3 < 10")
+		if note != c.small || hist == c.small || klNA != c.small || !strings.Contains(text.String(), "KL DIVERGENCE") {
 			t.Errorf("n=%d: note %v, histogram %v in\n%s", len(c.xs), note, hist, text.String())
 		}
 		if err := JSON(&js, r, Params{KLBuckets: 10, KLUnit: "bits"}); err != nil {
