@@ -83,9 +83,11 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	if o.traceStreams && fs != nil {
 		o.streams = append(o.streams, fs.global)
 	}
-	o.mu.Lock()
-	o.frames = append(o.frames, uint32(frame))
-	o.mu.Unlock()
+	if !o.NoFrames {
+		o.mu.Lock()
+		o.frames = append(o.frames, uint32(frame))
+		o.mu.Unlock()
+	}
 	if err := o.pw.WritePacket(ci, data); err != nil {
 		return fmt.Errorf("shard %d: %w", s, err)
 	}

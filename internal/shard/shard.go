@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
@@ -50,6 +51,10 @@ type Out struct {
 	// Thin leaves out the pure ACKs tshark's HTTP rows do not depend on
 	// (thin.go); frame numbers still translate to the original file's.
 	Thin bool
+	// NoFrames keeps no frame map (Frame answers false): for analyses
+	// that translate no frame numbers, the map being the one thing a
+	// split holds per packet.
+	NoFrames bool
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits
@@ -107,6 +112,16 @@ func (o *Out) Flow(j int64) (Flow, bool) {
 // bytes of the file read so far. Packets of other shards are skipped, so
 // shards can be produced in several passes over the file.
 func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64)) (truncated bool, err error) {
+	return split(ctx, path, k, outs, progress, nil)
+}
+
+// Observer sees a packet's capture record (its timestamp, captured and
+// original length) as the splitter reads it.
+type Observer func(ci gopacket.CaptureInfo)
+
+// split is Split, showing every packet read to observe (if set) before
+// it is routed.
+func split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64), observe Observer) (truncated bool, err error) {
 	in, err := openCapture(path)
 	if err != nil {
 		return false, err
@@ -151,6 +166,9 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 		if err := tick.check(frame); err != nil {
 			return false, err
+		}
+		if observe != nil {
+			observe(ci)
 		}
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err
