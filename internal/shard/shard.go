@@ -96,6 +96,13 @@ func (o *Out) Release() {
 	o.mu.Unlock()
 }
 
+// Flows is how many connections the shard has been sent so far.
+func (o *Out) Flows() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return int64(len(o.flows))
+}
+
 // Flow returns the connection tshark numbers j within the shard.
 func (o *Out) Flow(j int64) (Flow, bool) {
 	o.mu.Lock()

@@ -50,7 +50,7 @@ func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector
 	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, Progress: opt.Progress,
 		Observe: func(ci gopacket.CaptureInfo) { b.add(parse.Time(ci.Timestamp.UnixNano()), ci.Length) },
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
-			return dissectShard(ctx, bin, id, stdin, out, cols[id])
+			return dissectShard(ctx, bin, id, k, stdin, out, cols[id])
 		}})
 	if errors.Is(err, shard.ErrUnsupported) {
 		return nil, nil, false, fmt.Errorf("%w: %w", errFallback, err)
@@ -65,20 +65,26 @@ func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector
 	return b, c, partial, nil
 }
 
-// dissectShard collects one shard's frames, its TCP streams renumbered to
-// the file's (so that the shards' tables are disjoint), after checking
-// that tshark sees each connection where the splitter put it.
-func dissectShard(ctx context.Context, bin string, id int, stdin io.Reader, out *shard.Out, c *collector) error {
+// dissectShard collects one shard's frames, each TCP stream keyed by the
+// shard and tshark's number in it (so that the shards' tables are
+// disjoint), after checking that tshark sees each connection where the
+// splitter put it: a connection of the splitter's in this shard, or, in
+// shard 0, one the splitter did not parse (inside a tunnel), which it
+// sends there whole. k is the number of shards.
+func dissectShard(ctx context.Context, bin string, id, k int, stdin io.Reader, out *shard.Out, c *collector) error {
 	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns}
 	checked := map[int64]bool{}
+	known := shardFlows{out: out, ends: map[[2]netip.AddrPort]bool{}}
 	_, err := dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
+		if k > 1 && crossConnection[f.Top] {
+			return fmt.Errorf("%w: %s sets up other connections", errFallback, f.Top)
+		}
 		if f.Stream >= 0 {
-			fl, ok := out.Flow(f.Stream)
-			if !ok || (!checked[f.Stream] && !sameFlow(fl, f)) {
-				return fmt.Errorf("%w: shard %d, stream %d numbered otherwise than the splitter's", errFallback, id, f.Stream)
+			if !checked[f.Stream] && !known.has(f) && id != 0 {
+				return fmt.Errorf("%w: shard %d, stream %d is not a connection of the splitter's", errFallback, id, f.Stream)
 			}
 			checked[f.Stream] = true
-			f.Stream = fl.Global
+			f.Stream = int64(id)<<40 | f.Stream
 		}
 		c.add(f)
 		return nil
@@ -86,15 +92,38 @@ func dissectShard(ctx context.Context, bin string, id int, stdin io.Reader, out 
 	return err
 }
 
-// sameFlow says whether f travels between fl's two ends.
-func sameFlow(fl shard.Flow, f *Frame) bool {
+// crossConnection are the protocols by which tshark dissects one
+// connection after what another announced (FTP's data connections, the
+// RTP of RTSP, SIP or H.323 calls): split apart, the announced traffic
+// would be dissected otherwise, so a split summary meeting one falls
+// back to one tshark.
+var crossConnection = map[string]bool{
+	"ftp": true, "ftp-data": true, "rtsp": true, "sip": true, "sdp": true,
+	"h225": true, "h245": true, "skinny": true, "msrp": true, "rtp": true, "rtcp": true,
+}
+
+// shardFlows looks up the splitter's connections of one shard by their
+// ends, learning them as the splitter registers them (always before
+// their first packet reaches tshark).
+type shardFlows struct {
+	out  *shard.Out
+	n    int64
+	ends map[[2]netip.AddrPort]bool
+}
+
+// has says whether f travels over one of the shard's connections.
+func (s *shardFlows) has(f *Frame) bool {
 	src, err1 := netip.ParseAddr(f.Src)
 	dst, err2 := netip.ParseAddr(f.Dst)
 	if err1 != nil || err2 != nil {
 		return false
 	}
 	a, b := netip.AddrPortFrom(src, f.SrcPort), netip.AddrPortFrom(dst, f.DstPort)
-	return (fl.A == a && fl.B == b) || (fl.A == b && fl.B == a)
+	for n := s.out.Flows(); s.n < n; s.n++ {
+		fl, _ := s.out.Flow(s.n)
+		s.ends[[2]netip.AddrPort{fl.A, fl.B}] = true
+	}
+	return s.ends[[2]netip.AddrPort{a, b}] || s.ends[[2]netip.AddrPort{b, a}]
 }
 
 // merge adds another shard's tables to c; their streams are disjoint.

@@ -1,9 +1,11 @@
 // Package tracesum answers the first questions asked of any capture: how
 // many packets, over how long, what protocols, which conversations, how big
 // the packets are and how they are spaced, the TCP round-trip time and loss,
-// and how much HTTP and ping traffic there is. One tshark pass, streamed:
-// memory holds one size and one inter-arrival time per packet (for the
-// percentiles) and one entry per conversation.
+// and how much HTTP and ping traffic there is. What needs no dissection
+// (counts, sizes, times) comes from the splitter's own read of the file
+// (basics.go); tshark, one per TCP-connection shard of at most about a
+// million packets (split.go), gives the rest. Memory holds one entry per
+// distinct size and gap, per protocol, conversation and connection.
 //
 // Like every analysis it is a vertical slice: row.go declares the tshark
 // fields it reads and converts each row into its one typed packet, the
@@ -37,8 +39,9 @@ type Options struct {
 	Recorded *capfile.Info
 	// Jobs is how many tshark processes may run at a time (0 is 1).
 	Jobs int
-	// Progress, if set, is told how many bytes of the file tshark has
-	// read (estimated from its frame numbers) while it runs.
+	// Progress, if set, is told how many bytes of the file have been read
+	// (by the splitter, or estimated from tshark's frame numbers when the
+	// file is dissected whole).
 	Progress func(done, total int64)
 }
 
@@ -92,8 +95,8 @@ type Summary struct {
 		EchoReplies  int `json:"echo_replies"`
 	} `json:"icmp"`
 	Partial bool `json:"partial"`
-	// Sizes and Gaps are the per-packet samples (bytes, seconds), kept for
-	// plots.
+	// Sizes and Gaps are the samples (bytes, seconds) in order, for
+	// plots: every one up to 10,000 packets, evenly spaced ranks beyond.
 	Sizes []float64 `json:"-"`
 	Gaps  []float64 `json:"-"`
 }
