@@ -30,6 +30,13 @@ type Plan struct {
 	// of its pass; an error cancels the pass. stdin must be read to its
 	// end or the function must return.
 	Shard func(ctx context.Context, id int, stdin io.Reader, out *Out) error
+	// Ranges, when above 0, cuts the file into shards of Ranges
+	// consecutive packets instead of by connection (the last shard takes
+	// any beyond K×Ranges), for analyses whose rows depend on one packet
+	// each; their rows are in file order shard after shard.
+	Ranges int64
+	// SkipTCP leaves every plain TCP packet out of the shards.
+	SkipTCP bool
 	// Pipe, if set, tunes each shard's pipe (its write end) before use.
 	Pipe func(w *os.File)
 }
@@ -52,11 +59,11 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 			done := size * pass
 			progress = func(n int64) { p.Progress(done+n, size*passes) }
 		}
-		var observe Observer
+		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP}
 		if pass == 0 {
-			observe = p.Observe
+			m.observe = p.Observe
 		}
-		cut, err := p.pass(ctx, first, min(first+jobs, p.K), progress, observe)
+		cut, err := p.pass(ctx, first, min(first+jobs, p.K), progress, m)
 		if err != nil {
 			return false, err
 		}
@@ -66,7 +73,7 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 }
 
 // pass dissects shards from..to-1 in one read of the file.
-func (p *Plan) pass(ctx context.Context, from, to int, progress func(int64), observe Observer) (bool, error) {
+func (p *Plan) pass(ctx context.Context, from, to int, progress func(int64), m mode) (bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	outs := map[int]*Out{}
@@ -103,7 +110,7 @@ func (p *Plan) pass(ctx context.Context, from, to int, progress func(int64), obs
 			}
 		}()
 	}
-	truncated, splitErr := split(ctx, p.File, p.K, outs, progress, observe)
+	truncated, splitErr := split(ctx, p.File, p.K, outs, progress, m)
 	closePipes()
 	wg.Wait()
 	if errors.Is(splitErr, ErrUnsupported) {

@@ -119,16 +119,24 @@ func (o *Out) Flow(j int64) (Flow, bool) {
 // bytes of the file read so far. Packets of other shards are skipped, so
 // shards can be produced in several passes over the file.
 func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64)) (truncated bool, err error) {
-	return split(ctx, path, k, outs, progress, nil)
+	return split(ctx, path, k, outs, progress, mode{})
+}
+
+// mode is how a split routes packets beyond Split's default (by
+// connection, every packet).
+type mode struct {
+	observe Observer
+	ranges  int64 // packets per shard, routed by number (router.ranges)
+	skipTCP bool
 }
 
 // Observer sees a packet's capture record (its timestamp, captured and
 // original length) as the splitter reads it.
 type Observer func(ci gopacket.CaptureInfo)
 
-// split is Split, showing every packet read to observe (if set) before
-// it is routed.
-func split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64), observe Observer) (truncated bool, err error) {
+// split is Split routing as m says, showing every packet read to
+// m.observe (if set) before it is routed.
+func split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64), m mode) (truncated bool, err error) {
 	in, err := openCapture(path)
 	if err != nil {
 		return false, err
@@ -147,7 +155,7 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	if err != nil {
 		return false, err
 	}
-	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}}
+	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
 	tick := ticker{ctx: ctx, progress: progress, in: in, last: time.Now()}
 	var frame int64
 	for {
@@ -174,8 +182,8 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		if err := tick.check(frame); err != nil {
 			return false, err
 		}
-		if observe != nil {
-			observe(ci)
+		if m.observe != nil {
+			m.observe(ci)
 		}
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/gopacket/gopacket"
 
@@ -30,6 +31,10 @@ var minShardPackets int64 = 100_000
 // ICMP errors quoting TCP) or done; one tshark reads the whole file.
 var errFallback = errors.New("split by connection not possible")
 
+// shardsRun counts the shards dissected (tests check that a capture was
+// split).
+var shardsRun atomic.Int64
+
 // runSplit summarises opt.File through the splitter (shard.Run): its
 // own read gives the basics, and tshark dissects each shard (one, for a
 // small capture) for the rest. Every TCP connection is whole in one shard
@@ -50,6 +55,7 @@ func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector
 	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, Progress: opt.Progress,
 		Observe: func(ci gopacket.CaptureInfo) { b.add(parse.Time(ci.Timestamp.UnixNano()), ci.Length) },
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
+			shardsRun.Add(1)
 			return dissectShard(ctx, bin, id, k, stdin, out, cols[id])
 		}})
 	if errors.Is(err, shard.ErrUnsupported) {

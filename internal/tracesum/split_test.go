@@ -22,7 +22,15 @@ func TestSplitEqualsWhole(t *testing.T) {
 	bin := testutil.Tshark(t)
 	old := minShardPackets
 	minShardPackets = 0
-	defer func() { minShardPackets = old }()
+	// Cleanup, not defer: the parallel subtests run after this function
+	// returns.
+	before := shardsRun.Load()
+	t.Cleanup(func() {
+		minShardPackets = old
+		if n := shardsRun.Load() - before; n < 3*8 {
+			t.Errorf("%d shards dissected, want 3 per split capture", n)
+		}
+	})
 	cases := []struct {
 		path  string
 		split bool // false: the splitter refuses it (fallback)
