@@ -31,8 +31,10 @@ var minShardPackets int64 = 100_000
 // was cut).
 var spilledRanges atomic.Int64
 
-// rowMode is how tshark prints the rows.
-const rowMode = tshark.Fields
+// rowMode is how tshark prints the rows: custom columns, about twice as
+// cheap for tshark as -T fields with the same values (ICMPv6 types by
+// name, identifiers with their hex form, which are only compared).
+const rowMode = tshark.Columns
 
 func parseFrame(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
 
