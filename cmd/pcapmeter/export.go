@@ -97,6 +97,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	// would draw over them.
 	toTerminal := (o.output == "" || o.output == "-") && isTerminal(stdout)
 	bar := sess.startBar(o.quiet || toTerminal, "exporting")
+	e.SetProgress(bar.BytesFunc())
 	err = writeReport(sess.out.writer(o.output), func(w io.Writer) (err error) {
 		truncated, err = writeCSV(sess.ctx, w, e, opt.Columns.Header, bar.CountFunc("rows"))
 		return err
