@@ -45,7 +45,7 @@ type hist map[int64]int64
 // maxPlotPoints bounds the samples handed to a plot: a CDF drawn from
 // this many evenly spaced ranks is indistinguishable from one drawn from
 // every packet.
-const maxPlotPoints = 10000
+const maxPlotPoints = 100_000
 
 // summary is stats.Summarize of the samples (each value divided by unit),
 // computed from the counts: the same nearest-rank percentiles, minimum

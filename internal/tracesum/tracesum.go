@@ -96,7 +96,7 @@ type Summary struct {
 	} `json:"icmp"`
 	Partial bool `json:"partial"`
 	// Sizes and Gaps are the samples (bytes, seconds) in order, for
-	// plots: every one up to 10,000 packets, evenly spaced ranks beyond.
+	// plots: every one up to 100,000 packets, evenly spaced ranks beyond.
 	Sizes []float64 `json:"-"`
 	Gaps  []float64 `json:"-"`
 }
