@@ -70,7 +70,7 @@ func parseCommand[O any](x cli.Exit, o commandOptions[O], args []string, stdout 
 // write, where, and with which tshark.
 type reportFlags struct {
 	format, output, tshark string
-	quiet                  bool
+	quiet, stats           bool
 }
 
 // add declares --format (formats says which ones), --output and --tshark.
@@ -79,6 +79,12 @@ func (r *reportFlags) add(fs *pflag.FlagSet, formats string) {
 	fs.StringVarP(&r.output, "output", "o", "", "write the report to `FILE` instead of stdout")
 	addTsharkFlag(fs, &r.tshark)
 	addQuietFlag(fs, &r.quiet)
+	addStatsFlag(fs, &r.stats)
+}
+
+// addStatsFlag declares --stats.
+func addStatsFlag(fs *pflag.FlagSet, stats *bool) {
+	fs.BoolVar(stats, "stats", false, "print wall time and peak memory of pcapmeter and of its tshark processes on stderr (for benchmarks)")
 }
 
 // addQuietFlag declares -q/--quiet.

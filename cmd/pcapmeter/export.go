@@ -37,7 +37,7 @@ Flags:
 type exportOptions struct {
 	output, filter, time, tshark string
 	fields, files                []string
-	quiet                        bool
+	quiet, stats                 bool
 	jobs                         int
 }
 
@@ -49,6 +49,7 @@ func (o *exportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.time, "time", "relative", "Time column: relative (seconds since the first packet), epoch (Unix seconds) or iso (ISO 8601, UTC)")
 	addTsharkFlag(fs, &o.tshark)
 	addQuietFlag(fs, &o.quiet)
+	addStatsFlag(fs, &o.stats)
 	addJobsFlag(fs, &o.jobs)
 }
 
@@ -85,6 +86,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer sess.close()
+	sess.measure(o.stats)
 	opt.File = sess.path()
 	e, err := export.Prepare(sess.ctx, opt)
 	if err != nil {
@@ -95,6 +97,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	// would draw over them.
 	toTerminal := (o.output == "" || o.output == "-") && isTerminal(stdout)
 	bar := sess.startBar(o.quiet || toTerminal, "exporting")
+	e.SetProgress(bar.BytesFunc())
 	err = writeReport(sess.out.writer(o.output), func(w io.Writer) (err error) {
 		truncated, err = writeCSV(sess.ctx, w, e, opt.Columns.Header, bar.CountFunc("rows"))
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -104,6 +105,10 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	if o.report.stats {
+		started := time.Now()
+		defer func() { printStats(stderr, time.Since(started)) }()
+	}
 	set, out, code, ok := prepare(ctx, &x, opt.Files, true, stdout, o.report.output)
 	if !ok {
 		return code

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -28,6 +29,9 @@ type session struct {
 	out    *outputs
 	cap    *ringjoin.Capture
 	bar    *progress.Bar
+	// since, when --stats asks, is when the run started; close prints
+	// its cost.
+	since time.Time
 }
 
 // openSession starts a run over the captures args (files, globs, "-")
@@ -66,10 +70,20 @@ func openSession(x *cli.Exit, args []string, stdout, stderr io.Writer, paths ...
 // left as they were.
 func (s *session) close() {
 	s.bar.Stop()
+	if !s.since.IsZero() {
+		printStats(s.stderr, time.Since(s.since))
+	}
 	s.cap.Close()
 	s.out.abort()
 	s.set.Close()
 	s.stop()
+}
+
+// measure has close print the run's cost (--stats) when on.
+func (s *session) measure(on bool) {
+	if on {
+		s.since = time.Now()
+	}
 }
 
 // path is what the analysis reads; name is what the report calls it.

@@ -88,6 +88,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer sess.close()
+	sess.measure(o.report.stats)
 	opt.File = sess.path()
 	if sess.cap.Joined() {
 		opt.Recorded = &sess.cap.Info

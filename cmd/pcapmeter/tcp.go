@@ -109,6 +109,7 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer s.close()
+	s.measure(o.report.stats)
 	opt.File = s.path()
 	opt.Progress = s.startBar(o.report.quiet, "reading capture").BytesFunc()
 	res, err := tcpconn.Run(s.ctx, opt)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -95,7 +96,15 @@ func (e *RejectedError) Error() string { return e.Msg }
 type Export struct {
 	opt Options
 	bin string
+	// split (tests only) says the last Run was split.
+	split    bool
+	progress func(done, total int64)
 }
+
+// SetProgress has a split Run report the bytes of the file read (rows
+// reach each only once every shard is dissected, so a row count alone
+// would stand still until then).
+func (e *Export) SetProgress(f func(done, total int64)) { e.progress = f }
 
 // Prepare checks the capture and finds tshark, so that a bad input fails
 // before the caller creates any output. A capture without packets is an
@@ -116,19 +125,25 @@ func Prepare(ctx context.Context, opt Options) (*Export, error) {
 // call to call. truncated is true when the capture is cut short in the
 // middle of a packet (every row before the cut was delivered). A filter
 // or field list tshark refuses is a *RejectedError.
+//
+// A capture of more than about a million packets (or of a few hundred
+// thousand, with Jobs above 1) is split by TCP connection (split.go)
+// when the columns and filter allow it exactly; the rows are the same.
 func (e *Export) Run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
-	iso := e.opt.Columns.iso
+	if e.splittable() {
+		if est, err := shard.EstimatePackets(e.opt.File); err == nil {
+			jobs := max(1, e.opt.Jobs)
+			if k := shard.Count(jobs, est, ShardPackets, minShardPackets); k > 1 {
+				truncated, err := e.runSplit(ctx, k, jobs, each)
+				if e.split = err == nil; !errors.Is(err, errFallback) || ctx.Err() != nil {
+					return truncated, err
+				}
+			}
+		}
+	}
 	spec := tshark.Spec{Input: e.opt.File, Fields: e.opt.Columns.Fields, Mode: tshark.Fields, DisplayFilter: e.opt.Filter}
 	truncated, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], func(rowp *[]string) error {
-		row := *rowp
-		if iso >= 0 && row[iso] != "" {
-			t, err := parse.ParseTime(row[iso])
-			if err != nil {
-				return err
-			}
-			row[iso] = t.RFC3339()
-		}
-		return each(row)
+		return e.emit(*rowp, each)
 	})
 	var ee *tshark.ExitError
 	if err != nil && ctx.Err() == nil && errors.As(err, &ee) && (ee.Code == 1 || ee.Code == 2) {
@@ -139,6 +154,18 @@ func (e *Export) Run(ctx context.Context, each func(row []string) error) (trunca
 		}
 	}
 	return truncated, err
+}
+
+// emit hands one row to each, the ISO column converted.
+func (e *Export) emit(row []string, each func(row []string) error) error {
+	if iso := e.opt.Columns.iso; iso >= 0 && row[iso] != "" {
+		t, err := parse.ParseTime(row[iso])
+		if err != nil {
+			return err
+		}
+		row[iso] = t.RFC3339()
+	}
+	return each(row)
 }
 
 // rejection turns tshark's complaint about a display filter or field list

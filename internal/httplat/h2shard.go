@@ -8,9 +8,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"os"
 	"slices"
-	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -39,7 +37,6 @@ type h2Shard struct {
 	cur   int64
 	seq   int64
 	res   h2Result
-	err   error
 }
 
 // dissectH2Split is the HTTP/2 pass over k flow shards, opt.Jobs at a
@@ -54,10 +51,24 @@ func (f *fileRun) dissectH2Split(ctx context.Context, k int) (h2Result, error) {
 			}
 		}
 	}()
-	for first := 0; first < k; first += f.opt.Jobs {
-		if err := f.h2SplitPass(ctx, shards, first, min(first+f.opt.Jobs, k), k); err != nil {
+	for id := range shards {
+		sp, err := newSpill[record]()
+		if err != nil {
 			return h2Result{}, err
 		}
+		shards[id] = &h2Shard{id: id, spill: sp}
+	}
+	_, err := shard.Run(ctx, shard.Plan{File: f.file, K: k, Jobs: f.opt.Jobs, Pipe: growPipe,
+		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
+			s := shards[id]
+			s.out = out
+			return f.h2ShardRun(ctx, s, stdin)
+		}})
+	if errors.Is(err, shard.ErrUnsupported) {
+		return h2Result{}, fmt.Errorf("%w: %w", errFallback, err)
+	}
+	if err != nil {
+		return h2Result{}, err
 	}
 	if err := f.mergeH2(shards); err != nil {
 		return h2Result{}, err
@@ -74,65 +85,6 @@ func (f *fileRun) dissectH2Split(ctx context.Context, k int) (h2Result, error) {
 	}
 	slices.SortFunc(all.stats.Undecrypted, func(a, b http2.TLSConn) int { return int(a.Frame - b.Frame) })
 	return all, nil
-}
-
-// h2SplitPass dissects shards from..to-1 of k in one read of the file.
-func (f *fileRun) h2SplitPass(ctx context.Context, shards []*h2Shard, from, to, k int) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	outs := map[int]*shard.Out{}
-	var pipes []*os.File
-	defer func() {
-		for _, pw := range pipes {
-			pw.Close()
-		}
-	}()
-	for id := from; id < to; id++ {
-		pr, pw, err := os.Pipe()
-		if err != nil {
-			return err
-		}
-		pipes = append(pipes, pw)
-		growPipe(pw)
-		sp, err := newSpill[record]()
-		if err != nil {
-			pr.Close()
-			return err
-		}
-		s := &h2Shard{id: id, out: &shard.Out{W: pw}, spill: sp}
-		shards[id], outs[id] = s, s.out
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer pr.Close()
-			if s.err = f.h2ShardRun(ctx, s, pr); s.err != nil {
-				cancel()
-			}
-		}()
-	}
-	_, splitErr := shard.Split(ctx, f.file, k, outs, nil)
-	for _, pw := range pipes {
-		pw.Close()
-	}
-	pipes = nil
-	wg.Wait()
-	if errors.Is(splitErr, shard.ErrUnsupported) {
-		return fmt.Errorf("%w: %w", errFallback, splitErr)
-	}
-	for id := from; id < to; id++ {
-		if err := shards[id].err; err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	if splitErr != nil {
-		return splitErr
-	}
-	for id := from; id < to; id++ {
-		shards[id].out.Release()
-	}
-	return ctx.Err()
 }
 
 // h2ShardRun pairs one shard's streams, read from stdin.

@@ -19,13 +19,10 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
-	"github.com/pcapmeter/pcapmeter/internal/dissect"
-	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -49,6 +46,9 @@ type Options struct {
 	// tshark has got through (estimated from its frame numbers), file by
 	// file.
 	Progress func(done, total int64)
+	// whole (tests only) has one tshark read each file, as when the
+	// splitter cannot.
+	whole bool
 }
 
 // Peer is what a node exchanged with one other host.
@@ -166,6 +166,8 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			defer func() { <-sem; wg.Done() }()
 			o := opt
 			o.Progress = progress(i)
+			// The jobs left when files run side by side split each one.
+			o.Jobs = max(1, opt.Jobs/len(opt.Files))
 			out[i], errs[i] = measureFile(ctx, bin, f, node, name, o)
 			if out[i] != nil {
 				out[i].Tshark = version
@@ -235,25 +237,14 @@ func toEcho(r *Row) (echoRow, error) {
 
 func measureFile(ctx context.Context, bin, file string, node netip.Addr, name string, opt Options) (*Node, error) {
 	ps := opt.Percentiles
-	c := &collector{pending: map[key]*pending{}, pairs: map[[2]netip.Addr]*pair{}, addrs: map[netip.Addr]*addrStat{}, swept: -1 << 62}
-	spec := tshark.Spec{Input: file, Fields: Fields, Mode: tshark.Fields, DisplayFilter: DisplayFilter}
-	convert := toEcho
-	if onFrame := shard.FrameProgress(file, opt.Progress); onFrame != nil {
-		convert = func(r *Row) (echoRow, error) {
-			if n, err := strconv.ParseInt(r.Frame, 10, 64); err == nil {
-				onFrame(n)
-			}
-			return toEcho(r)
+	c := newCollector()
+	collect := collectEchoes
+	if opt.whole {
+		collect = func(ctx context.Context, bin, file string, _ int, progress func(int64, int64), c *collector) (bool, error) {
+			return collectWhole(ctx, bin, file, progress, c)
 		}
 	}
-	truncated, err := dissect.Run(ctx, bin, spec, convert, func(e *echoRow) error {
-		if e.notEcho {
-			c.errors++
-			return nil
-		}
-		c.add(&e.echo)
-		return nil
-	})
+	truncated, err := collect(ctx, bin, file, opt.Jobs, opt.Progress, c)
 	if err != nil {
 		return nil, err
 	}

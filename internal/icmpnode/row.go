@@ -117,17 +117,33 @@ func ToEcho(r *Row) (Echo, error) {
 
 // isRequest reads the outer ICMP(v6) type t (the first value of field):
 // an echo request, an echo reply, or errNotEcho for any other message.
+// tshark's custom columns name ICMPv6 types ("Echo (ping) request") where
+// -T fields gives their numbers; both are read.
 func isRequest(t, field string) (bool, error) {
 	switch t {
-	case "8", "128":
+	case "8", "128", "Echo (ping) request":
 		return true, nil
-	case "0", "129":
+	case "0", "129", "Echo (ping) reply":
 		return false, nil
 	case "":
 		return false, errors.New("no ICMP type")
 	}
-	if _, err := strconv.Atoi(t); err != nil {
+	if _, err := strconv.Atoi(t); err != nil && !isTypeName(t) {
 		return false, fmt.Errorf("icmp type %q", field)
 	}
 	return false, errNotEcho
+}
+
+// isTypeName says whether t reads like one of tshark's names of an
+// ICMPv6 type (words, from a letter).
+func isTypeName(t string) bool {
+	if t[0] < 'A' || t[0] > 'Z' {
+		return false
+	}
+	for _, r := range t {
+		if !(r == ' ' || r == '-' || r == '(' || r == ')' || r == '/' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
 }

@@ -58,18 +58,30 @@ type router struct {
 	nflows int64 // tshark's streams so far (a port reuse is a new one)
 	// ntuples counts address and port pairs, each placed in a shard.
 	ntuples int64
+	// ranges, when above 0, routes by packet number instead: frames
+	// 1..ranges to shard 0, the next ranges to shard 1, and so on, the
+	// last shard taking the rest; packets need not be parsed then.
+	ranges int64
+	// skipTCP leaves out every plain TCP packet.
+	skipTCP bool
 }
 
 // route writes packet frame (its bytes data) to its shard's output, when
 // that shard is produced in this pass.
 func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInfo, data []byte) error {
 	p, err := parseTCP(link, data)
-	if err != nil {
+	if err != nil && r.ranges == 0 {
 		return err
+	}
+	if r.skipTCP && p.ok {
+		return nil
 	}
 	s, d := 0, 0
 	var fs *flowState
-	if p.ok {
+	switch {
+	case r.ranges > 0:
+		s = int(min((frame-1)/r.ranges, int64(r.k-1)))
+	case p.ok:
 		fs, d = r.place(p)
 		s = fs.shard
 	}
@@ -83,9 +95,11 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	if o.traceStreams && fs != nil {
 		o.streams = append(o.streams, fs.global)
 	}
-	o.mu.Lock()
-	o.frames = append(o.frames, uint32(frame))
-	o.mu.Unlock()
+	if !o.NoFrames {
+		o.mu.Lock()
+		o.frames = append(o.frames, uint32(frame))
+		o.mu.Unlock()
+	}
 	if err := o.pw.WritePacket(ci, data); err != nil {
 		return fmt.Errorf("shard %d: %w", s, err)
 	}

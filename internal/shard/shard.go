@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
@@ -50,6 +51,10 @@ type Out struct {
 	// Thin leaves out the pure ACKs tshark's HTTP rows do not depend on
 	// (thin.go); frame numbers still translate to the original file's.
 	Thin bool
+	// NoFrames keeps no frame map (Frame answers false): for analyses
+	// that translate no frame numbers, the map being the one thing a
+	// split holds per packet.
+	NoFrames bool
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits
@@ -91,6 +96,13 @@ func (o *Out) Release() {
 	o.mu.Unlock()
 }
 
+// Flows is how many connections the shard has been sent so far.
+func (o *Out) Flows() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return int64(len(o.flows))
+}
+
 // Flow returns the connection tshark numbers j within the shard.
 func (o *Out) Flow(j int64) (Flow, bool) {
 	o.mu.Lock()
@@ -107,6 +119,24 @@ func (o *Out) Flow(j int64) (Flow, bool) {
 // bytes of the file read so far. Packets of other shards are skipped, so
 // shards can be produced in several passes over the file.
 func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64)) (truncated bool, err error) {
+	return split(ctx, path, k, outs, progress, mode{})
+}
+
+// mode is how a split routes packets beyond Split's default (by
+// connection, every packet).
+type mode struct {
+	observe Observer
+	ranges  int64 // packets per shard, routed by number (router.ranges)
+	skipTCP bool
+}
+
+// Observer sees a packet's capture record (its timestamp, captured and
+// original length) as the splitter reads it.
+type Observer func(ci gopacket.CaptureInfo)
+
+// split is Split routing as m says, showing every packet read to
+// m.observe (if set) before it is routed.
+func split(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64), m mode) (truncated bool, err error) {
 	in, err := openCapture(path)
 	if err != nil {
 		return false, err
@@ -125,7 +155,7 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	if err != nil {
 		return false, err
 	}
-	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}}
+	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
 	tick := ticker{ctx: ctx, progress: progress, in: in, last: time.Now()}
 	var frame int64
 	for {
@@ -151,6 +181,9 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 		if err := tick.check(frame); err != nil {
 			return false, err
+		}
+		if m.observe != nil {
+			m.observe(ci)
 		}
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
-	"os"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
@@ -59,95 +58,34 @@ func dissectFile(ctx context.Context, bin string, opt Options, c *collector) (bo
 	return partial, err
 }
 
-// dissectSplit runs the k shards, jobs per read of the file.
+// dissectSplit runs the k shards, jobs per read of the file (shard.Run);
+// each shard gathers its connections apart, merged into c once every
+// shard succeeded, so that a split abandoned for a fallback leaves
+// nothing counted.
 func dissectSplit(ctx context.Context, bin string, opt Options, k, jobs int, c *collector) (bool, error) {
-	st, err := os.Stat(opt.File)
+	cols := make([]*collector, k)
+	for id := range cols {
+		cols[id] = newCollector(opt.Gaps)
+	}
+	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, Progress: opt.Progress,
+		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
+			return dissectShard(ctx, bin, opt, id, stdin, out, cols[id])
+		}})
+	if errors.Is(err, shard.ErrUnsupported) {
+		return false, fmt.Errorf("%w: %w", errFallback, err)
+	}
 	if err != nil {
 		return false, err
 	}
-	passes := int64((k + jobs - 1) / jobs)
-	var partial bool
-	for first, pass := 0, int64(0); first < k; first, pass = first+jobs, pass+1 {
-		done := st.Size() * pass
-		progress := func(n int64) {
-			if opt.Progress != nil {
-				opt.Progress(done+n, st.Size()*passes)
-			}
-		}
-		cut, err := splitPass(ctx, bin, opt, k, first, min(first+jobs, k), progress, c)
-		if err != nil {
-			return false, err
-		}
-		partial = partial || cut
+	for _, col := range cols {
+		c.merge(col)
 	}
 	return partial, nil
 }
 
-// splitPass dissects shards from..to-1 in one read of the file; each
-// shard gathers its connections apart, merged into c at the end.
-func splitPass(ctx context.Context, bin string, opt Options, k, from, to int, progress func(int64), c *collector) (bool, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	outs := map[int]*shard.Out{}
-	cols := map[int]*collector{}
-	errs := make([]error, to)
-	pipes := map[int]*os.File{}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer func() {
-		for _, pw := range pipes {
-			pw.Close()
-		}
-	}()
-	for id := from; id < to; id++ {
-		pr, pw, err := os.Pipe()
-		if err != nil {
-			return false, err
-		}
-		pipes[id] = pw
-		// The goroutine gets its shard's values, not the maps the loop
-		// goes on writing.
-		out, col := &shard.Out{W: pw}, newCollector(opt.Gaps)
-		outs[id], cols[id] = out, col
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer pr.Close()
-			if errs[id] = dissectShard(ctx, bin, opt, id, pr, out, col); errs[id] != nil {
-				cancel()
-			}
-		}()
-	}
-	truncated, splitErr := shard.Split(ctx, opt.File, k, outs, progress)
-	for id, pw := range pipes {
-		pw.Close()
-		delete(pipes, id)
-	}
-	wg.Wait()
-	if errors.Is(splitErr, shard.ErrUnsupported) {
-		return false, fmt.Errorf("%w: %w", errFallback, splitErr)
-	}
-	for id := from; id < to; id++ {
-		if err := errs[id]; err != nil && !errors.Is(err, context.Canceled) {
-			return false, err
-		}
-	}
-	if splitErr != nil {
-		return false, splitErr
-	}
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	for id := from; id < to; id++ {
-		c.merge(cols[id])
-		outs[id].Release()
-	}
-	return truncated, nil
-}
-
 // dissectShard reads one shard's tshark, translating its frame and stream
 // numbers to the whole file's before the segment is accounted.
-func dissectShard(ctx context.Context, bin string, opt Options, id int, stdin *os.File, out *shard.Out, c *collector) error {
+func dissectShard(ctx context.Context, bin string, opt Options, id int, stdin io.Reader, out *shard.Out, c *collector) error {
 	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, false), Prefs: opt.prefs}
 	_, err := dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		fl, ok := out.Flow(s.Stream)

@@ -1,9 +1,11 @@
 // Package tracesum answers the first questions asked of any capture: how
 // many packets, over how long, what protocols, which conversations, how big
 // the packets are and how they are spaced, the TCP round-trip time and loss,
-// and how much HTTP and ping traffic there is. One tshark pass, streamed:
-// memory holds one size and one inter-arrival time per packet (for the
-// percentiles) and one entry per conversation.
+// and how much HTTP and ping traffic there is. What needs no dissection
+// (counts, sizes, times) comes from the splitter's own read of the file
+// (basics.go); tshark, one per TCP-connection shard of at most about a
+// million packets (split.go), gives the rest. Memory holds one entry per
+// distinct size and gap, per protocol, conversation and connection.
 //
 // Like every analysis it is a vertical slice: row.go declares the tshark
 // fields it reads and converts each row into its one typed packet, the
@@ -37,8 +39,9 @@ type Options struct {
 	Recorded *capfile.Info
 	// Jobs is how many tshark processes may run at a time (0 is 1).
 	Jobs int
-	// Progress, if set, is told how many bytes of the file tshark has
-	// read (estimated from its frame numbers) while it runs.
+	// Progress, if set, is told how many bytes of the file have been read
+	// (by the splitter, or estimated from tshark's frame numbers when the
+	// file is dissected whole).
 	Progress func(done, total int64)
 }
 
@@ -95,8 +98,8 @@ type Summary struct {
 	// Tshark is the version of the tshark that dissected the capture (its
 	// check before the run), for reports that state it.
 	Tshark tshark.Version `json:"-"`
-	// Sizes and Gaps are the per-packet samples (bytes, seconds), kept for
-	// plots.
+	// Sizes and Gaps are the samples (bytes, seconds) in order, for
+	// plots: every one up to 100,000 packets, evenly spaced ranks beyond.
 	Sizes []float64 `json:"-"`
 	Gaps  []float64 `json:"-"`
 }
@@ -120,7 +123,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		opt.TopN = 10
 	}
 	info, err := capfile.Sniff(opt.File)
-	if err != nil && !errors.Is(err, capfile.ErrEmpty) {
+	empty := errors.Is(err, capfile.ErrEmpty)
+	if err != nil && !empty {
 		return nil, err
 	}
 	if r := opt.Recorded; r != nil {
@@ -132,45 +136,57 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	s.Tshark = version
-	c := &collector{s: s, protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, hss: map[int64]*connHandshake{}, streams: map[int64]bool{}}
-	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
-	onFrame := shard.FrameProgress(opt.File, opt.Progress)
-	add := func(f *Frame) error {
-		if onFrame != nil {
-			onFrame(f.Number)
-		}
-		return c.add(f)
+	var b *basics
+	var c *collector
+	if !empty {
+		b, c, s.Partial, err = runSplit(ctx, bin, opt)
 	}
-	if s.Partial, err = dissect.Run(ctx, bin, spec, ToFrame, add); err != nil {
+	if empty || (errors.Is(err, errFallback) && ctx.Err() == nil) {
+		b, c, s.Partial, err = runWhole(ctx, bin, opt)
+	}
+	if err != nil {
 		return nil, err
 	}
-	s.finish(c.protos, c.convs, handshakeRTTs(c.hss), len(c.streams), opt.TopN)
+	s.finish(b, c, opt.TopN)
 	return s, nil
 }
 
-// collector accumulates the frames into a Summary and the per-protocol,
-// per-conversation and per-connection tables behind it.
+// runWhole is one tshark over the file, which also gives the figures
+// that need no dissection (frame.len and frame.time_epoch): for captures
+// the splitter cannot read.
+func runWhole(ctx context.Context, bin string, opt Options) (*basics, *collector, bool, error) {
+	b, c := newBasics(), newCollector()
+	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
+	onFrame := shard.FrameProgress(opt.File, opt.Progress)
+	partial, err := dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
+		if onFrame != nil {
+			onFrame(f.Number)
+		}
+		b.add(f.Time, f.Len)
+		c.add(f)
+		return nil
+	})
+	return b, c, partial, err
+}
+
+// collector accumulates what needs dissection (one shard's frames, or the
+// whole file's): the per-protocol, per-conversation and per-connection
+// tables, and the counts of flagged frames.
 type collector struct {
-	s       *Summary
 	protos  map[string]*Share
 	convs   map[[3]string]*Conversation
 	hss     map[int64]*connHandshake // each TCP stream's handshake, as it unfolds
 	streams map[int64]bool
-	prev    parse.Time
+	tcp     TCPSummary // Retransmissions and LostSegments
+	http    [2]int     // requests, responses
+	echo    [2]int     // requests, replies
 }
 
-func (c *collector) add(f *Frame) error {
-	s := c.s
-	if s.Packets == 0 {
-		s.First = f.Time
-	} else {
-		s.Gaps = append(s.Gaps, f.Time.Sub(c.prev))
-	}
-	c.prev = f.Time
-	s.Last = max(s.Last, f.Time)
-	s.Packets++
-	s.Bytes += int64(f.Len)
-	s.Sizes = append(s.Sizes, float64(f.Len))
+func newCollector() *collector {
+	return &collector{protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, hss: map[int64]*connHandshake{}, streams: map[int64]bool{}}
+}
+
+func (c *collector) add(f *Frame) {
 	p := c.protos[f.Top]
 	if p == nil {
 		p = &Share{Protocol: f.Top}
@@ -186,20 +202,19 @@ func (c *collector) add(f *Frame) error {
 		addHandshake(c.hss, f)
 	}
 	if f.Retransmission {
-		s.TCP.Retransmissions++
+		c.tcp.Retransmissions++
 	}
 	if f.LostSegment {
-		s.TCP.LostSegments++
+		c.tcp.LostSegments++
 	}
-	s.HTTP.Requests += f.HTTPRequests
-	s.HTTP.Responses += f.HTTPResponses
+	c.http[0] += f.HTTPRequests
+	c.http[1] += f.HTTPResponses
 	if f.EchoRequest {
-		s.ICMP.EchoRequests++
+		c.echo[0]++
 	}
 	if f.EchoReply {
-		s.ICMP.EchoReplies++
+		c.echo[1]++
 	}
-	return nil
 }
 
 func addConv(convs map[[3]string]*Conversation, f *Frame) {
@@ -239,7 +254,14 @@ func endpoint(addr string, port uint16) string {
 	return fmt.Sprintf("%s:%d", addr, port)
 }
 
-func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversation, rtts []float64, nstreams, topN int) {
+// finish puts the figures together. Everything collected is a count or a
+// set whose union does not depend on the order of shards, which is why a
+// split summary equals a whole one.
+func (s *Summary) finish(b *basics, c *collector, topN int) {
+	s.Packets, s.Bytes, s.First, s.Last = b.packets, b.bytes, b.first, b.last
+	s.TCP = c.tcp
+	s.HTTP.Requests, s.HTTP.Responses = c.http[0], c.http[1]
+	s.ICMP.EchoRequests, s.ICMP.EchoReplies = c.echo[0], c.echo[1]
 	if s.Packets > 0 {
 		s.Duration = s.Last.Sub(s.First)
 		s.AvgPacket = float64(s.Bytes) / float64(s.Packets)
@@ -250,7 +272,7 @@ func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversa
 		s.PacketRate = float64(s.Packets) / s.Duration
 		s.BitRate = float64(s.Bytes) * 8 / s.Duration
 	}
-	for _, p := range protos {
+	for _, p := range c.protos {
 		p.PacketsShare = float64(p.Packets) / float64(s.Packets)
 		if s.Bytes > 0 {
 			p.BytesShare = float64(p.Bytes) / float64(s.Bytes)
@@ -267,9 +289,9 @@ func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversa
 	if len(s.Protocols) > topN {
 		s.Protocols = s.Protocols[:topN]
 	}
-	s.Conversations = len(convs)
-	for _, c := range convs {
-		s.Talkers = append(s.Talkers, *c)
+	s.Conversations = len(c.convs)
+	for _, cv := range c.convs {
+		s.Talkers = append(s.Talkers, *cv)
 	}
 	sort.Slice(s.Talkers, func(i, j int) bool {
 		a, b := s.Talkers[i], s.Talkers[j]
@@ -281,9 +303,10 @@ func (s *Summary) finish(protos map[string]*Share, convs map[[3]string]*Conversa
 	if len(s.Talkers) > topN {
 		s.Talkers = s.Talkers[:topN]
 	}
-	s.Size, _ = stats.Summarize(s.Sizes, Percentiles)
-	s.InterArrival, _ = stats.Summarize(s.Gaps, Percentiles)
-	s.TCP.Connections = nstreams
+	s.Size, s.Sizes = b.sizes.summary(1, Percentiles)
+	s.InterArrival, s.Gaps = b.gaps.summary(1e9, Percentiles)
+	rtts := handshakeRTTs(c.hss)
+	s.TCP.Connections = len(c.streams)
 	s.TCP.WithHandshake = len(rtts)
 	if len(rtts) > 0 {
 		med, _ := stats.Summarize(rtts, []float64{50})

@@ -7,7 +7,11 @@
 //     machine's parallel ceiling),
 //   - pcapmeter http --jobs 1 and --jobs 2,
 //   - the classic scapy approach (rdpcap + HTTP layer) on a 100k-packet
-//     prefix, when Debian's python3-scapy is installed.
+//     prefix, when Debian's python3-scapy is installed;
+//
+// then the scaling table of http (scaling.go) and the table of the other
+// subcommands against their peers (subcommands.go; -subcommands-only runs
+// it alone, for a quiet machine).
 //
 // Captures are generated with pcapsynth into .cache/ (not committed) and
 // reused. Rates are packets per second of wall time; peak RSS of tshark is
@@ -50,14 +54,15 @@ func main() {
 	nreps := flag.Int("reps", 3, "interleaved runs of the rows whose ratios are targets (medians reported)")
 	sizes := flag.String("scaling", "3800,13000,39000", "connections of the captures the scaling table runs on (≈300k, 1M, 3M packets); empty: none")
 	only := flag.Bool("scaling-only", false, "print only the scaling table")
+	subSizes := flag.String("subcommands", "6400,25600", "connections of the captures the subcommands table (tcp, summary, export, icmp against their peers) runs on (≈500k, 2M packets); empty: none")
+	subOnly := flag.Bool("subcommands-only", false, "print only the subcommands table")
 	flag.Parse()
-	var scaleConns []int
-	for _, f := range strings.Split(*sizes, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
-			scaleConns = append(scaleConns, n)
-		}
+	if *subOnly {
+		subcommandTable(*bin, connList(*subSizes), *nreps)
+		return
 	}
-	defer scaling(*bin, scaleConns, *nreps)
+	defer subcommandTable(*bin, connList(*subSizes), *nreps)
+	defer scaling(*bin, connList(*sizes), *nreps)
 	if *only {
 		return
 	}
@@ -150,6 +155,17 @@ func main() {
 	}
 	fmt.Printf("--jobs 2 is %.2f× faster than --jobs 1; this machine's ceiling for two tsharks at once is %.2f× (two copies vs one)\n",
 		j1.wall.Seconds()/j2.wall.Seconds(), 2*alone.wall.Seconds()/pair.wall.Seconds())
+}
+
+// connList reads a comma-separated list of connection counts.
+func connList(list string) []int {
+	var ns []int
+	for _, f := range strings.Split(list, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			ns = append(ns, n)
+		}
+	}
+	return ns
 }
 
 func run(c *exec.Cmd) {

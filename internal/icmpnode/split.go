@@ -1,0 +1,160 @@
+package icmpnode
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/internal/tmpfile"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// ShardPackets bounds, roughly, how many packets one tshark holds (its
+// memory grows ~0.65 kB per packet): a larger capture is cut into ranges
+// of about this many consecutive packets.
+const ShardPackets = 1_000_000
+
+// minShardPackets is the fewest estimated packets worth a tshark of
+// their own; tests set it to 0 to cut small captures into --jobs ranges.
+var minShardPackets int64 = 100_000
+
+// spilledRanges counts the ranges spilled (tests check that a capture
+// was cut).
+var spilledRanges atomic.Int64
+
+// rowMode is how tshark prints the rows: custom columns, about twice as
+// cheap for tshark as -T fields with the same values (ICMPv6 types by
+// name, identifiers with their hex form, which are only compared).
+const rowMode = tshark.Columns
+
+func parseFrame(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
+
+func newCollector() *collector {
+	return &collector{pending: map[key]*pending{}, pairs: map[[2]netip.Addr]*pair{}, addrs: map[netip.Addr]*addrStat{}, swept: -1 << 62}
+}
+
+// collectEchoes feeds c every echo row of file in file order. An echo row
+// depends on its own packet only (pairing is the collector's), so the
+// file goes through the splitter without its TCP packets (the bulk of
+// most captures, which tshark would dissect for nothing) in ranges of
+// consecutive packets, jobs at a time; rows of the first range go to c as
+// they come, later ranges' wait in unnamed temporary files and follow in
+// order. A file the splitter cannot read is dissected by one tshark.
+func collectEchoes(ctx context.Context, bin, file string, jobs int, progress func(done, total int64), c *collector) (bool, error) {
+	est, err := shard.EstimatePackets(file)
+	if err == nil {
+		k := shard.Count(jobs, est, ShardPackets, minShardPackets)
+		truncated, err := collectSplit(ctx, bin, file, k, jobs, (est+int64(k)-1)/int64(k), progress, c)
+		if !errors.Is(err, shard.ErrUnsupported) || ctx.Err() != nil {
+			return truncated, err
+		}
+		*c = *newCollector()
+	}
+	return collectWhole(ctx, bin, file, progress, c)
+}
+
+// collectWhole is collectEchoes by one tshark over the file.
+func collectWhole(ctx context.Context, bin, file string, progress func(done, total int64), c *collector) (bool, error) {
+	spec := tshark.Spec{Input: file, Fields: Fields, Mode: rowMode, DisplayFilter: DisplayFilter}
+	convert := toEcho
+	if onFrame := shard.FrameProgress(file, progress); onFrame != nil {
+		convert = func(r *Row) (echoRow, error) {
+			if n, err := parseFrame(r.Frame); err == nil {
+				onFrame(n)
+			}
+			return toEcho(r)
+		}
+	}
+	return dissect.Run(ctx, bin, spec, convert, func(e *echoRow) error {
+		c.take(e)
+		return nil
+	})
+}
+
+// take counts one row.
+func (c *collector) take(e *echoRow) {
+	if e.notEcho {
+		c.errors++
+		return
+	}
+	c.add(&e.echo)
+}
+
+// collectSplit is collectEchoes through the splitter in k ranges of per
+// packets.
+func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64, progress func(done, total int64), c *collector) (bool, error) {
+	spills := make([]*os.File, k)
+	defer func() {
+		for _, f := range spills {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress,
+		Shard: func(ctx context.Context, id int, stdin io.Reader, _ *shard.Out) error {
+			spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: rowMode, DisplayFilter: DisplayFilter}
+			if id == 0 {
+				_, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
+					c.take(e)
+					return nil
+				})
+				return err
+			}
+			f, err := tmpfile.New("")
+			if err != nil {
+				return fmt.Errorf("spilling echo rows: %w", err)
+			}
+			spills[id] = f
+			spilledRanges.Add(1)
+			bw := bufio.NewWriter(f)
+			enc := gob.NewEncoder(bw)
+			if _, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
+				return enc.Encode(spilled{E: e.echo, NotEcho: e.notEcho})
+			}); err != nil {
+				return err
+			}
+			return bw.Flush()
+		}})
+	if err != nil {
+		return false, err
+	}
+	for id := 1; id < k; id++ {
+		if err := replay(spills[id], c); err != nil {
+			return false, fmt.Errorf("reading back echo rows: %w", err)
+		}
+	}
+	return truncated, nil
+}
+
+// spilled is an echo row in a spill file.
+type spilled struct {
+	E       Echo
+	NotEcho bool
+}
+
+// replay feeds c the rows spilled in f.
+func replay(f *os.File, c *collector) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dec := gob.NewDecoder(bufio.NewReader(f))
+	for {
+		var s spilled
+		if err := dec.Decode(&s); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		c.take(&echoRow{echo: s.E, notEcho: s.NotEcho})
+	}
+}

@@ -1,0 +1,66 @@
+package icmpnode
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapmeter/pcapmeter/internal/testutil"
+)
+
+// TestRangesEqualWhole: a node measured through the splitter (TCP left
+// out, three packet ranges forced on small captures, the later ones
+// spilled and replayed in order) is, field for field, the node one tshark
+// over the file gives: on the generated node capture, the shared ICMP
+// captures (IPv6, traceroute errors), the node's pings merged into an
+// HTTP capture (TCP left out) and a link type the splitter does not parse
+// (ranges need no parsing).
+func TestRangesEqualWhole(t *testing.T) {
+	testutil.Tshark(t)
+	oldMin := minShardPackets
+	minShardPackets = 0
+	before := spilledRanges.Load()
+	// Cleanup, not defer: the parallel subtests run after this function
+	// returns.
+	t.Cleanup(func() {
+		minShardPackets = oldMin
+		if n := spilledRanges.Load() - before; n < 2*5 {
+			t.Errorf("%d ranges spilled, want 2 per capture (not cut into 3?)", n)
+		}
+	})
+	mixed := filepath.Join(t.TempDir(), "mixed.pcapng")
+	if out, err := exec.Command("mergecap", "-w", mixed, testutil.Testdata("http", "synth-loss-reorder.pcapng"), testutil.Testdata("icmp", "synth-node.pcap")).CombinedOutput(); err != nil {
+		t.Fatalf("mergecap: %v %s", err, out)
+	}
+	cases := []struct{ file, node string }{
+		{testutil.Testdata("icmp", "synth-node.pcap"), ""},
+		{mixed, ""},
+		{testutil.Shared(t, "icmp/misc/zeek_icmp6-ping.pcap"), ""},
+		{testutil.Shared(t, "icmp/misc/sanders_icmp_traceroute.pcapng"), "192.168.100.138"},
+		{testutil.Shared(t, "odd/tcpdump_e1000g_solaris-ipnet-ping.pcap"), ""},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.file), func(t *testing.T) {
+			t.Parallel()
+			measure := func(jobs int, whole bool) string {
+				opt := Options{Files: []string{c.file}, Jobs: jobs, whole: whole}
+				if c.node != "" {
+					opt.Nodes = []netip.Addr{netip.MustParseAddr(c.node)}
+				}
+				res, err := Run(context.Background(), opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.MarshalIndent(res, "", " ")
+				return string(b)
+			}
+			split, whole := measure(3, false), measure(1, true)
+			if split != whole {
+				t.Errorf("3 ranges differ from one tshark:\n%s", testutil.Diff(whole, split))
+			}
+		})
+	}
+}

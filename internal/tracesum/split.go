@@ -1,0 +1,169 @@
+package tracesum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket"
+
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/parse"
+	"github.com/pcapmeter/pcapmeter/tshark"
+)
+
+// ShardPackets bounds, roughly, how many packets one tshark holds (its
+// memory grows ~0.65 kB per packet): a larger capture is split by TCP
+// connection into shards of about this many packets.
+const ShardPackets = 1_000_000
+
+// minShardPackets is the fewest estimated packets worth a shard of their
+// own (a tshark costs ~0.3 s and ~160 MB to start); tests set it to 0 to
+// split small captures into --jobs shards.
+var minShardPackets int64 = 100_000
+
+// errFallback says the split could not be trusted (tshark numbered a
+// shard's connections otherwise than the splitter, as with tunnels or
+// ICMP errors quoting TCP) or done; one tshark reads the whole file.
+var errFallback = errors.New("split by connection not possible")
+
+// shardsRun counts the shards dissected (tests check that a capture was
+// split).
+var shardsRun atomic.Int64
+
+// runSplit summarises opt.File through the splitter (shard.Run): its
+// own read gives the basics, and tshark dissects each shard (one, for a
+// small capture) for the rest. Every TCP connection is whole in one shard
+// and everything else is in shard 0 in file order, so each frame is
+// dissected as in one tshark over the file, and the collected tables add
+// up to the same.
+func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector, bool, error) {
+	jobs := max(1, opt.Jobs)
+	k := 1
+	if est, err := shard.EstimatePackets(opt.File); err == nil {
+		k = shard.Count(jobs, est, ShardPackets, minShardPackets)
+	}
+	b := newBasics()
+	cols := make([]*collector, k)
+	for id := range cols {
+		cols[id] = newCollector()
+	}
+	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, Progress: opt.Progress,
+		Observe: func(ci gopacket.CaptureInfo) { b.add(parse.Time(ci.Timestamp.UnixNano()), ci.Length) },
+		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
+			shardsRun.Add(1)
+			return dissectShard(ctx, bin, id, k, stdin, out, cols[id])
+		}})
+	if errors.Is(err, shard.ErrUnsupported) {
+		return nil, nil, false, fmt.Errorf("%w: %w", errFallback, err)
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	c := cols[0]
+	for _, o := range cols[1:] {
+		c.merge(o)
+	}
+	return b, c, partial, nil
+}
+
+// dissectShard collects one shard's frames, each TCP stream keyed by the
+// shard and tshark's number in it (so that the shards' tables are
+// disjoint), after checking that tshark sees each connection where the
+// splitter put it: a connection of the splitter's in this shard, or, in
+// shard 0, one the splitter did not parse (inside a tunnel), which it
+// sends there whole. k is the number of shards.
+func dissectShard(ctx context.Context, bin string, id, k int, stdin io.Reader, out *shard.Out, c *collector) error {
+	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns}
+	checked := map[int64]bool{}
+	known := shardFlows{out: out, ends: map[[2]netip.AddrPort]bool{}}
+	_, err := dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
+		if k > 1 && crossConnection[f.Top] {
+			return fmt.Errorf("%w: %s sets up other connections", errFallback, f.Top)
+		}
+		if f.Stream >= 0 {
+			if !checked[f.Stream] && !known.has(f) && id != 0 {
+				return fmt.Errorf("%w: shard %d, stream %d is not a connection of the splitter's", errFallback, id, f.Stream)
+			}
+			checked[f.Stream] = true
+			f.Stream = int64(id)<<40 | f.Stream
+		}
+		c.add(f)
+		return nil
+	})
+	return err
+}
+
+// crossConnection are the protocols by which tshark dissects one
+// connection after what another announced (FTP's data connections, the
+// RTP of RTSP, SIP or H.323 calls): split apart, the announced traffic
+// would be dissected otherwise, so a split summary meeting one falls
+// back to one tshark.
+var crossConnection = map[string]bool{
+	"ftp": true, "ftp-data": true, "rtsp": true, "sip": true, "sdp": true,
+	"h225": true, "h245": true, "skinny": true, "msrp": true, "rtp": true, "rtcp": true,
+}
+
+// shardFlows looks up the splitter's connections of one shard by their
+// ends, learning them as the splitter registers them (always before
+// their first packet reaches tshark).
+type shardFlows struct {
+	out  *shard.Out
+	n    int64
+	ends map[[2]netip.AddrPort]bool
+}
+
+// has says whether f travels over one of the shard's connections.
+func (s *shardFlows) has(f *Frame) bool {
+	src, err1 := netip.ParseAddr(f.Src)
+	dst, err2 := netip.ParseAddr(f.Dst)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	a, b := netip.AddrPortFrom(src, f.SrcPort), netip.AddrPortFrom(dst, f.DstPort)
+	for n := s.out.Flows(); s.n < n; s.n++ {
+		fl, _ := s.out.Flow(s.n)
+		s.ends[[2]netip.AddrPort{fl.A, fl.B}] = true
+	}
+	return s.ends[[2]netip.AddrPort{a, b}] || s.ends[[2]netip.AddrPort{b, a}]
+}
+
+// merge adds another shard's tables to c; their streams are disjoint.
+func (c *collector) merge(o *collector) {
+	for k, p := range o.protos {
+		q := c.protos[k]
+		if q == nil {
+			q = &Share{Protocol: k}
+			c.protos[k] = q
+		}
+		q.Packets += p.Packets
+		q.Bytes += p.Bytes
+	}
+	for k, v := range o.convs {
+		w := c.convs[k]
+		if w == nil {
+			c.convs[k] = v
+			continue
+		}
+		w.Packets += v.Packets
+		w.Bytes += v.Bytes
+		w.AtoB += v.AtoB
+		w.BtoA += v.BtoA
+	}
+	for k := range o.streams {
+		c.streams[k] = true
+	}
+	for k, h := range o.hss {
+		c.hss[k] = h
+	}
+	c.tcp.Retransmissions += o.tcp.Retransmissions
+	c.tcp.LostSegments += o.tcp.LostSegments
+	for i := range c.http {
+		c.http[i] += o.http[i]
+		c.echo[i] += o.echo[i]
+	}
+}
