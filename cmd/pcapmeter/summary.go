@@ -93,7 +93,8 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	if sess.cap.Joined() {
 		opt.Recorded = &sess.cap.Info
 	}
-	opt.Progress = sess.startBar(o.report.quiet, "reading capture").BytesFunc()
+	bar := sess.startBar(o.report.quiet, "reading capture")
+	opt.Progress, opt.Packets = bar.BytesFunc(), bar.CountFunc("packets")
 	s, err := tracesum.Run(sess.ctx, opt)
 	sess.stopBar()
 	if err != nil {

@@ -111,7 +111,8 @@ func runTCP(args []string, stdout, stderr io.Writer) int {
 	defer s.close()
 	s.measure(o.report.stats)
 	opt.File = s.path()
-	opt.Progress = s.startBar(o.report.quiet, "reading capture").BytesFunc()
+	bar := s.startBar(o.report.quiet, "reading capture")
+	opt.Progress, opt.Packets = bar.BytesFunc(), bar.CountFunc("packets")
 	res, err := tcpconn.Run(s.ctx, opt)
 	s.stopBar()
 	if err != nil {

@@ -66,7 +66,7 @@ func collectEchoes(ctx context.Context, bin, file string, jobs int, progress fun
 func collectWhole(ctx context.Context, bin, file string, progress func(done, total int64), c *collector) (bool, error) {
 	spec := tshark.Spec{Input: file, Fields: Fields, Mode: rowMode, DisplayFilter: DisplayFilter}
 	convert := toEcho
-	if onFrame := shard.FrameProgress(file, progress); onFrame != nil {
+	if onFrame := shard.FrameProgress(file, progress, nil); onFrame != nil {
 		convert = func(r *Row) (echoRow, error) {
 			if n, err := parseFrame(r.Frame); err == nil {
 				onFrame(n)

@@ -8,7 +8,9 @@ import "os"
 // their own, but each row carries its frame number, and EstimatePackets
 // says about how many there are. It returns nil (no progress) when report
 // is nil or the file cannot be estimated, so callers test for nil once.
-func FrameProgress(path string, report func(done, total int64)) func(frame int64) {
+// packets, if set, is told the frame number itself (the packets read so
+// far) every 1024 frames.
+func FrameProgress(path string, report func(done, total int64), packets func(n int64)) func(frame int64) {
 	if report == nil {
 		return nil
 	}
@@ -20,6 +22,9 @@ func FrameProgress(path string, report func(done, total int64)) func(frame int64
 	size := st.Size()
 	return func(frame int64) {
 		report(min(size, size*frame/est), size)
+		if packets != nil && frame&0x3ff == 0 {
+			packets(frame)
+		}
 	}
 }
 

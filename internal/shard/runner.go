@@ -22,6 +22,9 @@ type Plan struct {
 	NoFrames bool
 	// Progress, if set, is told the bytes read of all passes together.
 	Progress func(done, total int64)
+	// Packets, if set, is told how many packets the first pass has read
+	// so far (the bar's count beside the bytes).
+	Packets func(n int64)
 	// Observe, if set, sees every packet of the file once, in file order,
 	// on the first pass (for what needs no dissection).
 	Observe Observer
@@ -61,7 +64,7 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 		}
 		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP}
 		if pass == 0 {
-			m.observe = p.Observe
+			m.observe, m.packets = p.Observe, p.Packets
 		}
 		cut, err := p.pass(ctx, first, min(first+jobs, p.K), progress, m)
 		if err != nil {

@@ -128,6 +128,7 @@ type mode struct {
 	observe Observer
 	ranges  int64 // packets per shard, routed by number (router.ranges)
 	skipTCP bool
+	packets func(int64) // told the packets read, with progress
 }
 
 // Observer sees a packet's capture record (its timestamp, captured and
@@ -156,7 +157,7 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		return false, err
 	}
 	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
-	tick := ticker{ctx: ctx, progress: progress, in: in, last: time.Now()}
+	tick := ticker{ctx: ctx, progress: progress, packets: m.packets, in: in, last: time.Now()}
 	var frame int64
 	for {
 		data, ci, err := next()
@@ -192,6 +193,9 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	if progress != nil {
 		progress(in.Consumed())
 	}
+	if m.packets != nil {
+		m.packets(frame)
+	}
 	for _, o := range outs {
 		if err := o.bw.Flush(); err != nil {
 			return truncated, err
@@ -205,6 +209,7 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 type ticker struct {
 	ctx      context.Context
 	progress func(int64)
+	packets  func(int64)
 	in       *capfile.Reader
 	last     time.Time
 }
@@ -216,8 +221,13 @@ func (t *ticker) check(frame int64) error {
 	if err := t.ctx.Err(); err != nil {
 		return err
 	}
-	if t.progress != nil && time.Since(t.last) > 100*time.Millisecond {
-		t.progress(t.in.Consumed())
+	if (t.progress != nil || t.packets != nil) && time.Since(t.last) > 100*time.Millisecond {
+		if t.progress != nil {
+			t.progress(t.in.Consumed())
+		}
+		if t.packets != nil {
+			t.packets(frame)
+		}
 		t.last = time.Now()
 	}
 	return nil

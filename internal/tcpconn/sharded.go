@@ -67,7 +67,7 @@ func dissectSplit(ctx context.Context, bin string, opt Options, k, jobs int, c *
 	for id := range cols {
 		cols[id] = newCollector(opt.Gaps)
 	}
-	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, Progress: opt.Progress,
+	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, Progress: opt.Progress, Packets: opt.Packets,
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
 			return dissectShard(ctx, bin, opt, id, stdin, out, cols[id])
 		}})

@@ -51,6 +51,8 @@ type Options struct {
 	// Progress, if set, is told how many bytes of the file tshark has
 	// read (estimated from its frame numbers) while it runs.
 	Progress func(done, total int64)
+	// Packets, if set, is told how many packets have been read so far.
+	Packets func(n int64)
 
 	prefs []string // tshark preferences (the key log)
 }
@@ -236,7 +238,7 @@ func filter(opt Options, stream bool) string {
 // dissectOne is the whole file through one tshark.
 func dissectOne(ctx context.Context, bin string, opt Options, c *collector) (bool, error) {
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns, DisplayFilter: filter(opt, true), Prefs: opt.prefs}
-	onFrame := shard.FrameProgress(opt.File, opt.Progress)
+	onFrame := shard.FrameProgress(opt.File, opt.Progress, opt.Packets)
 	return dissect.Run(ctx, bin, spec, ToSegment, func(s *Segment) error {
 		if onFrame != nil {
 			onFrame(s.Frame)

@@ -52,7 +52,7 @@ func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector
 	for id := range cols {
 		cols[id] = newCollector()
 	}
-	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, Progress: opt.Progress,
+	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, Progress: opt.Progress, Packets: opt.Packets,
 		Observe: func(ci gopacket.CaptureInfo) { b.add(parse.Time(ci.Timestamp.UnixNano()), ci.Length) },
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
 			shardsRun.Add(1)

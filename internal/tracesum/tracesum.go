@@ -43,6 +43,8 @@ type Options struct {
 	// (by the splitter, or estimated from tshark's frame numbers when the
 	// file is dissected whole).
 	Progress func(done, total int64)
+	// Packets, if set, is told how many packets have been read so far.
+	Packets func(n int64)
 }
 
 // Share is a protocol's part of the trace.
@@ -157,7 +159,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 func runWhole(ctx context.Context, bin string, opt Options) (*basics, *collector, bool, error) {
 	b, c := newBasics(), newCollector()
 	spec := tshark.Spec{Input: opt.File, Fields: Fields, Mode: tshark.Columns}
-	onFrame := shard.FrameProgress(opt.File, opt.Progress)
+	onFrame := shard.FrameProgress(opt.File, opt.Progress, opt.Packets)
 	partial, err := dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
 		if onFrame != nil {
 			onFrame(f.Number)
