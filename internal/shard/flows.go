@@ -29,6 +29,7 @@ func orderTuple(src, dst netip.AddrPort) tuple {
 type flowState struct {
 	global  int64
 	shard   int
+	local   int64 // the stream's index in its shard (Out.flows)
 	base    [2]uint32
 	baseSet [2]bool
 	// For thinning (thin.go): each direction's state, whether the
@@ -85,6 +86,9 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	}
 	o.mu.Lock()
 	o.frames = append(o.frames, uint32(frame))
+	if o.Heads {
+		o.record(int64(len(o.frames)), fs, p, ci)
+	}
 	o.mu.Unlock()
 	if err := o.pw.WritePacket(ci, data); err != nil {
 		return fmt.Errorf("shard %d: %w", s, err)
@@ -125,6 +129,7 @@ func (r *router) place(p pkt) (*flowState, int) {
 func (fs *flowState) register(outs map[int]*Out, p pkt) {
 	if o := outs[fs.shard]; o != nil {
 		o.mu.Lock()
+		fs.local = int64(len(o.flows))
 		o.flows = append(o.flows, Flow{Global: fs.global, A: p.src, B: p.dst})
 		o.mu.Unlock()
 	}

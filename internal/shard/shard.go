@@ -50,6 +50,9 @@ type Out struct {
 	// Thin leaves out the pure ACKs tshark's HTTP rows do not depend on
 	// (thin.go); frame numbers still translate to the original file's.
 	Thin bool
+	// Heads keeps, for Header, the header of every packet that can be an
+	// HTTP row (head.go), so that tshark need not print it.
+	Heads bool
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits
@@ -57,6 +60,11 @@ type Out struct {
 	// the biggest thing a pass holds per packet.
 	frames []uint32
 	flows  []Flow // shard-local stream j
+	// heads are the records Header has not passed yet, in blocks, the
+	// first from headAt; rel the relative anchors of each local stream.
+	heads  [][]head
+	headAt int
+	rel    []relBase
 	pw     *pcapgo.Writer
 	bw     *bufio.Writer
 	q      *queue
@@ -87,7 +95,7 @@ func (o *Out) Packets() int64 {
 // number in it translated; Frame answers false afterwards.
 func (o *Out) Release() {
 	o.mu.Lock()
-	o.frames = nil
+	o.frames, o.heads, o.rel = nil, nil, nil
 	o.mu.Unlock()
 }
 
