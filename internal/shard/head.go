@@ -101,6 +101,10 @@ func (o *Out) record(frame int64, fs *flowState, p pkt, ci gopacket.CaptureInfo)
 		}
 		h.stream, h.dir, h.flags = int32(fs.local), uint8(d), p.flags12
 	}
+	if o.hf != nil {
+		o.hf.put(h)
+		return
+	}
 	if n := len(o.heads); n == 0 || len(o.heads[n-1]) == headChunk {
 		o.heads = append(o.heads, make([]head, 0, headChunk))
 	}
@@ -122,6 +126,13 @@ func shardTime(t time.Time) int64 {
 func (o *Out) Header(n int64) (Header, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.hf != nil {
+		h, ok := o.hf.find(n)
+		if !ok {
+			return Header{}, false
+		}
+		return o.expand(h), true
+	}
 	for len(o.heads) > 0 {
 		blk := o.heads[0]
 		i := o.headAt

@@ -53,6 +53,13 @@ type Out struct {
 	// Heads keeps, for Header, the header of every packet that can be an
 	// HTTP row (head.go), so that tshark need not print it.
 	Heads bool
+	// HeadFile, if set, holds the records instead of memory (headfile.go):
+	// for a shard dissected only after the read. It is written from its
+	// current offset during Split and read back with ReadAt from offset 0.
+	HeadFile interface {
+		io.Writer
+		io.ReaderAt
+	}
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits
@@ -65,6 +72,7 @@ type Out struct {
 	heads  [][]head
 	headAt int
 	rel    []relBase
+	hf     *headFile
 	pw     *pcapgo.Writer
 	bw     *bufio.Writer
 	q      *queue
@@ -95,7 +103,7 @@ func (o *Out) Packets() int64 {
 // number in it translated; Frame answers false afterwards.
 func (o *Out) Release() {
 	o.mu.Lock()
-	o.frames, o.heads, o.rel = nil, nil, nil
+	o.frames, o.heads, o.rel, o.hf = nil, nil, nil, nil
 	o.mu.Unlock()
 }
 
@@ -132,6 +140,11 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	}()
 	if err != nil {
 		return false, err
+	}
+	for _, o := range outs {
+		if o.Heads && o.HeadFile != nil {
+			o.hf = &headFile{w: bufio.NewWriterSize(o.HeadFile, 64<<10), src: o.HeadFile}
+		}
 	}
 	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}}
 	tick := ticker{ctx: ctx, progress: progress, in: in, last: time.Now()}
@@ -170,6 +183,14 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	for _, o := range outs {
 		if err := o.bw.Flush(); err != nil {
 			return truncated, err
+		}
+		if o.hf != nil {
+			if err := o.hf.w.Flush(); err != nil {
+				return truncated, err
+			}
+			if o.hf.err != nil {
+				return truncated, o.hf.err
+			}
 		}
 	}
 	return truncated, nil
