@@ -78,6 +78,9 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	if o == nil {
 		return nil
 	}
+	if o.Only != nil && (fs == nil || !o.Only[fs.global]) {
+		return nil
+	}
 	if o.Thin && fs != nil && fs.thin(d, p) {
 		return nil
 	}
@@ -127,7 +130,9 @@ func (r *router) place(p pkt) (*flowState, int) {
 }
 
 func (fs *flowState) register(outs map[int]*Out, p pkt) {
-	if o := outs[fs.shard]; o != nil {
+	// A connection an Out does not keep is not numbered there: tshark
+	// never sees it.
+	if o := outs[fs.shard]; o != nil && (o.Only == nil || o.Only[fs.global]) {
 		o.mu.Lock()
 		fs.local = int64(len(o.flows))
 		o.flows = append(o.flows, Flow{Global: fs.global, A: p.src, B: p.dst})

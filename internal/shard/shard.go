@@ -50,6 +50,10 @@ type Out struct {
 	// Thin leaves out the pure ACKs tshark's HTTP rows do not depend on
 	// (thin.go); frame numbers still translate to the original file's.
 	Thin bool
+	// Only, if set, keeps just the packets of these connections (global
+	// tcp.stream numbers): a pass that re-reads a few connections has
+	// tshark dissect them alone instead of the whole file.
+	Only map[int64]bool
 	// Heads keeps, for Header, the header of every packet that can be an
 	// HTTP row (head.go), so that tshark need not print it.
 	Heads bool
