@@ -68,3 +68,17 @@ func (hf *headFile) find(n int64) (head, bool) {
 		}
 	}
 }
+
+// flushHeads writes out the records still buffered, at the end of the
+// read; under o.mu, as a shard whose tshark is done may Release meanwhile.
+func (o *Out) flushHeads() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.hf == nil {
+		return nil
+	}
+	if err := o.hf.w.Flush(); err != nil {
+		return err
+	}
+	return o.hf.err
+}

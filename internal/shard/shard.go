@@ -188,13 +188,8 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		if err := o.bw.Flush(); err != nil {
 			return truncated, err
 		}
-		if o.hf != nil {
-			if err := o.hf.w.Flush(); err != nil {
-				return truncated, err
-			}
-			if o.hf.err != nil {
-				return truncated, o.hf.err
-			}
+		if err := o.flushHeads(); err != nil {
+			return truncated, err
 		}
 	}
 	return truncated, nil
