@@ -64,6 +64,40 @@ const (
 var Row = "1\t1700000000.000000000\t10.0.0.1\t\t10.0.0.2\t\t40000\t80\t0\t0\t0\t0\t0x002" +
 	strings.Repeat("\t", len(http1.Fields)-13) + "\n"
 
+// synValues are Row's values by field, for a run that asks for other
+// columns (the shards' tsharks print http1.JoinFields).
+var synValues = map[string]string{
+	"frame.number": "1", "frame.time_epoch": "1700000000.000000000", "ip.src": "10.0.0.1", "ip.dst": "10.0.0.2",
+	"tcp.srcport": "40000", "tcp.dstport": "80", "tcp.stream": "0", "tcp.len": "0", "tcp.seq": "0", "tcp.ack": "0",
+	"tcp.flags": "0x002",
+}
+
+// rowFor is Row in the columns args ask for (custom columns or -e
+// fields); Row itself when they name none.
+func rowFor(args []string) string {
+	var fields []string
+	for i, a := range args {
+		switch {
+		case a == "-e" && i+1 < len(args):
+			fields = append(fields, args[i+1])
+		case strings.HasPrefix(a, "gui.column.format:"):
+			for _, part := range strings.Split(strings.TrimPrefix(a, "gui.column.format:"), ",") {
+				if f, ok := strings.CutPrefix(strings.Trim(part, `"`), "%Cus:"); ok {
+					fields = append(fields, f)
+				}
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return Row
+	}
+	vals := make([]string, len(fields))
+	for i, f := range fields {
+		vals[i] = synValues[f]
+	}
+	return strings.Join(vals, "\t") + "\n"
+}
+
 // Main acts as tshark when Env is set, and returns otherwise.
 func Main() {
 	mode := os.Getenv(Env)
@@ -92,6 +126,7 @@ func Main() {
 		}
 	}
 	fmt.Fprintln(os.Stderr, `Running as user "root" and group "root". This could be dangerous.`)
+	row := rowFor(os.Args[1:])
 	switch mode {
 	case Spawn, Orphan, SpawnQuiet:
 		spawn()
@@ -100,7 +135,7 @@ func Main() {
 	}
 	switch mode {
 	case Crash:
-		fmt.Print(Row, Row)
+		fmt.Print(row, row)
 		// Die of a signal, as a crashing C program does (the Go runtime
 		// would turn SIGSEGV into an exit status).
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -112,21 +147,21 @@ func Main() {
 		fmt.Println("<html><body>definitely not tshark rows</body></html>")
 		os.Exit(0)
 	case Hang, Spawn:
-		fmt.Print(Row)
+		fmt.Print(row)
 		os.Stdout.Sync()
 		time.Sleep(time.Hour)
 	case SpawnQuiet:
 		time.Sleep(time.Hour)
 	case IgnoreTerm:
 		signal.Ignore(syscall.SIGTERM)
-		fmt.Print(Row)
+		fmt.Print(row)
 		os.Stdout.Sync()
 		time.Sleep(time.Hour)
 	case Orphan:
-		fmt.Print(Row)
+		fmt.Print(row)
 		os.Exit(0)
 	case Truncated:
-		fmt.Print(Row)
+		fmt.Print(row)
 		fmt.Fprintln(os.Stderr, `tshark: The file "x" appears to have been cut short in the middle of a packet.`)
 		os.Exit(2)
 	}

@@ -116,13 +116,6 @@ func (p *Packet) tcp(r *Row) error {
 	if p.DstPort, err = parse.ParsePort(r.DstPort); err != nil {
 		return fmt.Errorf("tcp.dstport: %w", err)
 	}
-	if r.Len != "" {
-		n, err := strconv.Atoi(parse.LastValue(r.Len))
-		if err != nil || n < 0 {
-			return fmt.Errorf("tcp.len %q", r.Len)
-		}
-		p.Len = n
-	}
 	if p.Seq, err = parse.ParseU32(r.Seq); err != nil {
 		return fmt.Errorf("tcp.seq %q", r.Seq)
 	}
@@ -131,6 +124,20 @@ func (p *Packet) tcp(r *Row) error {
 	}
 	if p.Flags, err = parse.ParseFlags(r.Flags); err != nil {
 		return fmt.Errorf("tcp.flags %q", r.Flags)
+	}
+	return p.analysis(r)
+}
+
+// analysis reads the TCP fields only tshark knows: the payload length it
+// dissected, its sequence analysis and its reassembly.
+func (p *Packet) analysis(r *Row) error {
+	var err error
+	if r.Len != "" {
+		n, err := strconv.Atoi(parse.LastValue(r.Len))
+		if err != nil || n < 0 {
+			return fmt.Errorf("tcp.len %q", r.Len)
+		}
+		p.Len = n
 	}
 	p.Retransmission = r.Retrans != "" || r.FastRetrans != "" || r.Spurious != ""
 	p.OutOfOrder = r.OutOfOrder != ""

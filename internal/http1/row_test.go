@@ -3,8 +3,10 @@ package http1
 import (
 	"context"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -192,9 +194,20 @@ func FuzzRow(f *testing.F) {
 		}
 		dec := parse.NewDecoder(strings.NewReader(line), Fields, false)
 		_ = parse.StreamRows(dec, func(r *Row) error {
+			j, jerr := ToJoinedPacket(r)
 			p, err := ToPacket(r)
 			if err != nil {
 				return nil
+			}
+			// The shards' conversion takes every row the full one takes,
+			// and with the header joined makes the same packet.
+			if jerr != nil {
+				t.Fatalf("ToJoinedPacket refused a row ToPacket took: %v", jerr)
+			}
+			j.Join(&Header{Time: p.Time, Src: netip.AddrPortFrom(p.Src, p.SrcPort), Dst: netip.AddrPortFrom(p.Dst, p.DstPort),
+				Seq: p.Seq, Ack: p.Ack, Flags: p.Flags})
+			if !reflect.DeepEqual(j, p) {
+				t.Fatalf("joined %+v, full %+v", j, p)
 			}
 			if p.Frame <= 0 {
 				t.Fatalf("frame %d accepted", p.Frame)

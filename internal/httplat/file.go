@@ -26,6 +26,10 @@ type fileRun struct {
 	rep  *fileReport
 	h2   *h2Run // HTTP/2 pass; see h2pass.go
 	sel  *selector
+	// splitOK says pass 1 read the file through the splitter: the later
+	// passes can then have it send tshark only their connections
+	// (subset.go).
+	splitOK bool
 	// gappy are the connections left to the reconciliation pass, with
 	// what pass 1 emitted on each (shared by a split's scratch copy).
 	gappy map[int64]http1.Cut
@@ -132,6 +136,7 @@ func (f *fileRun) split(ctx context.Context, est int64, estErr error) (stalled, 
 	if err != nil {
 		return nil, err
 	}
+	f.splitOK = true
 	f.into.merge(scratch.into)
 	f.sel.excluded.Add(scratch.sel.excluded.Load())
 	return st, nil
@@ -187,6 +192,15 @@ func httpSpec(file string, opt *Options, reorder bool, streams []int64) tshark.S
 	return httpSpecPrefs(file, opt, streams, reorder, true)
 }
 
+// streamFilter restricts filter to the TCP connections ids.
+func streamFilter(filter string, ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return "(" + filter + ") && tcp.stream in {" + strings.Join(s, ",") + "}"
+}
+
 // httpSpecPrefs is httpSpec with TCP desegmentation on or off.
 func httpSpecPrefs(file string, opt *Options, streams []int64, reorder, desegment bool) tshark.Spec {
 	ports := slices.Clone(opt.HTTPPorts)
@@ -198,11 +212,7 @@ func httpSpecPrefs(file string, opt *Options, streams []int64, reorder, desegmen
 		filter = "(" + filter + ") && (" + sf + ")"
 	}
 	if streams != nil {
-		ids := make([]string, len(streams))
-		for i, id := range streams {
-			ids[i] = strconv.FormatInt(id, 10)
-		}
-		filter = "(" + filter + ") && tcp.stream in {" + strings.Join(ids, ",") + "}"
+		filter = streamFilter(filter, streams)
 	}
 	prefs := []string{"tcp.reassemble_out_of_order:FALSE"}
 	if reorder {

@@ -60,6 +60,16 @@ func (s *splitRun) dissectAll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if id >= jobs {
+			// Its rows come only after the read: its packets' headers
+			// wait on disk too, not in memory (shard.Out.HeadFile).
+			hf, err := tmpfile.New("")
+			if err != nil {
+				return err
+			}
+			files = append(files, hf)
+			r.out.HeadFile = hf
+		}
 		s.runs[id], outs[id] = r, r.out
 		if id < jobs {
 			slots <- struct{}{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 
-	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/http1"
 )
@@ -26,8 +25,8 @@ func (f *fileRun) reconcile(ctx context.Context) error {
 	}
 	slices.Sort(ids)
 	sp := http1.NewSeqPairer(f.gappy)
-	spec := httpSpecPrefs(f.file, &f.opt, ids, false, false)
-	if _, err := dissect.Run(ctx, f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
+	spec := httpSpecPrefs(f.file, &f.opt, nil, false, false)
+	if err := f.dissectStreams(ctx, spec, ids, func(pk *http1.Packet) error {
 		sp.Add(pk)
 		return nil
 	}); err != nil {

@@ -22,7 +22,10 @@ func (f *fileRun) pass2(ctx context.Context, st stalled) error {
 		resumes[m] = newResumed(f, m, st[m])
 	}
 	ps := newPairers(&f.opt, false, func(m http1.Pairing) exchange.Sink { return resumes[m].take })
-	if _, _, err := f.dissect(ctx, httpSpec(f.file, &f.opt, false, ids), ps, nil); err != nil {
+	if err := f.dissectStreams(ctx, httpSpec(f.file, &f.opt, false, nil), ids, ps.add); err != nil {
+		return err
+	}
+	if _, err := ps.flush(); err != nil {
 		return err
 	}
 	for _, m := range f.opt.modes() {

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/netip"
 	"os"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/internal/http1"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/parse"
 )
 
 // errFallback says the sharded run could not be trusted or done; the file
@@ -106,7 +106,7 @@ func (s *splitRun) removeSpills() {
 
 // newShard makes shard id's run, its output going to w.
 func (s *splitRun) newShard(id int, w io.Writer) (*shardRun, error) {
-	r := &shardRun{id: id, out: &shard.Out{W: w, Thin: !s.f.opt.whole}, f: s.f}
+	r := &shardRun{id: id, out: &shard.Out{W: w, Thin: !s.f.opt.whole, Heads: true}, f: s.f}
 	if s.ordered {
 		var err error
 		if r.spill, err = newSpill[record](); err != nil {
@@ -138,21 +138,20 @@ type shardRun struct {
 var errMismatch = errors.New("tcp.stream numbering differs from the splitter's")
 
 // dissect runs the shard's tshark on stdin. onFrame, if set, is told the
-// shard frame number of every 1024th row.
+// shard frame number of every 1024th row. tshark prints only what it
+// alone knows (http1.JoinFields); each row is joined to the header the
+// splitter read of its packet.
 func (r *shardRun) dissect(ctx context.Context, stdin io.Reader, onFrame func(int64)) error {
 	spec := httpSpec("-", &r.f.opt, true, nil)
+	spec.Fields = http1.JoinFields
 	spec.Stdin = stdin
 	rows := 0
-	_, err := dissect.Run(ctx, r.f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
+	_, err := dissect.Run(ctx, r.f.bin, spec, http1.ToJoinedPacket, func(pk *http1.Packet) error {
 		if rows++; onFrame != nil && rows&0x3ff == 0 {
 			onFrame(pk.Frame)
 		}
-		if pk.HasStream {
-			fl, ok := r.out.Flow(pk.Stream)
-			src, dst := netip.AddrPortFrom(pk.Src, pk.SrcPort), netip.AddrPortFrom(pk.Dst, pk.DstPort)
-			if !ok || !((fl.A == src && fl.B == dst) || (fl.A == dst && fl.B == src)) {
-				return fmt.Errorf("%w: %w (shard %d, stream %d)", errFallback, errMismatch, r.id, pk.Stream)
-			}
+		if err := r.join(pk); err != nil {
+			return err
 		}
 		orig, ok := r.out.Frame(pk.Frame)
 		if !ok {
@@ -167,6 +166,24 @@ func (r *shardRun) dissect(ctx context.Context, stdin io.Reader, onFrame func(in
 	r.cur = -1
 	r.tally, err = r.pairers.flush()
 	return err
+}
+
+// join adds to a row the header the splitter read of its packet. A row
+// the splitter kept no header for, or whose connection tshark numbered
+// otherwise (a tunnel the splitter sees as one packet of another
+// protocol, a port reuse modelled differently), makes the split
+// untrustworthy: the file goes to one tshark, which prints every column.
+func (r *shardRun) join(pk *http1.Packet) error {
+	h, ok := r.out.Header(pk.Frame)
+	stream := int64(-1)
+	if pk.HasStream {
+		stream = pk.Stream
+	}
+	if !ok || h.Stream != stream {
+		return fmt.Errorf("%w: %w (shard %d, stream %d)", errFallback, errMismatch, r.id, stream)
+	}
+	pk.Join(&http1.Header{Time: parse.Time(h.Time), Src: h.Src, Dst: h.Dst, Seq: h.Seq, Ack: h.Ack, Flags: h.Flags})
+	return nil
 }
 
 // sinkFor is where the shard's pairer of pairing mode hands exchanges.

@@ -29,6 +29,7 @@ func orderTuple(src, dst netip.AddrPort) tuple {
 type flowState struct {
 	global  int64
 	shard   int
+	local   int64 // the stream's index in its shard (Out.flows)
 	base    [2]uint32
 	baseSet [2]bool
 	// For thinning (thin.go): each direction's state, whether the
@@ -89,15 +90,23 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	if o == nil {
 		return nil
 	}
+	if o.Only != nil && (fs == nil || !o.Only[fs.global]) {
+		return nil
+	}
 	if o.Thin && fs != nil && fs.thin(d, p) {
 		return nil
 	}
 	if o.traceStreams && fs != nil {
 		o.streams = append(o.streams, fs.global)
 	}
-	if !o.NoFrames {
+	if !o.NoFrames || o.Heads {
 		o.mu.Lock()
-		o.frames = append(o.frames, uint32(frame))
+		if !o.NoFrames {
+			o.frames = append(o.frames, uint32(frame))
+		}
+		if o.Heads {
+			o.record(int64(len(o.frames)), fs, p, ci)
+		}
 		o.mu.Unlock()
 	}
 	if err := o.pw.WritePacket(ci, data); err != nil {
@@ -137,8 +146,11 @@ func (r *router) place(p pkt) (*flowState, int) {
 }
 
 func (fs *flowState) register(outs map[int]*Out, p pkt) {
-	if o := outs[fs.shard]; o != nil {
+	// A connection an Out does not keep is not numbered there: tshark
+	// never sees it.
+	if o := outs[fs.shard]; o != nil && (o.Only == nil || o.Only[fs.global]) {
 		o.mu.Lock()
+		fs.local = int64(len(o.flows))
 		o.flows = append(o.flows, Flow{Global: fs.global, A: p.src, B: p.dst})
 		o.mu.Unlock()
 	}

@@ -55,6 +55,20 @@ type Out struct {
 	// that translate no frame numbers, the map being the one thing a
 	// split holds per packet.
 	NoFrames bool
+	// Only, if set, keeps just the packets of these connections (global
+	// tcp.stream numbers): a pass that re-reads a few connections has
+	// tshark dissect them alone instead of the whole file.
+	Only map[int64]bool
+	// Heads keeps, for Header, the header of every packet that can be an
+	// HTTP row (head.go), so that tshark need not print it.
+	Heads bool
+	// HeadFile, if set, holds the records instead of memory (headfile.go):
+	// for a shard dissected only after the read. It is written from its
+	// current offset during Split and read back with ReadAt from offset 0.
+	HeadFile interface {
+		io.Writer
+		io.ReaderAt
+	}
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits
@@ -62,6 +76,12 @@ type Out struct {
 	// the biggest thing a pass holds per packet.
 	frames []uint32
 	flows  []Flow // shard-local stream j
+	// heads are the records Header has not passed yet, in blocks, the
+	// first from headAt; rel the relative anchors of each local stream.
+	heads  [][]head
+	headAt int
+	rel    []relBase
+	hf     *headFile
 	pw     *pcapgo.Writer
 	bw     *bufio.Writer
 	q      *queue
@@ -92,7 +112,7 @@ func (o *Out) Packets() int64 {
 // number in it translated; Frame answers false afterwards.
 func (o *Out) Release() {
 	o.mu.Lock()
-	o.frames = nil
+	o.frames, o.heads, o.rel, o.hf = nil, nil, nil, nil
 	o.mu.Unlock()
 }
 
@@ -156,6 +176,11 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	if err != nil {
 		return false, err
 	}
+	for _, o := range outs {
+		if o.Heads && o.HeadFile != nil {
+			o.hf = &headFile{w: bufio.NewWriterSize(o.HeadFile, 64<<10), src: o.HeadFile}
+		}
+	}
 	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
 	tick := ticker{ctx: ctx, progress: progress, packets: m.packets, in: in, last: time.Now()}
 	var frame int64
@@ -198,6 +223,9 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	}
 	for _, o := range outs {
 		if err := o.bw.Flush(); err != nil {
+			return truncated, err
+		}
+		if err := o.flushHeads(); err != nil {
 			return truncated, err
 		}
 	}

@@ -12,6 +12,7 @@ type pkt struct {
 	ok       bool // a plain TCP packet
 	src, dst netip.AddrPort
 	flags    uint8
+	flags12  uint16 // tcp.flags: reserved bits, AE (NS) and flags
 	seq, ack uint32
 	win      uint16
 	// payload is the TCP payload's length by the IP header's own count
@@ -67,6 +68,7 @@ func parseTCP(link layers.LinkType, b []byte) (pkt, error) {
 		seq:     binary.BigEndian.Uint32(tcp[4:]),
 		ack:     binary.BigEndian.Uint32(tcp[8:]),
 		flags:   tcp[13],
+		flags12: uint16(tcp[12]&0x0f)<<8 | uint16(tcp[13]),
 	}, nil
 }
 

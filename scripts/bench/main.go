@@ -84,7 +84,9 @@ func main() {
 	// columns) alone, then two copies at once, each on the whole file.
 	// Two independent processes cannot scale better than this, so it is
 	// the bound for --jobs 2 over --jobs 1.
-	cols, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: http1.Fields, Mode: tshark.Columns, DisplayFilter: http1.DisplayFilter,
+	// Its columns are the shards' (http1.JoinFields: the splitter supplies
+	// the packet headers), over the whole file, plain ACKs included.
+	cols, _ := tshark.Args(tshark.Spec{Input: capPath, Fields: http1.JoinFields, Mode: tshark.Columns, DisplayFilter: http1.DisplayFilter,
 		Prefs: []string{"tcp.reassemble_out_of_order:TRUE"}})
 	//
 	// This machine's speed drifts by ±20 % over minutes (a shared VM), so
