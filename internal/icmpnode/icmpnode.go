@@ -30,6 +30,11 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
+// findTshark is tshark.Find, a variable only so that this package's tests
+// can ask the real tshark its version once per test binary instead of
+// once per Run (testutil.TsharkOnce).
+var findTshark = tshark.Find
+
 // Options configure a measurement. Files are analysed independently, one
 // node each.
 type Options struct {
@@ -134,7 +139,7 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			return nil, err
 		}
 	}
-	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	bin, _, err := findTshark(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
