@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
@@ -95,16 +96,11 @@ type versionCheck struct {
 	err  error
 }
 
-// checkVersion is tshark.Check, a variable only so that this package's
-// tests can ask the real tshark once per test binary instead of once per
-// Run (a tshark start each, a fifth of the suite's tshark time).
-var checkVersion = tshark.Check
-
 func startCheck(ctx context.Context, path string, v *tshark.Version) *versionCheck {
 	c := &versionCheck{done: make(chan error, 1)}
 	go func() {
 		var err error
-		*v, err = checkVersion(ctx, path)
+		*v, err = dissect.Check(ctx, path)
 		c.done <- err
 	}()
 	return c
