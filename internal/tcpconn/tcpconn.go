@@ -28,11 +28,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// findTshark is tshark.Find, a variable only so that this package's tests
-// can ask the real tshark its version once per test binary instead of
-// once per Run (testutil.TsharkOnce).
-var findTshark = tshark.Find
-
 // Options select what to measure.
 type Options struct {
 	File   string
@@ -245,7 +240,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil {
 		return nil, err
 	}
-	bin, _, err := findTshark(ctx, opt.Tshark)
+	bin, _, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
