@@ -30,11 +30,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// findTshark is tshark.Find, a variable only so that this package's tests
-// can ask the real tshark its version once per test binary instead of
-// once per Run (testutil.TsharkOnce).
-var findTshark = tshark.Find
-
 // Options configure a measurement. Files are analysed independently, one
 // node each.
 type Options struct {
@@ -139,7 +134,7 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			return nil, err
 		}
 	}
-	bin, _, err := findTshark(ctx, opt.Tshark)
+	bin, _, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
