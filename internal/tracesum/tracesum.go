@@ -25,11 +25,6 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// findTshark is tshark.Find, a variable only so that this package's tests
-// can ask the real tshark its version once per test binary instead of
-// once per Run (testutil.TsharkOnce).
-var findTshark = tshark.Find
-
 // Options configure a summary.
 type Options struct {
 	File   string
@@ -129,7 +124,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		info.Format, info.Compressed, info.Nanosecond = r.Format, r.Compressed, r.Nanosecond
 	}
 	s := &Summary{File: opt.File, Capture: info, LinkType: LinkTypeName(info.LinkType)}
-	bin, _, err := findTshark(ctx, opt.Tshark)
+	bin, _, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
