@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/pcapmeter/pcapmeter/cmd/internal/report"
-	"github.com/pcapmeter/pcapmeter/tshark"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 )
 
 // jsonMeta is what the JSON of tcp, icmp and summary states beside the
@@ -13,7 +13,7 @@ import (
 // this goes. An answer that fails now, after a run that succeeded, leaves
 // "unknown" rather than losing the report.
 func jsonMeta(ctx context.Context, explicit string) report.Meta {
-	_, v, err := tshark.Find(ctx, explicit)
+	_, v, err := dissect.Find(ctx, explicit)
 	if err != nil {
 		return report.Meta{Tshark: "unknown"}
 	}
