@@ -16,9 +16,8 @@ import (
 // --tshark given by a test) is checked every time, so fault tests still
 // see their own answers; a failed check is not remembered.
 //
-// Packages whose Run checks the version through a variable (a test hook
-// holding tshark.Check or tshark.Find) point it at Check or Find from a
-// _test.go init function.
+// Analyses check the version through dissect.Check, which a package's
+// tests point at TsharkOnce.Check from a _test.go init function.
 var TsharkOnce versionOnce
 
 type versionOnce struct {
@@ -45,14 +44,4 @@ func (o *versionOnce) Check(ctx context.Context, path string) (tshark.Version, e
 		o.v, o.ok = v, true
 	}
 	return v, err
-}
-
-// Find has tshark.Find's signature and meaning.
-func (o *versionOnce) Find(ctx context.Context, explicit string) (string, tshark.Version, error) {
-	path, err := tshark.Locate(explicit)
-	if err != nil {
-		return "", tshark.Version{}, err
-	}
-	v, err := o.Check(ctx, path)
-	return path, v, err
 }
