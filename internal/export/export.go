@@ -113,7 +113,7 @@ func Prepare(ctx context.Context, opt Options) (*Export, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil && !errors.Is(err, capfile.ErrEmpty) {
 		return nil, err
 	}
-	bin, _, err := tshark.Find(ctx, opt.Tshark)
+	bin, _, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
@@ -107,7 +108,7 @@ func startCheck(ctx context.Context, path string, v *tshark.Version) *versionChe
 	c := &versionCheck{done: make(chan error, 1)}
 	go func() {
 		var err error
-		*v, err = tshark.Check(ctx, path)
+		*v, err = dissect.Check(ctx, path)
 		c.done <- err
 	}()
 	return c

@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func kinds(exs []exchange.Exchange) map[exchange.Kind]int {
 func TestSelection(t *testing.T) {
 	t.Parallel()
 	files := []string{testutil.Testdata("http", "keepalive-v4.pcapng"), testutil.Testdata("http", "synth-mirror-gre.pcap")}
-	all := runJobs(t, Options{Files: files}, 1)
+	all := shared(t, Options{Files: files}, 1)
 	if len(all.exs) == 0 {
 		t.Fatal("no exchange")
 	}
@@ -77,24 +78,36 @@ func TestSelection(t *testing.T) {
 			jobsList = []int{1, 2}
 		}
 		for _, jobs := range jobsList {
-			o := runJobs(t, Options{Files: files, Select: c.sel, Crosscheck: true}, jobs)
-			if got := kinds(o.exs); !equalKinds(got, wk) {
-				t.Errorf("%s, jobs %d: %v, want %v", c.name, jobs, got, wk)
-			}
-			if o.res.Selection == nil || o.res.Selection.Excluded != len(all.exs)-len(want) {
-				t.Errorf("%s, jobs %d: selection %+v, want %d excluded", c.name, jobs, o.res.Selection, len(all.exs)-len(want))
-			}
-			if tot := o.res.Total; tot.Matched != wk[exchange.Matched] || tot.UnmatchedRequests != wk[exchange.Unmatched] || tot.OrphanResponses != wk[exchange.Orphan] {
-				t.Errorf("%s, jobs %d: totals %+v, want %v", c.name, jobs, tot, wk)
-			}
-			if cc := o.res.Crosscheck; cc == nil || cc.Requests != wk[exchange.Matched]+wk[exchange.Unmatched] {
-				t.Errorf("%s, jobs %d: cross-check %+v, want %d requests", c.name, jobs, cc, wk[exchange.Matched]+wk[exchange.Unmatched])
-			}
+			// Side by side: the runs are independent, and one after
+			// another they were the package's longest chain of tsharks.
+			t.Run(fmt.Sprintf("%s, jobs %d", c.name, jobs), func(t *testing.T) {
+				t.Parallel()
+				checkSelected(t, files, c.sel, jobs, wk, len(all.exs)-len(want))
+			})
 		}
 	}
 	// The cases above must be worth testing: each leaves some out.
 	if n := kinds(all.exs); n[exchange.Orphan] == 0 || n[exchange.Unmatched] == 0 {
 		t.Fatalf("the captures lost their orphans or unanswered requests: %v", n)
+	}
+}
+
+// checkSelected runs files with sel and checks that it reports exactly
+// the exchanges of kinds wk, the other excluded ones counted as excluded.
+func checkSelected(t *testing.T, files []string, sel Selection, jobs int, wk map[exchange.Kind]int, excluded int) {
+	t.Helper()
+	o := runJobs(t, Options{Files: files, Select: sel, Crosscheck: true}, jobs)
+	if got := kinds(o.exs); !equalKinds(got, wk) {
+		t.Errorf("%v, want %v", got, wk)
+	}
+	if o.res.Selection == nil || o.res.Selection.Excluded != excluded {
+		t.Errorf("selection %+v, want %d excluded", o.res.Selection, excluded)
+	}
+	if tot := o.res.Total; tot.Matched != wk[exchange.Matched] || tot.UnmatchedRequests != wk[exchange.Unmatched] || tot.OrphanResponses != wk[exchange.Orphan] {
+		t.Errorf("totals %+v, want %v", tot, wk)
+	}
+	if cc := o.res.Crosscheck; cc == nil || cc.Requests != wk[exchange.Matched]+wk[exchange.Unmatched] {
+		t.Errorf("cross-check %+v, want %d requests", cc, wk[exchange.Matched]+wk[exchange.Unmatched])
 	}
 }
 

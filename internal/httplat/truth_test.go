@@ -220,9 +220,9 @@ func TestSyntheticDeterministic(t *testing.T) {
 	}
 }
 
-// TestSyntheticVariety runs freshly generated captures through both tshark
-// output modes: IPv6 pipelining with loss and gaps, and a constant-delay
-// pcap, must match their truth exactly in each mode.
+// TestSyntheticVariety runs freshly generated captures: IPv6 pipelining
+// with loss (also in both tshark output modes), a pcap with gaps and one
+// with reordering and big bodies must match their truth exactly.
 func TestSyntheticVariety(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -245,7 +245,15 @@ func TestSyntheticVariety(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, mode := range []tshark.OutputMode{tshark.Columns, tshark.Fields} {
+		// -T fields is held to the truth on the first capture; that the
+		// two modes give the same exchanges field for field, on gaps,
+		// loss and pipelining too, is TestOutputModesAgree's. (How tshark
+		// prints a field does not depend on the capture's shape.)
+		modes := []tshark.OutputMode{tshark.Columns}
+		if i == 0 {
+			modes = append(modes, tshark.Fields)
+		}
+		for _, mode := range modes {
 			checkSynth(t, path, truth, mode)
 		}
 	}

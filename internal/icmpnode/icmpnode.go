@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/stats"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -137,7 +138,7 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			return nil, err
 		}
 	}
-	bin, version, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}

@@ -262,7 +262,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil {
 		return nil, err
 	}
-	bin, version, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}

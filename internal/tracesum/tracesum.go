@@ -133,7 +133,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		info.Format, info.Compressed, info.Nanosecond = r.Format, r.Compressed, r.Nanosecond
 	}
 	s := &Summary{File: opt.File, Capture: info, LinkType: LinkTypeName(info.LinkType)}
-	bin, version, err := tshark.Find(ctx, opt.Tshark)
+	bin, version, err := dissect.Find(ctx, opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
