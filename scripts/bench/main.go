@@ -61,11 +61,12 @@ func main() {
 		subcommandTable(*bin, connList(*subSizes), *nreps)
 		return
 	}
-	defer subcommandTable(*bin, connList(*subSizes), *nreps)
-	defer scaling(*bin, connList(*sizes), *nreps)
 	if *only {
+		scaling(*bin, connList(*sizes), *nreps)
 		return
 	}
+	defer subcommandTable(*bin, connList(*subSizes), *nreps)
+	defer scaling(*bin, connList(*sizes), *nreps)
 	if err := os.MkdirAll(".cache", 0o755); err != nil {
 		log.Fatal(err)
 	}
