@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,11 +17,9 @@ import (
 	"github.com/pcapmeter/pcapmeter/stats"
 )
 
-// plotMaxBytes keeps TestPlotSharedCaptures cheap: the bigger shared
-// captures cost seconds of tshark each and add no new shape of data.
-const plotMaxBytes = 250_000
-
-// TestPlotSharedCaptures: every small shared HTTP capture plots without a
+// TestPlotSharedCaptures: every shared HTTP capture (HTTP/2 ones in
+// h2c/ too, and the browsing captures whose zero latencies once crashed
+// the log-scale panel, sanders_http_espn among them) plots without a
 // panic and keeps its report, including one with requests and no
 // response (ndpi_WebattackRCE_requests-only), whose page says so.
 //
@@ -32,20 +31,22 @@ const plotMaxBytes = 250_000
 func TestPlotSharedCaptures(t *testing.T) {
 	testutil.Tshark(t)
 	dir := testutil.Shared(t, "http")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil || len(paths) == 0 {
 		t.Skipf("no shared HTTP captures: %v", err)
 	}
 	ext := ".png"
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || e.IsDir() || info.Size() > plotMaxBytes {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
+	for _, path := range paths {
 		page := "x" + ext
 		ext = ".svg"
-		t.Run(e.Name(), func(t *testing.T) {
+		name, _ := filepath.Rel(dir, path)
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			plot := filepath.Join(t.TempDir(), page)
 			var out, errb bytes.Buffer
