@@ -1,9 +1,7 @@
 package http1
 
 import (
-	"fmt"
 	"net/netip"
-	"strconv"
 
 	"github.com/pcapmeter/pcapmeter/parse"
 )
@@ -39,29 +37,7 @@ type Header struct {
 // The two steps are apart so that the caller, which finds the header by
 // the frame number, can tell a header it has not from a bad row.
 func ToJoinedPacket(r *Row) (Packet, error) {
-	var p Packet
-	var err error
-	if p.Frame, err = strconv.ParseInt(r.Frame, 10, 64); err != nil || p.Frame <= 0 {
-		return p, fmt.Errorf("frame.number %q", r.Frame)
-	}
-	if r.Stream == "" {
-		p.UDP, p.UDPMessages = udpMessages(r)
-		return p, nil
-	}
-	p.HasStream = true
-	if p.Stream, err = strconv.ParseInt(r.Stream, 10, 64); err != nil || p.Stream < 0 {
-		return p, fmt.Errorf("frame %d: tcp.stream %q", p.Frame, r.Stream)
-	}
-	if err := p.analysis(r); err != nil {
-		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
-	}
-	if err := p.tlsSegments(r); err != nil {
-		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
-	}
-	if err := p.http(r); err != nil {
-		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
-	}
-	return p, nil
+	return convert(r, false)
 }
 
 // Join completes a packet of ToJoinedPacket with its header: the packet is

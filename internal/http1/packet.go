@@ -57,13 +57,22 @@ type Packet struct {
 
 // ToPacket converts a Row, validating every field it uses.
 func ToPacket(r *Row) (Packet, error) {
+	return convert(r, true)
+}
+
+// convert is ToPacket, and with header false ToJoinedPacket (a row of
+// JoinFields, without the header columns the splitter supplies): one
+// body, so that a field added for one is never missing from the other.
+func convert(r *Row, header bool) (Packet, error) {
 	var p Packet
 	var err error
 	if p.Frame, err = strconv.ParseInt(r.Frame, 10, 64); err != nil || p.Frame <= 0 {
 		return p, fmt.Errorf("frame.number %q", r.Frame)
 	}
-	if p.Time, err = parse.ParseTime(r.Time); err != nil {
-		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+	if header {
+		if p.Time, err = parse.ParseTime(r.Time); err != nil {
+			return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+		}
 	}
 	if r.Stream == "" {
 		p.UDP, p.UDPMessages = udpMessages(r)
@@ -73,13 +82,18 @@ func ToPacket(r *Row) (Packet, error) {
 	if p.Stream, err = strconv.ParseInt(r.Stream, 10, 64); err != nil || p.Stream < 0 {
 		return p, fmt.Errorf("frame %d: tcp.stream %q", p.Frame, r.Stream)
 	}
-	if err := p.tcp(r); err != nil {
-		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+	if header {
+		err = p.tcp(r) // the header's fields, then the analysis
+	} else {
+		err = p.analysis(r)
 	}
-	if err := p.tlsSegments(r); err != nil {
-		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
+	if err == nil {
+		err = p.tlsSegments(r)
 	}
-	if err := p.http(r); err != nil {
+	if err == nil {
+		err = p.http(r)
+	}
+	if err != nil {
 		return p, fmt.Errorf("frame %d: %w", p.Frame, err)
 	}
 	return p, nil
