@@ -21,6 +21,9 @@ type FormatError struct {
 }
 
 func (e *FormatError) Error() string {
+	if e.Line == 0 { // a complaint gathered over a run, not one line's
+		return "unexpected tshark output: " + e.Msg
+	}
 	return fmt.Sprintf("unexpected tshark output at line %d: %s", e.Line, e.Msg)
 }
 

@@ -3,6 +3,7 @@ package httplat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ type fileRun struct {
 	// gappy are the connections left to the reconciliation pass, with
 	// what pass 1 emitted on each (shared by a split's scratch copy).
 	gappy map[int64]http1.Cut
+	// skips counts the HTTP rows of every pass whose values could not be
+	// read: left out and reported, never the end of the run.
+	skips *dissect.Skips
 }
 
 // addGappy adds a pass's connections left to reconciliation.
@@ -78,6 +82,8 @@ func (f *fileRun) run(ctx context.Context) error {
 	f.h2 = &h2Run{probe: startProbe(ctx, f.file)}
 	defer f.h2.probe.stop()
 	f.gappy = map[int64]http1.Cut{}
+	f.skips = &dissect.Skips{}
+	defer f.reportSkips()
 	var err error
 	if f.sel, err = f.newSelector(ctx); err != nil {
 		return err
@@ -132,10 +138,12 @@ func (f *fileRun) split(ctx context.Context, est int64, estErr error) (stalled, 
 	scratch := *f
 	scratch.into = f.into.scratch()
 	scratch.sel = f.sel.fork()
+	scratch.skips = &dissect.Skips{}
 	st, err := runSplit(ctx, &scratch, est, estErr)
 	if err != nil {
 		return nil, err
 	}
+	f.skips.Add(scratch.skips)
 	f.splitOK = true
 	f.into.merge(scratch.into)
 	f.sel.excluded.Add(scratch.sel.excluded.Load())
@@ -172,12 +180,12 @@ func (f *fileRun) whole(ctx context.Context, est int64, estErr error) (stalled, 
 // set, is told the frame number of every 1024th row.
 func (f *fileRun) dissect(ctx context.Context, spec tshark.Spec, ps *pairers, onFrame func(int64)) (bool, passTally, error) {
 	rows := 0
-	truncated, err := dissect.Run(ctx, f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
+	truncated, err := dissect.RunLenient(ctx, f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
 		if rows++; onFrame != nil && rows&0x3ff == 0 {
 			onFrame(pk.Frame)
 		}
 		return ps.add(pk)
-	})
+	}, f.skips)
 	if err != nil {
 		return false, passTally{}, err
 	}
@@ -229,5 +237,16 @@ func httpSpecPrefs(file string, opt *Options, streams []int64, reorder, desegmen
 	return tshark.Spec{
 		Input: file, Fields: http1.Fields, Mode: opt.Mode,
 		DisplayFilter: filter, HTTPPorts: ports, Prefs: prefs,
+	}
+}
+
+// reportSkips makes the rows left out a warning and the result partial:
+// the figures lack those frames' messages.
+func (f *fileRun) reportSkips() {
+	if f.skips == nil {
+		return
+	}
+	if n, first := f.skips.Count(); n > 0 {
+		f.rep.markCut(fmt.Sprintf("%s: %d row(s) tshark printed could not be read and were left out of the figures (first: %s)", f.file, n, first))
 	}
 }

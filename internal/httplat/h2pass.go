@@ -186,7 +186,7 @@ func (f *fileRun) dissectH2Whole(ctx context.Context) (h2Result, error) {
 	ck := f.newChecker()
 	pr := http2.NewPairer(checkedSink(ck, f.emitH2))
 	conns := map[int64][2]netip.AddrPort{}
-	truncated, err := dissect.Run(ctx, f.bin, h2Spec(f.file, &f.opt), http2.ToPacket, func(pk *http2.Packet) error {
+	truncated, err := dissect.RunLenient(ctx, f.bin, h2Spec(f.file, &f.opt), http2.ToPacket, func(pk *http2.Packet) error {
 		if ck != nil {
 			ck.Add(pk)
 		}
@@ -194,7 +194,7 @@ func (f *fileRun) dissectH2Whole(ctx context.Context) (h2Result, error) {
 			conns[pk.Conn] = [2]netip.AddrPort{pk.Dst, pk.Src}
 		}
 		return pr.Add(pk)
-	})
+	}, f.skips)
 	if err != nil {
 		return h2Result{}, err
 	}

@@ -98,7 +98,7 @@ func (f *fileRun) h2ShardRun(ctx context.Context, s *h2Shard, stdin io.Reader) e
 	spec := h2Spec("-", &f.opt)
 	spec.Stdin = stdin
 	conns := map[int64][2]netip.AddrPort{}
-	_, err := dissect.Run(ctx, f.bin, spec, http2.ToPacket, func(pk *http2.Packet) error {
+	_, err := dissect.RunLenient(ctx, f.bin, spec, http2.ToPacket, func(pk *http2.Packet) error {
 		if err := s.renumber(pk); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (f *fileRun) h2ShardRun(ctx context.Context, s *h2Shard, stdin io.Reader) e
 			conns[pk.Conn] = [2]netip.AddrPort{pk.Dst, pk.Src}
 		}
 		return pr.Add(pk)
-	})
+	}, f.skips)
 	if err != nil {
 		return err
 	}

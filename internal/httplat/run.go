@@ -133,7 +133,11 @@ type fileReport struct {
 }
 
 func (r *fileReport) markPartial(file string) {
-	msg := fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file)
+	r.markCut(fmt.Sprintf("%s: the capture is cut short in the middle of a packet; results cover the packets before the cut", file))
+}
+
+// markCut makes the result partial for the reason msg, once.
+func (r *fileReport) markCut(msg string) {
 	r.partial = true
 	if !slices.Contains(r.because, msg) { // every pass over the file meets the cut
 		r.because = append(r.because, msg)

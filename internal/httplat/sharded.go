@@ -146,7 +146,7 @@ func (r *shardRun) dissect(ctx context.Context, stdin io.Reader, onFrame func(in
 	spec.Fields = http1.JoinFields
 	spec.Stdin = stdin
 	rows := 0
-	_, err := dissect.Run(ctx, r.f.bin, spec, http1.ToJoinedPacket, func(pk *http1.Packet) error {
+	_, err := dissect.RunLenient(ctx, r.f.bin, spec, http1.ToJoinedPacket, func(pk *http1.Packet) error {
 		if rows++; onFrame != nil && rows&0x3ff == 0 {
 			onFrame(pk.Frame)
 		}
@@ -159,7 +159,7 @@ func (r *shardRun) dissect(ctx context.Context, stdin io.Reader, onFrame func(in
 		}
 		r.cur = orig
 		return r.pairers.add(pk)
-	})
+	}, r.f.skips)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ import (
 func (f *fileRun) dissectStreams(ctx context.Context, spec tshark.Spec, ids []int64, each func(*http1.Packet) error) error {
 	if !f.splitOK {
 		spec.DisplayFilter = streamFilter(spec.DisplayFilter, ids)
-		_, err := dissect.Run(ctx, f.bin, spec, http1.ToPacket, each)
+		_, err := dissect.RunLenient(ctx, f.bin, spec, http1.ToPacket, each, f.skips)
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -53,12 +53,12 @@ func (f *fileRun) dissectStreams(ctx context.Context, spec tshark.Spec, ids []in
 		splitDone <- err
 	}()
 	spec.Input, spec.Stdin = "-", pr
-	_, err = dissect.Run(ctx, f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
+	_, err = dissect.RunLenient(ctx, f.bin, spec, http1.ToPacket, func(pk *http1.Packet) error {
 		if err := original(o, pk); err != nil {
 			return err
 		}
 		return each(pk)
-	})
+	}, f.skips)
 	pr.Close() // a tshark gone early fails the splitter's next write
 	splitErr := <-splitDone
 	if err != nil && !(errors.Is(err, context.Canceled) && splitErr != nil) {
