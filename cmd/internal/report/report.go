@@ -135,7 +135,13 @@ func Text(w io.Writer, r *httplat.Result, p Params) {
 		CrosscheckText(w, r.Crosscheck)
 	}
 	if r.Partial {
-		fmt.Fprintln(w, "PARTIAL: the capture is cut short; figures cover the packets before the cut")
+		why := "the capture is cut short; figures cover the packets before the cut"
+		for _, b := range r.PartialBecause {
+			if !strings.Contains(b, "cut short") {
+				why = "figures leave out part of the capture; the warnings below say which"
+			}
+		}
+		fmt.Fprintln(w, "PARTIAL: "+why)
 	}
 	for _, wmsg := range r.Warnings {
 		fmt.Fprintln(w, "warning: "+wmsg)
