@@ -40,6 +40,8 @@ type Plan struct {
 	Ranges int64
 	// SkipTCP leaves every plain TCP packet out of the shards.
 	SkipTCP bool
+	// Watch, if set, gives each shard's watcher (Out.Watch).
+	Watch func(id int) Watcher
 	// Pipe, if set, tunes each shard's pipe (its write end) before use.
 	Pipe func(w *os.File)
 }
@@ -103,6 +105,9 @@ func (p *Plan) pass(ctx context.Context, from, to int, progress func(int64), m m
 			p.Pipe(pw)
 		}
 		out := &Out{W: pw, Thin: p.Thin, NoFrames: p.NoFrames}
+		if p.Watch != nil {
+			out.Watch = p.Watch(id)
+		}
 		outs[id] = out
 		wg.Add(1)
 		go func() {
