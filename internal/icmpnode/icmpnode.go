@@ -138,10 +138,39 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			return nil, err
 		}
 	}
-	bin, version, err := dissect.Find(ctx, opt.Tshark)
+	bin, err := tshark.Locate(opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
+	// tshark's version check (~0.14 s, a whole tshark start) runs beside
+	// the measurement instead of before it; nothing measured is returned
+	// unless it passes, and its error comes first.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var version tshark.Version
+	checked := make(chan error, 1)
+	go func() {
+		var err error
+		version, err = dissect.Check(ctx, bin)
+		if err != nil {
+			cancel()
+		}
+		checked <- err
+	}()
+	out, err := measureAll(ctx, bin, opt)
+	if cerr := <-checked; cerr != nil {
+		return nil, cerr
+	}
+	for _, n := range out {
+		if n != nil {
+			n.Tshark = version
+		}
+	}
+	return out, err
+}
+
+// measureAll measures every file, Jobs at a time.
+func measureAll(ctx context.Context, bin string, opt Options) ([]*Node, error) {
 	out := make([]*Node, len(opt.Files))
 	errs := make([]error, len(opt.Files))
 	progress := newProgress(len(opt.Files), opt.Progress)
@@ -170,9 +199,6 @@ func Run(ctx context.Context, opt Options) ([]*Node, error) {
 			// The jobs left when files run side by side split each one.
 			o.Jobs = max(1, opt.Jobs/len(opt.Files))
 			out[i], errs[i] = measureFile(ctx, bin, f, node, name, o)
-			if out[i] != nil {
-				out[i].Tshark = version
-			}
 		}()
 	}
 	wg.Wait()

@@ -53,7 +53,14 @@ func collectEchoes(ctx context.Context, bin, file string, jobs int, progress fun
 	est, err := shard.EstimatePackets(file)
 	if err == nil {
 		k := shard.Count(jobs, est, ShardPackets, minShardPackets)
-		truncated, err := collectSplit(ctx, bin, file, k, jobs, (est+int64(k)-1)/int64(k), progress, c)
+		per := (est + int64(k) - 1) / int64(k)
+		truncated, err := collectSplit(ctx, bin, file, k, jobs, per, true, progress, c)
+		if errors.Is(err, errNotPlain) && ctx.Err() == nil {
+			// An echo the headers do not give: the full rows, still split.
+			fullReads.Add(1)
+			*c = *newCollector()
+			truncated, err = collectSplit(ctx, bin, file, k, jobs, per, false, progress, c)
+		}
 		if !errors.Is(err, shard.ErrUnsupported) || ctx.Err() != nil {
 			return truncated, err
 		}
@@ -90,8 +97,9 @@ func (c *collector) take(e *echoRow) {
 }
 
 // collectSplit is collectEchoes through the splitter in k ranges of per
-// packets.
-func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64, progress func(done, total int64), c *collector) (bool, error) {
+// packets; join has tshark print only what the headers do not give
+// (join.go), which fails with errNotPlain on a capture that needs more.
+func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64, join bool, progress func(done, total int64), c *collector) (bool, error) {
 	spills := make([]*os.File, k)
 	defer func() {
 		for _, f := range spills {
@@ -100,15 +108,30 @@ func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64,
 			}
 		}
 	}()
-	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress,
+	queues := make([]*headQueue, k)
+	var watch func(id int) shard.Watcher
+	if join {
+		watch = func(id int) shard.Watcher {
+			queues[id] = &headQueue{}
+			return queues[id].watch
+		}
+	}
+	rows := func(ctx context.Context, id int, stdin io.Reader, sink func(*echoRow) error) error {
+		if join {
+			return joinRows(ctx, bin, stdin, queues[id], sink)
+		}
+		spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: rowMode, DisplayFilter: DisplayFilter}
+		_, err := dissect.Run(ctx, bin, spec, toEcho, sink)
+		return err
+	}
+	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress, Watch: watch, Pipe: growPipe, SeparateReads: true,
 		Shard: func(ctx context.Context, id int, stdin io.Reader, _ *shard.Out) error {
-			spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: rowMode, DisplayFilter: DisplayFilter}
+			defer func() { queues[id] = nil }()
 			if id == 0 {
-				_, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
+				return rows(ctx, id, stdin, func(e *echoRow) error {
 					c.take(e)
 					return nil
 				})
-				return err
 			}
 			f, err := tmpfile.New("")
 			if err != nil {
@@ -118,7 +141,7 @@ func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64,
 			spilledRanges.Add(1)
 			bw := bufio.NewWriter(f)
 			enc := gob.NewEncoder(bw)
-			if _, err := dissect.Run(ctx, bin, spec, toEcho, func(e *echoRow) error {
+			if err := rows(ctx, id, stdin, func(e *echoRow) error {
 				return enc.Encode(spilled{E: e.echo, NotEcho: e.notEcho})
 			}); err != nil {
 				return err
@@ -135,6 +158,10 @@ func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64,
 	}
 	return truncated, nil
 }
+
+// fullReads counts captures the joined path handed back to the full rows
+// (tests check which do).
+var fullReads atomic.Int64
 
 // spilled is an echo row in a spill file.
 type spilled struct {

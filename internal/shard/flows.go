@@ -109,6 +109,10 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 		}
 		o.mu.Unlock()
 	}
+	if o.Watch != nil {
+		o.written++
+		o.Watch(o.written, link, ci, data)
+	}
 	if err := o.pw.WritePacket(ci, data); err != nil {
 		return fmt.Errorf("shard %d: %w", s, err)
 	}

@@ -40,6 +40,13 @@ type Plan struct {
 	Ranges int64
 	// SkipTCP leaves every plain TCP packet out of the shards.
 	SkipTCP bool
+	// Watch, if set, gives each shard's watcher (Out.Watch).
+	Watch func(id int) Watcher
+	// SeparateReads gives each shard of a pass its own read of the file,
+	// the reads at once (readers.go): with Ranges, one read feeds the
+	// ranges one after another, each range's tshark pacing the read until
+	// its last packet, so their tsharks barely overlap.
+	SeparateReads bool
 	// Pipe, if set, tunes each shard's pipe (its write end) before use.
 	Pipe func(w *os.File)
 }
@@ -66,7 +73,13 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 		if pass == 0 {
 			m.observe, m.packets = p.Observe, p.Packets
 		}
-		cut, err := p.pass(ctx, first, min(first+jobs, p.K), progress, m)
+		var cut bool
+		var err error
+		if p.SeparateReads {
+			cut, err = p.separate(ctx, first, min(first+jobs, p.K), pass, passes, size, m)
+		} else {
+			cut, err = p.pass(ctx, first, min(first+jobs, p.K), progress, m)
+		}
 		if err != nil {
 			return false, err
 		}
@@ -103,6 +116,9 @@ func (p *Plan) pass(ctx context.Context, from, to int, progress func(int64), m m
 			p.Pipe(pw)
 		}
 		out := &Out{W: pw, Thin: p.Thin, NoFrames: p.NoFrames}
+		if p.Watch != nil {
+			out.Watch = p.Watch(id)
+		}
 		outs[id] = out
 		wg.Add(1)
 		go func() {
