@@ -135,7 +135,7 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 // request is the exchange of the client's q-th message, unanswered.
 func (c *seqConn) request(q int) exchange.Exchange {
 	m := c.cli.msgs[q]
-	lf, lt, ok := c.cli.lastOf(q, c.cliReach)
+	lf, lt, ok := c.cli.lastOf(q, c.cliReach, true)
 	return exchange.Exchange{
 		Kind: exchange.Unmatched, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server,
 		Method: m.method, URI: m.uri, Host: m.host,
@@ -192,9 +192,12 @@ func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
 	}
 	e := c.request(q)
 	m := c.srv.msgs[k]
-	lf, lt, ok := c.srv.lastOf(k, c.bound)
+	lf, lt, ok := c.srv.lastOf(k, c.bound, bodied(c.cli.msgs[q].method, m.code))
 	e.Kind, e.Status = exchange.Matched, m.code
 	e.Resp = exchange.MsgRef{Frame: lf, Index: m.index}
+	if c.cut.RespOpen && k == len(c.srv.msgs)-1 {
+		ok = false
+	}
 	e.RespFirstFrame, e.RespFirst, e.RespLast, e.RespLastUnknown = m.frame, m.t, lt, !ok
 	e.RespBody, e.RespWire = m.body, c.srv.wire(k, c.bound, ok)
 	for j := k - 1; j >= 0 && c.srv.msgs[j].code > 0 && c.srv.msgs[j].code < 200 && c.srv.msgs[j].code != 101; j-- {
@@ -216,7 +219,7 @@ func (c *seqConn) orphanAs(t *Tally, k int, amb string) error {
 		return nil
 	}
 	bound := max(c.bound, m.seq+1)
-	lf, lt, ok := c.srv.lastOf(k, bound)
+	lf, lt, ok := c.srv.lastOf(k, bound, false)
 	e := exchange.Exchange{
 		Kind: exchange.Orphan, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
 		Resp: exchange.MsgRef{Frame: lf, Index: m.index}, RespFirstFrame: m.frame, RespFirst: m.t, RespLast: lt,
