@@ -120,3 +120,35 @@ func TestTruncatedConnectionIsOpen(t *testing.T) {
 		t.Errorf("pass 1 emitted %d, cuts %+v; want none and connection 0 open", len(out), cuts)
 	}
 }
+
+// TestUnparsedFirstRequest is zeek_methods.pcap's malformed request lines
+// ("GET/ HTTP/1.1"): tshark parses no request from the client's first
+// bytes, the server answers 400 from where it stood when they came, so
+// they are the request it answers (method unknown). Without the client's
+// SYN those bytes may be the tail of a request sent before the capture
+// began, so the answer stays an orphan.
+func TestUnparsedFirstRequest(t *testing.T) {
+	for _, syn := range []bool{true, false} {
+		c := &b{cseq: 1, sseq: 1}
+		if syn {
+			c = newConn()
+		}
+		c.data(true, 38)
+		c.add(false, 1068, parse.FlagFIN, nil, []int{400}, 0)
+		out, cuts := passOne(t, c.pk)
+		if len(out) != 0 || len(cuts) != 1 {
+			t.Fatalf("syn %v: pass 1 emitted %d, cuts %v; want the connection left to reconciliation", syn, len(out), cuts)
+		}
+		got := reconciled(t, cuts, c.pk)
+		want := exchange.Orphan
+		if syn {
+			want = exchange.Matched
+		}
+		if len(got) != 1 || got[0].Kind != want || got[0].Method != "" || got[0].RespFirstFrame != c.pk[len(c.pk)-1].Frame {
+			t.Errorf("syn %v: got %+v; want one %s", syn, got, want)
+		}
+		if syn && (got[0].ReqFirstFrame != 3 || got[0].TTFB() != 0.001) {
+			t.Errorf("request first frame %d, ttfb %v; want 3 and 1 ms", got[0].ReqFirstFrame, got[0].TTFB())
+		}
+	}
+}

@@ -52,6 +52,7 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 			resp = append(resp, k)
 		}
 	}
+	c.unparsedFirst(resp)
 	// Groups: runs of requests that carried the same acknowledgement.
 	reqs := c.cli.msgs
 	r := 0
@@ -92,6 +93,29 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 		}
 	}
 	return nil
+}
+
+// unparsedFirst adds the connection's first request when tshark parsed
+// none from the client's first bytes (a malformed request line, "GET/
+// HTTP/1.1", that a server answers 400) but a final response begins
+// exactly where the server stood when those bytes were sent: the
+// response answers them. Only on a connection whose client SYN is
+// captured, so that byte 1 is a message's start (not the tail of a
+// request sent before the capture began). Its method is unknown ("").
+func (c *seqConn) unparsedFirst(resp []int) {
+	first, ok := c.cli.segs[1]
+	if !c.cli.syn || !ok || len(resp) == 0 || (len(c.cli.msgs) > 0 && c.cli.msgs[0].seq == 1) {
+		return
+	}
+	at := c.srv.rel(first.ack)
+	for _, k := range resp {
+		if m := c.srv.msgs[k]; m.seq == at {
+			c.cli.msgs = append([]seqMsg{{frame: first.frame, t: first.t, seq: 1, ack: first.ack, last: true}}, c.cli.msgs...)
+			return
+		} else if m.seq > at {
+			return
+		}
+	}
 }
 
 // group pairs requests [g, h), which carried acknowledgement lo, with the

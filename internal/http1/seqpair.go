@@ -47,6 +47,7 @@ type seqDir struct {
 	maxAck  int64 // highest acknowledgement this side sent, unwrapped later
 	acks    []uint32
 	fin     int64 // sequence number of this side's FIN, -1 if none
+	syn     bool  // the capture holds this side's SYN: its byte 1 is its first
 }
 
 type seqStream struct {
@@ -97,7 +98,7 @@ func (sp *SeqPairer) Add(pk *Packet) {
 		// first byte seen is 1.
 		d.started, d.base = true, pk.Seq-1
 		if pk.Flags&parse.FlagSYN != 0 {
-			d.base = pk.Seq
+			d.base, d.syn = pk.Seq, true
 		}
 	}
 	s := d.rel(pk.Seq)

@@ -37,6 +37,14 @@ var adjudicatedCaptures = []struct {
 	{"http/zeek_putty-upload_8080.pcap", 2, 2, 0, []adjudicated{
 		{stream: 1, req: 16, resp: 27, kind: exchange.Matched, ttfb: 0.001368, reqLastUnknown: true},
 	}},
+	// Malformed request lines tshark does not parse ("OPTIONSHTTP/1.1",
+	// "GET/ HTTP/1.1"), each the first bytes of a fresh connection, which
+	// the server answers 400: requests of unknown method, answered.
+	{"http/zeek_methods.pcap", 49, 49, 0, []adjudicated{
+		{stream: 2, req: 24, resp: 26, kind: exchange.Matched, ttfb: 0.020241},
+		{stream: 7, req: 182, resp: 184, kind: exchange.Matched, ttfb: 0.019337},
+		{stream: 3, req: 34, resp: 36, kind: exchange.Matched, ttfb: 0.020799},
+	}},
 	// The capture ends after the response's first segment (Content-Length
 	// 4633, 1406 bytes captured): tshark reports no response, ttfb is
 	// exact, ttlb unknown.

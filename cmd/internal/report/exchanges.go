@@ -78,6 +78,9 @@ func plainNote(e *exchange.Exchange) string {
 		if e.ReqLastUnknown {
 			n += "; request last byte not captured"
 		}
+		if e.Method == "" {
+			n += "; request line not parsed by tshark"
+		}
 		return n
 	case e.Method == "":
 		// An HTTP/2 request whose header block tshark could not decode:
@@ -252,7 +255,7 @@ func reconstructionText(w io.Writer, c httplat.Counts) {
 	}
 	var parts []string
 	if c.Reconstructed > 0 {
-		p := fmt.Sprintf("%d exchanges reconstructed by sequence numbers (a gap the capture never fills)", c.Reconstructed)
+		p := fmt.Sprintf("%d exchanges reconstructed by sequence numbers (a gap the capture never fills, or a message tshark never completed or parsed)", c.Reconstructed)
 		if c.Ambiguous > 0 {
 			p += fmt.Sprintf(", %d of them ambiguous (pipelined across a gap: pairing is a guess)", c.Ambiguous)
 		}
