@@ -349,7 +349,7 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 	for _, q := range st.pending[:k] {
 		p.t.LostResponses++
 		ex := q.ex
-		ex.ResponseLost = true
+		ex.ResponseLost, ex.Unanswered = true, "response_lost"
 		if err := p.emit(st, &ex); err != nil {
 			return err
 		}

@@ -152,3 +152,27 @@ func TestUnparsedFirstRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestUnansweredReasons: an unanswered request says why: the connection
+// was reset, closed by both sides, or still open when the capture ended.
+func TestUnansweredReasons(t *testing.T) {
+	for _, tc := range []struct {
+		end  func(c *b)
+		want string
+	}{
+		{func(c *b) { c.add(false, 0, parse.FlagRST, nil, nil, 0) }, "reset"},
+		{func(c *b) {
+			c.add(true, 0, parse.FlagFIN, nil, nil, 0)
+			c.add(false, 0, parse.FlagFIN, nil, nil, 0)
+		}, "closed"},
+		{func(*b) {}, "capture_end"},
+	} {
+		c := newConn()
+		c.req(100)
+		tc.end(c)
+		out, _ := run(t, PairTuple, c.pk)
+		if len(out) != 1 || out[0].Kind != exchange.Unmatched || out[0].Unanswered != tc.want {
+			t.Errorf("got %+v; want one unanswered %q", out, tc.want)
+		}
+	}
+}

@@ -45,6 +45,10 @@ var adjudicatedCaptures = []struct {
 		{stream: 7, req: 182, resp: 184, kind: exchange.Matched, ttfb: 0.019337},
 		{stream: 3, req: 34, resp: 36, kind: exchange.Matched, ttfb: 0.020799},
 	}},
+	// Requests only, one connection each: unanswered, the capture ended.
+	{"http/ndpi_WebattackRCE_requests-only.pcap", 797, 0, 0, []adjudicated{
+		{stream: 0, req: 1, kind: exchange.Unmatched, unanswered: "capture_end"},
+	}},
 	// The capture ends after the response's first segment (Content-Length
 	// 4633, 1406 bytes captured): tshark reports no response, ttfb is
 	// exact, ttlb unknown.

@@ -199,6 +199,7 @@ type jsonExchange struct {
 	ServerTime *float64 `json:"server_time"`
 	Estimated  bool     `json:"times_estimated"`
 	Note       string   `json:"note,omitempty"`
+	Unanswered string   `json:"unanswered,omitempty"`
 	Protocol   string   `json:"protocol"`
 	StreamID   *uint32  `json:"stream_id"`
 	GRPCStatus string   `json:"grpc_status,omitempty"`
@@ -212,7 +213,7 @@ type jsonExchange struct {
 // Write adds one exchange.
 func (j *JSONL) Write(file string, e *exchange.Exchange) error {
 	out := jsonExchange{File: file, Kind: string(e.Kind), TCPStream: e.Stream, Client: addrPort(e.Client), Server: addrPort(e.Server),
-		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e),
+		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e), Unanswered: e.Unanswered,
 		Protocol: e.Protocol, GRPCStatus: e.GRPCStatus, Reset: e.Reset,
 		ReqBody: sizePtr(e.ReqBody), RespBody: sizePtr(e.RespBody), ReqWire: sizePtr(e.ReqWire), RespWire: sizePtr(e.RespWire)}
 	if e.Protocol == exchange.H2 {
