@@ -2,6 +2,7 @@ package httplat
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
@@ -134,7 +135,11 @@ func TestAdjudicatedExchanges(t *testing.T) {
 	for _, c := range adjudicatedCaptures {
 		t.Run(c.file, func(t *testing.T) {
 			t.Parallel()
-			o := shared(t, Options{Files: []string{testutil.Shared(t, c.file)}}, 1)
+			opt := Options{Files: []string{testutil.Shared(t, c.file)}}
+			if strings.Contains(c.file, "_4000") {
+				opt.HTTPPorts = []uint16{4000} // as TestSharedCaptures: one run for both
+			}
+			o := shared(t, opt, 1)
 			if o.res == nil {
 				t.Fatal("no result")
 			}
