@@ -1,12 +1,18 @@
 package httplat
 
 import (
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
+	"github.com/pcapmeter/pcapmeter/internal/synth"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
 // adjudicated is one exchange of a shared public capture as decided by
@@ -181,4 +187,59 @@ func checkAdjudicated(t *testing.T, exs []exchange.Exchange, want adjudicated) {
 		return
 	}
 	t.Errorf("stream %d: no exchange with request frame %d / response frame %d", want.stream, want.req, want.resp)
+}
+
+// TestSyntheticCutMidResponse is sanders_latency1-3's and ndpi_1kxun's
+// shape with exact truth: the capture ends halfway through each
+// connection's last response (Content-Length far beyond the captured
+// bytes). Its first byte is exact; its last byte is not in the capture, so
+// ttlb and the wire size are unknown, as the synthetic writer's truth says.
+func TestSyntheticCutMidResponse(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	c := synth.Default()
+	c.Seed, c.Conns, c.PerConn, c.Detail = 52, 2, 3, true
+	c.BodyMin, c.BodyMax = 40000, 60000
+	tr, err := synth.Generate(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tr.Exchanges[0]
+	for _, e := range tr.Exchanges {
+		if e.RespFirst > last.RespFirst {
+			last = e
+		}
+	}
+	c.StopAfter = time.Duration((last.RespFirst+last.RespLast)/2 - c.Start.UnixNano())
+	path := filepath.Join(t.TempDir(), "cut.pcapng")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, err = synth.Generate(c, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cut := 0
+	for _, te := range tr.Exchanges {
+		if te.Expect == synth.ExpectMatched && te.TTLBUnknown {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Fatal("the synthetic capture cuts no response; the test checks nothing")
+	}
+	o := run(Options{Files: []string{path}, Mode: tshark.Columns}, 1)
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	exs := map[string]exchange.Exchange{}
+	for _, e := range o.exs {
+		exs[e.URI] = e
+	}
+	for _, te := range tr.Exchanges {
+		checkImperfect(t, te, exs, nil, false)
+	}
 }
