@@ -76,9 +76,10 @@ type Exchange struct {
 	StreamID uint32
 	// Unanswered says why an unmatched request has no complete response:
 	// "reset" (RST_STREAM, or for HTTP/1 a TCP reset), "goaway" (the
-	// HTTP/2 connection was shut down past it), "capture_end" (not sent
-	// before the capture ended) or "response_lost" (sent, in bytes the
-	// capture lacks). HTTP/1 sets it on reconstructed exchanges only.
+	// HTTP/2 connection was shut down past it), "closed" (HTTP/1: both
+	// sides closed the connection with no answer), "capture_end" (not
+	// sent before the capture ended) or "response_lost" (sent, in bytes
+	// the capture lacks).
 	Unanswered string
 	// Reset is "client CODE" or "server CODE" when the stream was reset
 	// (also after a complete response: an early answer's NO_ERROR).

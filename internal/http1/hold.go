@@ -9,6 +9,11 @@ import "github.com/pcapmeter/pcapmeter/internal/exchange"
 // start + i). The reconciliation reports only messages from there on.
 type Cut struct {
 	ReqFrom, RespFrom int64
+	// RespOpen: the connection had no hole, yet tshark, reassembling,
+	// never completed the server's last message; its last byte is not in
+	// the capture (a response cut by the capture's end, whatever its
+	// framing: Content-Length, chunked or close-delimited).
+	RespOpen bool
 }
 
 // hold starts withholding a connection's exchanges when a direction gets
@@ -20,7 +25,7 @@ func (p *Pairer) hold(st *stream) error {
 	if !p.opt.Reconcile {
 		return nil
 	}
-	gapped := false
+	gapped := st.unparsedReq
 	for i := range st.dirs {
 		d := &st.dirs[i]
 		gapped = gapped || len(d.held) > 0 || d.ackedBeyond()
@@ -68,6 +73,7 @@ func (p *Pairer) emit(st *stream, e *exchange.Exchange) error {
 func (p *Pairer) reconcileLater(id int64, st *stream) (bool, error) {
 	if !st.holding && len(st.pending) > 0 && st.known && p.beganAfter(st, &st.pending[0].ex) {
 		st.holding, st.cut = true, cutOf(st)
+		st.cut.RespOpen = true
 	}
 	if st.holding {
 		if p.t.Gappy == nil {

@@ -40,6 +40,14 @@ type stream struct {
 	// holding: the reconciliation reports those exchanges instead, so
 	// they are taken back if it does.
 	heldEst, heldAmb int
+	// unparsedReq (Options.Reconcile): a final response came with no
+	// request pending while the client had sent bytes no parsed request
+	// accounts for. Those bytes are most likely the request it answers,
+	// one tshark never reported (an upload the server answered before
+	// its body was complete, which desegmentation waits for forever), so
+	// the connection is left to reconciliation, where a message is
+	// reported on the segment it begins in.
+	unparsedReq bool
 }
 
 // Pairer pairs the HTTP messages of a packet stream. Feed it every packet
@@ -240,6 +248,9 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 		st.loneInterim++
 		return nil
 	case pe == nil:
+		if err := p.unparsedRequest(st, m.dir == &st.dirs[0]); err != nil {
+			return err
+		}
 		return p.emit(st, &exchange.Exchange{
 			Kind: exchange.Orphan, Stream: pk.Stream, Client: client, Server: server, Status: code,
 			Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: fs.frame, RespFirst: fs.t, RespLast: pk.Time,
@@ -258,6 +269,25 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 	ex.RespBody, ex.RespWire = pk.body(len(pk.Methods)+i), m.wire(fs, ok)
 	p.removePending(st, pe)
 	return p.emit(st, &ex)
+}
+
+// unparsedRequest notes an orphan response that follows client bytes no
+// parsed request accounts for (see stream.unparsedReq) and starts holding
+// the connection's exchanges for reconciliation. srvIsA says whether the
+// server is the connection's direction 0.
+func (p *Pairer) unparsedRequest(st *stream, srvIsA bool) error {
+	if !p.opt.Reconcile || p.opt.Mode != PairTuple || st.unparsedReq {
+		return nil
+	}
+	cli := &st.dirs[0]
+	if srvIsA {
+		cli = &st.dirs[1]
+	}
+	if !cli.started || (cli.frontier <= cli.mark && len(cli.held) == 0) {
+		return nil
+	}
+	st.unparsedReq = true
+	return p.hold(st)
 }
 
 // claim finds the pending request the frame's i-th response answers (nil:
@@ -319,7 +349,7 @@ func (p *Pairer) resync(st *stream, dir *direction, start int64) error {
 	for _, q := range st.pending[:k] {
 		p.t.LostResponses++
 		ex := q.ex
-		ex.ResponseLost = true
+		ex.ResponseLost, ex.Unanswered = true, "response_lost"
 		if err := p.emit(st, &ex); err != nil {
 			return err
 		}

@@ -11,20 +11,22 @@ import (
 // can be said on it, so its unanswered requests are final.
 func (p *Pairer) flags(pk *Packet, st *stream) error {
 	if pk.Flags&parse.FlagRST != 0 {
-		return p.retire(pk.Stream, st)
+		return p.retire(pk.Stream, st, "reset")
 	}
 	if pk.Flags&parse.FlagFIN != 0 && !pk.Retransmission {
 		st.fins++
 		if st.fins >= 2 {
-			return p.retire(pk.Stream, st)
+			return p.retire(pk.Stream, st, "closed")
 		}
 	}
 	return nil
 }
 
 // retire ends a connection: its unanswered requests are final, or
-// withheld when a capture gap stalled it (Options.DeferStalled).
-func (p *Pairer) retire(id int64, st *stream) error {
+// withheld when a capture gap stalled it (Options.DeferStalled). why is
+// their reason (exchange.Exchange.Unanswered): "reset", "closed" (both
+// sides sent FIN with no answer) or "capture_end".
+func (p *Pairer) retire(id int64, st *stream, why string) error {
 	delete(p.streams, id)
 	if st.known {
 		p.t.RetransByServer[st.server] += st.retrans
@@ -43,7 +45,9 @@ func (p *Pairer) retire(id int64, st *stream) error {
 			}
 			p.t.Incomplete--
 			for _, q := range st.pending {
-				p.t.Stalled[id] = append(p.t.Stalled[id], q.ex)
+				ex := q.ex
+				ex.Unanswered = why
+				p.t.Stalled[id] = append(p.t.Stalled[id], ex)
 			}
 			return nil
 		}
@@ -53,6 +57,7 @@ func (p *Pairer) retire(id int64, st *stream) error {
 		if i == 0 && st.known {
 			p.markIncomplete(st, &ex)
 		}
+		ex.Unanswered = why
 		if err := p.sink(&ex); err != nil {
 			return err
 		}
@@ -91,7 +96,7 @@ func (p *Pairer) Flush() (Tally, error) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if err := p.retire(id, p.streams[id]); err != nil {
+		if err := p.retire(id, p.streams[id], "capture_end"); err != nil {
 			return Tally{}, err
 		}
 	}

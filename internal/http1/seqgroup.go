@@ -52,6 +52,7 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 			resp = append(resp, k)
 		}
 	}
+	c.unparsedFirst(resp)
 	// Groups: runs of requests that carried the same acknowledgement.
 	reqs := c.cli.msgs
 	r := 0
@@ -92,6 +93,29 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 		}
 	}
 	return nil
+}
+
+// unparsedFirst adds the connection's first request when tshark parsed
+// none from the client's first bytes (a malformed request line, "GET/
+// HTTP/1.1", that a server answers 400) but a final response begins
+// exactly where the server stood when those bytes were sent: the
+// response answers them. Only on a connection whose client SYN is
+// captured, so that byte 1 is a message's start (not the tail of a
+// request sent before the capture began). Its method is unknown ("").
+func (c *seqConn) unparsedFirst(resp []int) {
+	first, ok := c.cli.segs[1]
+	if !c.cli.syn || !ok || len(resp) == 0 || (len(c.cli.msgs) > 0 && c.cli.msgs[0].seq == 1) {
+		return
+	}
+	at := c.srv.rel(first.ack)
+	for _, k := range resp {
+		if m := c.srv.msgs[k]; m.seq == at {
+			c.cli.msgs = append([]seqMsg{{frame: first.frame, t: first.t, seq: 1, ack: first.ack, last: true}}, c.cli.msgs...)
+			return
+		} else if m.seq > at {
+			return
+		}
+	}
 }
 
 // group pairs requests [g, h), which carried acknowledgement lo, with the
@@ -135,7 +159,7 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 // request is the exchange of the client's q-th message, unanswered.
 func (c *seqConn) request(q int) exchange.Exchange {
 	m := c.cli.msgs[q]
-	lf, lt, ok := c.cli.lastOf(q, c.cliReach)
+	lf, lt, ok := c.cli.lastOf(q, c.cliReach, true)
 	return exchange.Exchange{
 		Kind: exchange.Unmatched, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server,
 		Method: m.method, URI: m.uri, Host: m.host,
@@ -192,9 +216,12 @@ func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
 	}
 	e := c.request(q)
 	m := c.srv.msgs[k]
-	lf, lt, ok := c.srv.lastOf(k, c.bound)
+	lf, lt, ok := c.srv.lastOf(k, c.bound, bodied(c.cli.msgs[q].method, m.code))
 	e.Kind, e.Status = exchange.Matched, m.code
 	e.Resp = exchange.MsgRef{Frame: lf, Index: m.index}
+	if c.cut.RespOpen && k == len(c.srv.msgs)-1 {
+		ok = false
+	}
 	e.RespFirstFrame, e.RespFirst, e.RespLast, e.RespLastUnknown = m.frame, m.t, lt, !ok
 	e.RespBody, e.RespWire = m.body, c.srv.wire(k, c.bound, ok)
 	for j := k - 1; j >= 0 && c.srv.msgs[j].code > 0 && c.srv.msgs[j].code < 200 && c.srv.msgs[j].code != 101; j-- {
@@ -216,7 +243,7 @@ func (c *seqConn) orphanAs(t *Tally, k int, amb string) error {
 		return nil
 	}
 	bound := max(c.bound, m.seq+1)
-	lf, lt, ok := c.srv.lastOf(k, bound)
+	lf, lt, ok := c.srv.lastOf(k, bound, false)
 	e := exchange.Exchange{
 		Kind: exchange.Orphan, Protocol: exchange.HTTP1, Stream: c.id, Client: c.client, Server: c.server, Status: m.code,
 		Resp: exchange.MsgRef{Frame: lf, Index: m.index}, RespFirstFrame: m.frame, RespFirst: m.t, RespLast: lt,

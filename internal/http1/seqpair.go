@@ -47,6 +47,7 @@ type seqDir struct {
 	maxAck  int64 // highest acknowledgement this side sent, unwrapped later
 	acks    []uint32
 	fin     int64 // sequence number of this side's FIN, -1 if none
+	syn     bool  // the capture holds this side's SYN: its byte 1 is its first
 }
 
 type seqStream struct {
@@ -97,7 +98,7 @@ func (sp *SeqPairer) Add(pk *Packet) {
 		// first byte seen is 1.
 		d.started, d.base = true, pk.Seq-1
 		if pk.Flags&parse.FlagSYN != 0 {
-			d.base = pk.Seq
+			d.base, d.syn = pk.Seq, true
 		}
 	}
 	s := d.rel(pk.Seq)
@@ -228,16 +229,49 @@ func (d *seqDir) end(k int, reach int64) int64 {
 // the latest at bound (for a response: the next request group's
 // acknowledgement, which is where the next response begins even when the
 // capture lacks its start).
-func (d *seqDir) lastOf(k int, bound int64) (int64, parse.Time, bool) {
+//
+// bodied says whether the message carries the body its Content-Length
+// declares (not a response to HEAD, nor a 1xx, 204 or 304). Such a
+// message whose end is not another message's start (the capture or the
+// connection ends first) and is shorter than its declared body is
+// incomplete: its last byte was never captured, however whole the bytes
+// before it are.
+func (d *seqDir) lastOf(k int, bound int64, bodied bool) (int64, parse.Time, bool) {
 	m := d.msgs[k]
 	if !m.last {
 		return m.frame, m.t, true // a follower starts in the same segment
 	}
-	s, ok := d.lastByte(m.seq, max(d.end(k, bound), m.seq+1))
+	end := d.end(k, bound)
+	s, ok := d.lastByte(m.seq, max(end, m.seq+1))
 	if s.frame == 0 {
 		return m.frame, m.t, false
 	}
+	if ok && bodied && d.truncated(k, end) {
+		ok = false
+	}
 	return s.frame, s.t, ok
+}
+
+// minHead is the shortest start line and header block an HTTP/1 message
+// can have ("HTTP/1.1 200\r\n\r\n" is 16 bytes).
+const minHead = 16
+
+// truncated reports whether d's k-th message, ending at end, is shorter than
+// its Content-Length says, and end is not where a later message begins:
+// the message was cut short (by the capture's end, a reset, or a server
+// that answered before an upload was complete).
+func (d *seqDir) truncated(k int, end int64) bool {
+	m := d.msgs[k]
+	if !m.body.Known || end-m.seq >= m.body.N+minHead {
+		return false
+	}
+	return k+1 >= len(d.msgs) || d.msgs[k+1].seq != end
+}
+
+// bodied says whether a response with this status to a request with this
+// method carries the body its Content-Length declares.
+func bodied(method string, code int) bool {
+	return method != "HEAD" && code >= 200 && code != 204 && code != 304
 }
 
 // wire is the size on the wire of d's k-th message (start line, headers

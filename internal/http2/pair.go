@@ -56,6 +56,9 @@ type h2stream struct {
 	final    bool // the final response HEADERS were seen
 	pushed   bool
 	reported bool
+	// reqEnded: the client's END_STREAM was seen, on a HEADERS frame
+	// whose header block may still continue (CONTINUATION frames).
+	reqEnded bool
 }
 
 type conn struct {
@@ -77,7 +80,24 @@ type conn struct {
 	sni        string
 	hello      int64 // the ClientHello's frame
 	upgraded   bool  // switched from HTTP/1 by Upgrade: h2c
+	// undecided holds HEADERS frames seen before the connection's ends
+	// were known: a header block tshark could not decode (one spanning
+	// segments it did not reassemble) says nothing of its direction, and
+	// dropping it would make its response an orphan. They are applied
+	// once a later frame tells the client from the server.
+	undecided []undecidedFrame
 }
+
+// undecidedFrame is a HEADERS frame waiting for its direction.
+type undecidedFrame struct {
+	pk    Packet
+	f     Frame
+	first at
+}
+
+// maxUndecided bounds conn.undecided: a connection whose direction is
+// never known holds no more.
+const maxUndecided = 64
 
 // Pairer pairs each HTTP/2 stream's request with its response, by TCP
 // connection and stream id.

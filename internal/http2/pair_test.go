@@ -142,8 +142,7 @@ func diffLines(want, got []string) string {
 }
 
 // TestMidConnection: a capture that holds a connection's responses but
-// not the requests' HEADERS (it began mid-connection, or tshark could not
-// dissect the block: arkime_http2-nghttp2.pcap) reports each final
+// not the requests' HEADERS (it began mid-connection) reports each final
 // response as an orphan, as HTTP/1 does, never drops it; a PUSH_PROMISE
 // seen before any request still tells the server, so the pushed stream
 // is a push, not an orphan.
@@ -175,6 +174,43 @@ func TestMidConnection(t *testing.T) {
 	}
 	if st.Pushes != 1 || st.Streams != 0 {
 		t.Errorf("pushes %d streams %d, want 1 and 0", st.Pushes, st.Streams)
+	}
+}
+
+// TestUndecodedRequestHeaders is arkime_http2-nghttp2.pcap: the client's
+// first HEADERS (stream 13, END_STREAM without END_HEADERS: a 16 KiB block
+// tshark does not reassemble) has no decoded header, so nothing tells its
+// direction until the server's PUSH_PROMISE. It is held till then and its
+// response matches it; the request's last byte, in CONTINUATION frames
+// never decoded, is unknown.
+func TestUndecodedRequestHeaders(t *testing.T) {
+	pks := []*Packet{
+		pkt(4, 211, true, "SETTINGS 0 0x00", "HEADERS 13 0x21"),
+		pkt(26, 1046, false, "PUSH_PROMISE 13 0x04 :method=GET :path=/s.css promised=2"),
+		pkt(28, 1046, false, "HEADERS 13 0x04 :status=200", "HEADERS 2 0x04 :status=200"),
+		pkt(35, 1050, false, "DATA 13 0x01", "DATA 2 0x01"),
+	}
+	var got []string
+	p := NewPairer(func(e *exchange.Exchange) error {
+		got = append(got, fmt.Sprintf("s%d %q %d %s req=%d resp=%d ttfb=%.0fms reqLastUnknown=%v",
+			e.StreamID, e.Method, e.Status, e.Kind, e.ReqFirstFrame, e.RespFirstFrame, e.TTFB()*1e3, e.ReqLastUnknown))
+		return nil
+	})
+	for _, pk := range pks {
+		if err := p.Add(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := p.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`s13 "" 200 matched req=4 resp=28 ttfb=835ms reqLastUnknown=true`}
+	if d := diffLines(want, got); d != "" {
+		t.Errorf("exchanges (-want +got):\n%s", d)
+	}
+	if st.Pushes != 1 || st.Streams != 1 {
+		t.Errorf("pushes %d streams %d, want 1 and 1", st.Pushes, st.Streams)
 	}
 }
 

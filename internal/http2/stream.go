@@ -33,6 +33,19 @@ func (p *Pairer) frame(c *conn, pk *Packet, f *Frame, first at) error {
 		p.s.Conns++
 	}
 	client, ok := p.fromClient(c, pk, f)
+	if !ok && f.StreamID != 0 && f.Type == TypeHeaders && len(c.undecided) < maxUndecided {
+		c.undecided = append(c.undecided, undecidedFrame{pk: *pk, f: *f, first: first})
+		return nil
+	}
+	if ok && len(c.undecided) > 0 {
+		held := c.undecided
+		c.undecided = nil
+		for i := range held {
+			if err := p.frame(c, &held[i].pk, &held[i].f, held[i].first); err != nil {
+				return err
+			}
+		}
+	}
 	if f.Type == TypeGoAway {
 		p.s.GoAways++
 		if ok && !client && (!c.goaway || f.GoAwayLast < c.goawayLast) {
@@ -92,7 +105,14 @@ func (p *Pairer) headers(c *conn, pk *Packet, f *Frame, client bool, start at) e
 		}
 		p.requestFields(s, f.Headers)
 		if f.Flags&FlagEndStream != 0 {
+			s.reqEnded = true
+		}
+		if s.reqEnded {
+			// The request ends with its header block: its last byte is
+			// the END_HEADERS frame's, unknown while the block is open
+			// (its CONTINUATION frames never decoded).
 			s.ex.ReqLast = pk.Time
+			s.ex.ReqLastUnknown = f.Flags&FlagEndHeaders == 0
 		}
 		return nil
 	}

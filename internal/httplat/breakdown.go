@@ -102,14 +102,23 @@ type breakdownAcc struct {
 	clientErrors, serverErrors int
 }
 
+// UnparsedMethod is the method a request tshark could not parse is
+// counted under in Breakdown.Methods.
+const UnparsedMethod = "(unparsed)"
+
 func newBreakdownAcc() *breakdownAcc {
 	return &breakdownAcc{codes: map[int]int{}, methods: map[string]int{}, classes: map[string][]float64{}, uris: map[string][]float64{}}
 }
 
 // add counts one exchange; lat is its headline latency (matched only).
 func (b *breakdownAcc) add(e *exchange.Exchange, lat float64) {
-	if e.Method != "" {
+	switch {
+	case e.Method != "":
 		b.methods[e.Method]++
+	case e.Kind != exchange.Orphan:
+		// A request tshark could not parse (a malformed request line, an
+		// HTTP/2 header block it did not decode): counted, not hidden.
+		b.methods[UnparsedMethod]++
 	}
 	if e.Kind != exchange.Matched {
 		return

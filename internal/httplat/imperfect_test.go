@@ -74,7 +74,7 @@ func checkImperfect(t *testing.T, te synth.Exchange, exs map[string]exchange.Exc
 		if e.Kind != exchange.Unmatched || e.ResponseLost != gap {
 			t.Errorf("%s: %s lost=%v; truth unanswered, %s", te.URI, e.Kind, e.ResponseLost, te.Reason)
 		}
-		if want := unansweredWant[te.Reason]; e.Reconstructed && e.Unanswered != want {
+		if want := unansweredWant[te.Reason]; e.Unanswered != want {
 			t.Errorf("%s: unanswered %q; truth %s", te.URI, e.Unanswered, te.Reason)
 		}
 		return

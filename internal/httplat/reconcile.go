@@ -39,6 +39,6 @@ func (f *fileRun) reconcile(ctx context.Context) error {
 	if f.opt.Pairing == http1.PairTuple {
 		f.into.addTally(t)
 	}
-	f.rep.warn("%s: %d connection(s) have a gap the capture never fills; their exchanges were placed by sequence and acknowledgement numbers (reconstructed)", f.file, len(ids))
+	f.rep.warn("%s: %d connection(s) have a gap the capture never fills, or a message tshark never completed or parsed; their exchanges were placed by sequence and acknowledgement numbers (reconstructed)", f.file, len(ids))
 	return nil
 }

@@ -318,8 +318,10 @@ func TestSharedCaptures(t *testing.T) {
 		"http/ndpi_1kxun.pcap": {req: 133, resp: 125, matched: 121, unmatched: 12, lost: 8, udp: 143},
 		// Stream 2 lacks server bytes 7241-14480 inside jquery.cycle's
 		// response; its status line (frame 97) is captured, so it counts.
-		"http/zeek_bro.org.pcap":                   {req: 31, resp: 31, matched: 31},
-		"http/zeek_methods.pcap":                   {req: 27, resp: 49, matched: 27, orphans: 22},
+		"http/zeek_bro.org.pcap": {req: 31, resp: 31, matched: 31},
+		// 22 request lines tshark cannot parse ("GET/ HTTP/1.1"), each
+		// the first bytes of its connection and answered 400 or 405.
+		"http/zeek_methods.pcap":                   {req: 49, resp: 49, matched: 49},
 		"http/sanders_http_ip4and6.pcapng":         {req: 2, resp: 2, matched: 2},
 		"http/suricata_http-ipv6_8000.pcap":        {req: 1, resp: 1, matched: 1},
 		"odd/ndpi_http_starting_with_reply.pcapng": {req: 2, resp: 3, matched: 2, orphans: 1},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 )
@@ -69,10 +70,22 @@ func plainNote(e *exchange.Exchange) string {
 		return "no response"
 	case e.Kind == exchange.Orphan:
 		return "no request in capture"
-	case e.Reconstructed && e.RespLastUnknown:
-		return "reconstructed by sequence numbers; response last byte not captured"
 	case e.Reconstructed:
-		return "reconstructed by sequence numbers"
+		n := "reconstructed by sequence numbers"
+		if e.RespLastUnknown {
+			n += "; response last byte not captured"
+		}
+		if e.ReqLastUnknown {
+			n += "; request last byte not captured"
+		}
+		if e.Method == "" {
+			n += "; request line not parsed by tshark"
+		}
+		return n
+	case e.Method == "":
+		// An HTTP/2 request whose header block tshark could not decode:
+		// its response and times are known, its method and path are not.
+		return "request headers not decoded"
 	}
 	return ""
 }
@@ -186,6 +199,7 @@ type jsonExchange struct {
 	ServerTime *float64 `json:"server_time"`
 	Estimated  bool     `json:"times_estimated"`
 	Note       string   `json:"note,omitempty"`
+	Unanswered string   `json:"unanswered,omitempty"`
 	Protocol   string   `json:"protocol"`
 	StreamID   *uint32  `json:"stream_id"`
 	GRPCStatus string   `json:"grpc_status,omitempty"`
@@ -199,7 +213,7 @@ type jsonExchange struct {
 // Write adds one exchange.
 func (j *JSONL) Write(file string, e *exchange.Exchange) error {
 	out := jsonExchange{File: file, Kind: string(e.Kind), TCPStream: e.Stream, Client: addrPort(e.Client), Server: addrPort(e.Server),
-		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e),
+		Method: e.Method, Host: e.Host, URI: e.URI, Interim: e.Interim, Estimated: e.Estimated, Note: note(e), Unanswered: e.Unanswered,
 		Protocol: e.Protocol, GRPCStatus: e.GRPCStatus, Reset: e.Reset,
 		ReqBody: sizePtr(e.ReqBody), RespBody: sizePtr(e.RespBody), ReqWire: sizePtr(e.ReqWire), RespWire: sizePtr(e.RespWire)}
 	if e.Protocol == exchange.H2 {
@@ -240,15 +254,19 @@ func reconstructionText(w io.Writer, c httplat.Counts) {
 	if c.Reconstructed == 0 && c.TTLBUndefined == 0 && c.ServerTimeUndefined == 0 {
 		return
 	}
-	fmt.Fprintf(w, "note:        %d exchanges reconstructed by sequence numbers (a gap the capture never fills)", c.Reconstructed)
-	if c.Ambiguous > 0 {
-		fmt.Fprintf(w, ", %d of them ambiguous (pipelined across a gap: pairing is a guess)", c.Ambiguous)
+	var parts []string
+	if c.Reconstructed > 0 {
+		p := fmt.Sprintf("%d exchanges reconstructed by sequence numbers (a gap the capture never fills, or a message tshark never completed or parsed)", c.Reconstructed)
+		if c.Ambiguous > 0 {
+			p += fmt.Sprintf(", %d of them ambiguous (pipelined across a gap: pairing is a guess)", c.Ambiguous)
+		}
+		parts = append(parts, p)
 	}
 	if c.TTLBUndefined > 0 {
-		fmt.Fprintf(w, "; ttlb undefined for %d (response last byte not captured)", c.TTLBUndefined)
+		parts = append(parts, fmt.Sprintf("ttlb undefined for %d (response last byte not captured)", c.TTLBUndefined))
 	}
 	if c.ServerTimeUndefined > 0 {
-		fmt.Fprintf(w, "; server time undefined for %d (request last byte not captured)", c.ServerTimeUndefined)
+		parts = append(parts, fmt.Sprintf("server time undefined for %d (request last byte not captured)", c.ServerTimeUndefined))
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "note:        %s\n", strings.Join(parts, "; "))
 }
