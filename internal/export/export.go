@@ -96,9 +96,13 @@ func (e *RejectedError) Error() string { return e.Msg }
 type Export struct {
 	opt Options
 	bin string
-	// split (tests only) says the last Run was split.
-	split    bool
-	progress func(done, total int64)
+	// split (tests only) says the last Run was split; shardRows how
+	// many rows each shard's tshark printed.
+	split     bool
+	shardRows []int64
+	// shardPackets, if above 0, replaces shard.MaxPackets (tests).
+	shardPackets int64
+	progress     func(done, total int64)
 }
 
 // SetProgress has a split Run report the bytes of the file read (rows
@@ -127,13 +131,14 @@ func Prepare(ctx context.Context, opt Options) (*Export, error) {
 // or field list tshark refuses is a *RejectedError.
 //
 // A capture of more than about a million packets (or of a few hundred
-// thousand, with Jobs above 1) is split by TCP connection (split.go)
-// when the columns and filter allow it exactly; the rows are the same.
+// thousand, with Jobs above 1) is split by TCP connection and address
+// pair (split.go) when the columns and filter allow it exactly; the rows
+// are the same, in the same order.
 func (e *Export) Run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
 	if e.splittable() {
 		if est, err := shard.EstimatePackets(e.opt.File); err == nil {
 			jobs := max(1, e.opt.Jobs)
-			if k := shard.Count(jobs, est, ShardPackets, minShardPackets); k > 1 {
+			if k := shard.Count(jobs, est, e.perShard(), minShardPackets); k > 1 {
 				truncated, err := e.runSplit(ctx, k, jobs, each)
 				if e.split = err == nil; !errors.Is(err, errFallback) || ctx.Err() != nil {
 					return truncated, err

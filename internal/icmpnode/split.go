@@ -18,14 +18,11 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// ShardPackets bounds, roughly, how many packets one tshark holds (its
-// memory grows ~0.65 kB per packet): a larger capture is cut into ranges
-// of about this many consecutive packets.
-const ShardPackets = 1_000_000
-
-// minShardPackets is the fewest estimated packets worth a tshark of
-// their own; tests set it to 0 to cut small captures into --jobs ranges.
-var minShardPackets int64 = 100_000
+// shardPackets bounds, roughly, how many packets one tshark holds: a
+// larger capture is cut into ranges of about this many consecutive
+// packets; minShardPackets is the fewest estimated packets worth a tshark
+// of their own. Tests lower them to cut small captures into --jobs ranges.
+var shardPackets, minShardPackets int64 = shard.MaxPackets, shard.MinPackets
 
 // spilledRanges counts the ranges spilled (tests check that a capture
 // was cut).
@@ -52,7 +49,7 @@ func newCollector() *collector {
 func collectEchoes(ctx context.Context, bin, file string, jobs int, progress func(done, total int64), c *collector) (bool, error) {
 	est, err := shard.EstimatePackets(file)
 	if err == nil {
-		k := shard.Count(jobs, est, ShardPackets, minShardPackets)
+		k := shard.Count(jobs, est, shardPackets, minShardPackets)
 		per := (est + int64(k) - 1) / int64(k)
 		truncated, err := collectSplit(ctx, bin, file, k, jobs, per, true, progress, c)
 		if errors.Is(err, errNotPlain) && ctx.Err() == nil {

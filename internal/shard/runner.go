@@ -40,6 +40,11 @@ type Plan struct {
 	Ranges int64
 	// SkipTCP leaves every plain TCP packet out of the shards.
 	SkipTCP bool
+	// SpreadOther spreads IP traffic that is not plain TCP over the shards
+	// by address pair instead of sending it all to shard 0 (other.go), for
+	// analyses whose figures add up over shards: tunnels, ICMP errors and
+	// frames that are not IP still go to shard 0.
+	SpreadOther bool
 	// Watch, if set, gives each shard's watcher (Out.Watch).
 	Watch func(id int) Watcher
 	// SeparateReads gives each shard of a pass its own read of the file,
@@ -69,7 +74,7 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 			done := size * pass
 			progress = func(n int64) { p.Progress(done+n, size*passes) }
 		}
-		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP}
+		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP, spread: p.SpreadOther}
 		if pass == 0 {
 			m.observe, m.packets = p.Observe, p.Packets
 		}

@@ -153,6 +153,7 @@ type mode struct {
 	observe Observer
 	ranges  int64 // packets per shard, routed by number (router.ranges)
 	skipTCP bool
+	spread  bool        // what is not plain TCP by address pair (other.go)
 	packets func(int64) // told the packets read, with progress
 }
 
@@ -187,6 +188,9 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 	}
 	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
+	if m.spread {
+		r.pairs = map[pairKey]int{}
+	}
 	tick := ticker{ctx: ctx, progress: progress, packets: m.packets, in: in, last: time.Now()}
 	var frame int64
 	for {
