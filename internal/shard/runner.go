@@ -68,6 +68,7 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 	}
 	jobs := max(1, p.Jobs)
 	passes := int64((p.K + jobs - 1) / jobs)
+	var counted int64 // the most packets told to p.Packets
 	for first, pass := 0, int64(0); first < p.K; first, pass = first+jobs, pass+1 {
 		var progress func(int64)
 		if p.Progress != nil {
@@ -77,6 +78,15 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP, spread: p.SpreadOther}
 		if pass == 0 {
 			m.observe, m.packets = p.Observe, p.Packets
+		}
+		if p.SeparateReads && p.Packets != nil {
+			// Each pass's furthest read counts, from frame 1 again.
+			m.packets = func(n int64) {
+				if n > counted {
+					counted = n
+					p.Packets(n)
+				}
+			}
 		}
 		var cut bool
 		var err error

@@ -155,6 +155,9 @@ type mode struct {
 	skipTCP bool
 	spread  bool        // what is not plain TCP by address pair (other.go)
 	packets func(int64) // told the packets read, with progress
+	// stopAfter, when above 0, ends the read after that frame: a read for
+	// one range has nothing to send beyond it.
+	stopAfter int64
 }
 
 // Observer sees a packet's capture record (its timestamp, captured and
@@ -223,9 +226,16 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err
 		}
+		if frame == m.stopAfter {
+			break
+		}
 	}
 	if progress != nil {
-		progress(in.Consumed())
+		if m.stopAfter > 0 && frame == m.stopAfter {
+			progress(in.Size) // the rest of the file is this read's too
+		} else {
+			progress(in.Consumed())
+		}
 	}
 	if m.packets != nil {
 		m.packets(frame)
