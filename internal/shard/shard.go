@@ -3,7 +3,8 @@
 // holds ~0.65 kB per packet, so one process per capture uses one core and
 // memory that grows with the file. Both directions of a connection (and
 // every reuse of its ports) go to the same shard; everything that is not
-// plain TCP goes to shard 0. For each shard it records what is needed to
+// plain TCP goes to shard 0, or by address pair where the analysis allows
+// (other.go). For each shard it records what is needed to
 // translate tshark's shard-local numbers back to the original file: the
 // original frame number of every packet and the global tcp.stream index of
 // every connection (numbered as tshark numbers them: by first appearance,
@@ -13,7 +14,7 @@
 // The file is opened through capfile, the one place that reads capture
 // signatures and undoes gzip; source.go picks the pcap or pcapng reader,
 // tcphdr.go finds the TCP header of each packet, flows.go numbers and
-// routes connections, queue.go feeds each shard's tshark on its own
+// routes connections, other.go spreads the rest, queue.go feeds each shard's tshark on its own
 // goroutine.
 package shard
 
