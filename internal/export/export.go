@@ -112,16 +112,46 @@ func (e *Export) SetProgress(f func(done, total int64)) { e.progress = f }
 
 // Prepare checks the capture and finds tshark, so that a bad input fails
 // before the caller creates any output. A capture without packets is an
-// empty export, not an error.
+// empty export, not an error. tshark's version is checked by Run, beside
+// the dissection, before the first row is handed on.
 func Prepare(ctx context.Context, opt Options) (*Export, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil && !errors.Is(err, capfile.ErrEmpty) {
 		return nil, err
 	}
-	bin, _, err := dissect.Find(ctx, opt.Tshark)
+	bin, err := tshark.Locate(opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
 	return &Export{opt: opt, bin: bin}, nil
+}
+
+// checked runs tshark's version check (a whole tshark start, ~0.15 s of
+// CPU and more of wall on a busy machine) beside the dissection instead
+// of before it: each is called only once the check passed, so that an
+// unsupported tshark still leaves no row behind. wait gives the check's
+// verdict, waiting for it.
+func (e *Export) checked(ctx context.Context, each func(row []string) error) (func(row []string) error, func() error) {
+	done := make(chan error, 1)
+	go func() {
+		_, err := dissect.Check(ctx, e.bin)
+		done <- err
+	}()
+	var verdict error
+	waited := false
+	wait := func() error {
+		if !waited {
+			verdict, waited = <-done, true
+		}
+		return verdict
+	}
+	return func(row []string) error {
+		if !waited {
+			if err := wait(); err != nil {
+				return err
+			}
+		}
+		return each(row)
+	}, wait
 }
 
 // Run calls each with every selected packet's row, one value per column
@@ -135,6 +165,18 @@ func Prepare(ctx context.Context, opt Options) (*Export, error) {
 // pair (split.go) when the columns and filter allow it exactly; the rows
 // are the same, in the same order.
 func (e *Export) Run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
+	each, wait := e.checked(ctx, each)
+	truncated, err = e.run(ctx, each)
+	// An unsupported tshark explains whatever the dissection ran into;
+	// a check that only timed out never hides the dissection's error.
+	if err := tshark.Verdict(wait(), err); err != nil {
+		return false, err
+	}
+	return truncated, nil
+}
+
+// run is Run once the version check is under way.
+func (e *Export) run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
 	if e.splittable() {
 		if est, err := shard.EstimatePackets(e.opt.File); err == nil {
 			jobs := max(1, e.opt.Jobs)
