@@ -193,11 +193,16 @@ func (e *Export) run(ctx context.Context, each func(row []string) error) (trunca
 		}
 	}
 	spec := tshark.Spec{Input: e.opt.File, Fields: e.opt.Columns.Fields, Mode: tshark.Fields, DisplayFilter: e.opt.Filter}
-	emit := func(rowp *[]string) error { return e.emit(*rowp, each) }
-	if e.opt.Columns.list {
-		spec, emit = e.listSpec(spec, each)
+	list := e.opt.Columns.list
+	if list {
+		spec = listSpec(spec)
 	}
-	truncated, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], emit)
+	truncated, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], func(rowp *[]string) error {
+		if list {
+			unpad(*rowp)
+		}
+		return e.emit(*rowp, each)
+	})
 	var ee *tshark.ExitError
 	if err != nil && ctx.Err() == nil && errors.As(err, &ee) && (ee.Code == 1 || ee.Code == 2) {
 		// tshark refuses bad filters (status 2) and field names (status
@@ -211,21 +216,21 @@ func (e *Export) run(ctx context.Context, each func(row []string) error) (trunca
 
 // listSpec has tshark print the packet list as columns instead of
 // -T fields: the same text (checked on every shared capture and the bench
-// capture) at 0.4x tshark's CPU, since it builds no protocol tree to
-// print. tshark pads Source and Destination and puts an arrow between
-// them when they are neighbours (tshark.BuiltinColumns), so it is given
-// Protocol between them; the rows handed on are put back in order and
-// unpadded.
-func (e *Export) listSpec(spec tshark.Spec, each func(row []string) error) (tshark.Spec, func(*[]string) error) {
+// capture) at less than half tshark's CPU, since it builds no protocol
+// tree to print. tshark pads Source and Destination and puts an arrow
+// between them when they are neighbours (tshark.BuiltinColumns), so it is
+// given Protocol between them; unpad puts the rows back.
+func listSpec(spec tshark.Spec) tshark.Spec {
 	// The packet list's Source, Destination and Protocol are columns 2-4.
 	spec.Fields = slices.Clone(spec.Fields)
 	spec.Fields[3], spec.Fields[4] = spec.Fields[4], spec.Fields[3]
 	spec.Mode = tshark.Columns
-	return spec, func(rowp *[]string) error {
-		r := *rowp
-		r[2], r[3], r[4] = strings.TrimLeft(r[2], " "), strings.TrimRight(r[4], " "), r[3]
-		return e.emit(r, each)
-	}
+	return spec
+}
+
+// unpad turns a row tshark printed by listSpec into the packet list's.
+func unpad(r []string) {
+	r[2], r[3], r[4] = strings.TrimLeft(r[2], " "), strings.TrimRight(r[4], " "), r[3]
 }
 
 // emit hands one row to each, the ISO column converted.

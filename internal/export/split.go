@@ -150,8 +150,16 @@ func (e *Export) runSplit(ctx context.Context, k, jobs int, each func(row []stri
 			bw := bufio.NewWriter(f)
 			enc := gob.NewEncoder(bw)
 			spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: fields, Mode: tshark.Fields, DisplayFilter: e.opt.Filter}
+			list := e.opt.Columns.list
+			if list {
+				// The hidden fields follow the packet list's columns.
+				spec = listSpec(spec)
+			}
 			_, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], func(cells *[]string) error {
 				e.shardRows[id]++
+				if list {
+					unpad(*cells)
+				}
 				r, err := e.translate(id, *cells, at, out, parse.Time(first.Load()))
 				if err != nil {
 					return err
