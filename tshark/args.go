@@ -113,13 +113,30 @@ func Args(spec Spec) ([]string, error) {
 }
 
 // ColumnFormat renders fields as a gui.column.format preference value of
-// custom columns, titled by the field name.
+// custom columns, titled by the field name. The packet list's own column
+// fields, which a custom column leaves empty, become tshark's built-in
+// columns (BuiltinColumns); tshark pads those of Source and Destination.
 func ColumnFormat(fields []string) string {
 	parts := make([]string, 0, 2*len(fields))
 	for _, f := range fields {
-		parts = append(parts, strconv.Quote(f), strconv.Quote("%Cus:"+f))
+		format := BuiltinColumns[f]
+		if format == "" {
+			format = "%Cus:" + f
+		}
+		parts = append(parts, strconv.Quote(f), strconv.Quote(format))
 	}
 	return strings.Join(parts, ",")
+}
+
+// BuiltinColumns are the column formats of the _ws.col fields a Columns
+// mode prints: the text of the packet list's columns, as -T fields
+// prints the fields, but for two quirks of -T tabs. Source is padded on
+// the left and Destination on the right to 12 characters, and a Source
+// column right before a Destination column (or the other way round) gets
+// an arrow column between them; callers put another column in between and
+// trim the padding.
+var BuiltinColumns = map[string]string{
+	"_ws.col.Source": "%s", "_ws.col.Destination": "%d", "_ws.col.Protocol": "%p", "_ws.col.Info": "%i",
 }
 
 // ValidField reports whether s looks like a tshark field name: letters,

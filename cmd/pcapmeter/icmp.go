@@ -139,7 +139,7 @@ func runICMP(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	bar := startBar(ctx, stderr, o.report.quiet, "reading capture")
-	opt.Progress = bar.BytesFunc()
+	opt.Progress, opt.Packets = bar.BytesFunc(), bar.CountFunc("packets")
 	res, err := icmpnode.Run(ctx, opt)
 	bar.Stop()
 	if err != nil {

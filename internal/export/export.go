@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
@@ -26,6 +27,9 @@ type Columns struct {
 	// iso is the index of a column of epoch times printed as ISO 8601
 	// instead, -1 for none.
 	iso int
+	// list says the columns are the packet list's, which tshark prints
+	// as custom and built-in columns (listSpec).
+	list bool
 }
 
 // packetList is Wireshark's default packet list; the Time column is
@@ -39,7 +43,7 @@ var packetList = []struct{ title, field string }{
 // timeFmt says: relative (seconds since the first packet), epoch (Unix
 // seconds) or iso (ISO 8601, UTC).
 func PacketList(timeFmt string) (Columns, error) {
-	c := Columns{iso: -1}
+	c := Columns{iso: -1, list: true}
 	for i, col := range packetList {
 		f := col.field
 		if f == "" {
@@ -96,9 +100,13 @@ func (e *RejectedError) Error() string { return e.Msg }
 type Export struct {
 	opt Options
 	bin string
-	// split (tests only) says the last Run was split.
-	split    bool
-	progress func(done, total int64)
+	// split (tests only) says the last Run was split; shardRows how
+	// many rows each shard's tshark printed.
+	split     bool
+	shardRows []int64
+	// shardPackets, if above 0, replaces shard.MaxPackets (tests).
+	shardPackets int64
+	progress     func(done, total int64)
 }
 
 // SetProgress has a split Run report the bytes of the file read (rows
@@ -108,16 +116,46 @@ func (e *Export) SetProgress(f func(done, total int64)) { e.progress = f }
 
 // Prepare checks the capture and finds tshark, so that a bad input fails
 // before the caller creates any output. A capture without packets is an
-// empty export, not an error.
+// empty export, not an error. tshark's version is checked by Run, beside
+// the dissection, before the first row is handed on.
 func Prepare(ctx context.Context, opt Options) (*Export, error) {
 	if _, err := capfile.Sniff(opt.File); err != nil && !errors.Is(err, capfile.ErrEmpty) {
 		return nil, err
 	}
-	bin, _, err := dissect.Find(ctx, opt.Tshark)
+	bin, err := tshark.Locate(opt.Tshark)
 	if err != nil {
 		return nil, err
 	}
 	return &Export{opt: opt, bin: bin}, nil
+}
+
+// checked runs tshark's version check (a whole tshark start, ~0.15 s of
+// CPU and more of wall on a busy machine) beside the dissection instead
+// of before it: each is called only once the check passed, so that an
+// unsupported tshark still leaves no row behind. wait gives the check's
+// verdict, waiting for it.
+func (e *Export) checked(ctx context.Context, each func(row []string) error) (func(row []string) error, func() error) {
+	done := make(chan error, 1)
+	go func() {
+		_, err := dissect.Check(ctx, e.bin)
+		done <- err
+	}()
+	var verdict error
+	waited := false
+	wait := func() error {
+		if !waited {
+			verdict, waited = <-done, true
+		}
+		return verdict
+	}
+	return func(row []string) error {
+		if !waited {
+			if err := wait(); err != nil {
+				return err
+			}
+		}
+		return each(row)
+	}, wait
 }
 
 // Run calls each with every selected packet's row, one value per column
@@ -127,13 +165,26 @@ func Prepare(ctx context.Context, opt Options) (*Export, error) {
 // or field list tshark refuses is a *RejectedError.
 //
 // A capture of more than about a million packets (or of a few hundred
-// thousand, with Jobs above 1) is split by TCP connection (split.go)
-// when the columns and filter allow it exactly; the rows are the same.
+// thousand, with Jobs above 1) is split by TCP connection and address
+// pair (split.go) when the columns and filter allow it exactly; the rows
+// are the same, in the same order.
 func (e *Export) Run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
+	each, wait := e.checked(ctx, each)
+	truncated, err = e.run(ctx, each)
+	// An unsupported tshark explains whatever the dissection ran into;
+	// a check that only timed out never hides the dissection's error.
+	if err := tshark.Verdict(wait(), err); err != nil {
+		return false, err
+	}
+	return truncated, nil
+}
+
+// run is Run once the version check is under way.
+func (e *Export) run(ctx context.Context, each func(row []string) error) (truncated bool, err error) {
 	if e.splittable() {
 		if est, err := shard.EstimatePackets(e.opt.File); err == nil {
 			jobs := max(1, e.opt.Jobs)
-			if k := shard.Count(jobs, est, ShardPackets, minShardPackets); k > 1 {
+			if k := shard.Count(jobs, est, e.perShard(), minShardPackets); k > 1 {
 				truncated, err := e.runSplit(ctx, k, jobs, each)
 				if e.split = err == nil; !errors.Is(err, errFallback) || ctx.Err() != nil {
 					return truncated, err
@@ -142,7 +193,14 @@ func (e *Export) Run(ctx context.Context, each func(row []string) error) (trunca
 		}
 	}
 	spec := tshark.Spec{Input: e.opt.File, Fields: e.opt.Columns.Fields, Mode: tshark.Fields, DisplayFilter: e.opt.Filter}
+	list := e.opt.Columns.list
+	if list {
+		spec = listSpec(spec)
+	}
 	truncated, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], func(rowp *[]string) error {
+		if list {
+			unpad(*rowp)
+		}
 		return e.emit(*rowp, each)
 	})
 	var ee *tshark.ExitError
@@ -154,6 +212,25 @@ func (e *Export) Run(ctx context.Context, each func(row []string) error) (trunca
 		}
 	}
 	return truncated, err
+}
+
+// listSpec has tshark print the packet list as columns instead of
+// -T fields: the same text (checked on every shared capture and the bench
+// capture) at less than half tshark's CPU, since it builds no protocol
+// tree to print. tshark pads Source and Destination and puts an arrow
+// between them when they are neighbours (tshark.BuiltinColumns), so it is
+// given Protocol between them; unpad puts the rows back.
+func listSpec(spec tshark.Spec) tshark.Spec {
+	// The packet list's Source, Destination and Protocol are columns 2-4.
+	spec.Fields = slices.Clone(spec.Fields)
+	spec.Fields[3], spec.Fields[4] = spec.Fields[4], spec.Fields[3]
+	spec.Mode = tshark.Columns
+	return spec
+}
+
+// unpad turns a row tshark printed by listSpec into the packet list's.
+func unpad(r []string) {
+	r[2], r[3], r[4] = strings.TrimLeft(r[2], " "), strings.TrimRight(r[4], " "), r[3]
 }
 
 // emit hands one row to each, the ISO column converted.

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
+	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
 func TestColumns(t *testing.T) {
@@ -118,5 +120,41 @@ func TestOneColumnRowPerPacket(t *testing.T) {
 	n, empty := rows("http.request.method")
 	if n != packets || empty == 0 || empty == n {
 		t.Errorf("one column: %d rows (%d empty) for %d packets", n, empty, packets)
+	}
+}
+
+// TestListColumnsEqualFields: the packet list printed as tshark's columns
+// (listSpec) is, byte for byte, what -T fields prints of the same
+// fields: Source and Destination unpadded and in place, whether they are
+// short IPv4 addresses, long IPv6 ones or the MAC addresses of ARP.
+func TestListColumnsEqualFields(t *testing.T) {
+	t.Parallel()
+	bin := testutil.Tshark(t)
+	mixed, _ := testutil.MixedCapture(t, 2)
+	for _, path := range []string{mixed, testutil.Shared(t, "http/sanders_http_ip4and6.pcapng")} {
+		cols, _ := PacketList("iso")
+		e, err := Prepare(context.Background(), Options{File: path, Columns: cols, Tshark: bin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want strings.Builder
+		if _, err := e.Run(context.Background(), func(row []string) error {
+			got.WriteString(strings.Join(row, "\t") + "\n")
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		spec := tshark.Spec{Input: path, Fields: cols.Fields, Mode: tshark.Fields}
+		if _, err := dissect.Run(context.Background(), bin, spec, dissect.Same[[]string], func(r *[]string) error {
+			return e.emit(*r, func(row []string) error {
+				want.WriteString(strings.Join(row, "\t") + "\n")
+				return nil
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() || !strings.Contains(got.String(), "\t02:00:00:00:00:01\tARP") == (path == mixed) {
+			t.Errorf("%s: columns differ from -T fields:\n%s", path, testutil.Diff(want.String(), got.String()))
+		}
 	}
 }

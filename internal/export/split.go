@@ -24,23 +24,29 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// ShardPackets bounds, roughly, how many packets one tshark holds: a
-// larger capture is split by TCP connection into shards of about this
-// many packets.
-const ShardPackets = 1_000_000
-
 // minShardPackets is the fewest estimated packets worth a shard of their
 // own; tests set it to 0 to split small captures into --jobs shards.
-var minShardPackets int64 = 100_000
+var minShardPackets int64 = shard.MinPackets
+
+// perShard bounds, roughly, how many packets one tshark holds: a larger
+// capture is split into shards of about this many packets (tests lower
+// it through shardPackets).
+func (e *Export) perShard() int64 {
+	if e.shardPackets > 0 {
+		return e.shardPackets
+	}
+	return shard.MaxPackets
+}
 
 // errFallback says the split cannot give the rows one tshark would; the
 // file is exported by one tshark, before any row was handed on.
 var errFallback = errors.New("export cannot be split by connection")
 
 // splitFields are the fields a split export can give exactly as one
-// tshark over the file: those of one packet and of its TCP connection
-// (every connection is whole in one shard, everything else in shard 0 in
-// file order), and the three that depend on the packet's place in the
+// tshark over the file: those of one packet and of its TCP connection or
+// address pair (every connection is whole in one shard, the rest spread
+// by address pair, with tunnels, ICMP errors and what is not IP in shard
+// 0 in file order), and the three that depend on the packet's place in the
 // file, which are translated: frame.number (the frame map),
 // frame.time_relative (from the first packet's time) and tcp.stream (the
 // splitter numbers connections as tshark does). Any other field might
@@ -127,7 +133,8 @@ func (e *Export) runSplit(ctx context.Context, k, jobs int, each func(row []stri
 	var first atomic.Int64
 	var seen bool
 	fields, at := withHidden(e.opt.Columns.Fields)
-	truncated, err := shard.Run(ctx, shard.Plan{File: e.opt.File, K: k, Jobs: jobs, Progress: e.progress,
+	e.shardRows = make([]int64, k)
+	truncated, err := shard.Run(ctx, shard.Plan{File: e.opt.File, K: k, Jobs: jobs, SpreadOther: true, Progress: e.progress,
 		Observe: func(ci gopacket.CaptureInfo) {
 			if !seen {
 				first.Store(ci.Timestamp.UnixNano())
@@ -143,7 +150,16 @@ func (e *Export) runSplit(ctx context.Context, k, jobs int, each func(row []stri
 			bw := bufio.NewWriter(f)
 			enc := gob.NewEncoder(bw)
 			spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: fields, Mode: tshark.Fields, DisplayFilter: e.opt.Filter}
+			list := e.opt.Columns.list
+			if list {
+				// The hidden fields follow the packet list's columns.
+				spec = listSpec(spec)
+			}
 			_, err = dissect.Run(ctx, e.bin, spec, dissect.Same[[]string], func(cells *[]string) error {
+				e.shardRows[id]++
+				if list {
+					unpad(*cells)
+				}
 				r, err := e.translate(id, *cells, at, out, parse.Time(first.Load()))
 				if err != nil {
 					return err

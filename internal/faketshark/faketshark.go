@@ -36,7 +36,7 @@ const (
 	Garbage   = "garbage"   // text that is not tshark rows, exit 0
 	Hang      = "hang"      // one row, then hang until killed
 	Truncated = "truncated" // rows, then the cut-short message, exit 2
-	Old       = "old"       // reports version 2.6.10
+	Old       = "old"       // reports version 2.6.10 (and dissects: one row)
 	NotTshark = "nottshark" // --version prints something else
 	// HangVersion hangs on --version, as a tshark on a machine too loaded
 	// to start does, after starting a child as Spawn does (PIDFile lists
@@ -96,6 +96,24 @@ func rowFor(args []string) string {
 		vals[i] = synValues[f]
 	}
 	return strings.Join(vals, "\t") + "\n"
+}
+
+// headerFor is the header line -T fields prints first ("" otherwise).
+func headerFor(args []string) string {
+	var fields []string
+	fieldsMode := false
+	for i, a := range args {
+		switch {
+		case a == "-e" && i+1 < len(args):
+			fields = append(fields, args[i+1])
+		case a == "fields" && i > 0 && args[i-1] == "-T":
+			fieldsMode = true
+		}
+	}
+	if !fieldsMode {
+		return ""
+	}
+	return strings.Join(fields, "\t") + "\n"
 }
 
 // Main acts as tshark when Env is set, and returns otherwise.
@@ -160,6 +178,8 @@ func Main() {
 	case Orphan:
 		fmt.Print(row)
 		os.Exit(0)
+	case Old:
+		fmt.Print(headerFor(os.Args[1:]), row)
 	case Truncated:
 		fmt.Print(row)
 		fmt.Fprintln(os.Stderr, `tshark: The file "x" appears to have been cut short in the middle of a packet.`)

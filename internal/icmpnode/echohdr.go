@@ -8,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
 )
 
@@ -22,7 +23,7 @@ import (
 // The time is the shard's (shardTime), the frame length the original one,
 // identifier and sequence number in the form tshark's columns print them.
 func plainEcho(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (e Echo, ok bool) {
-	ip, ok := ipOf(link, data)
+	ip, ok := shard.IPPacket(link, data)
 	if !ok || len(ip) < 1 {
 		return e, false
 	}
@@ -77,46 +78,4 @@ func decHex(v uint16) string { return strconv.Itoa(int(v)) + " (" + hex4(v) + ")
 func hex4(v uint16) string {
 	const digits = "0123456789abcdef"
 	return string([]byte{'0', 'x', digits[v>>12], digits[v>>8&15], digits[v>>4&15], digits[v&15]})
-}
-
-// ipOf strips the link header of the links tshark dissects in one known
-// way, checking the protocol field where the link has one.
-func ipOf(link layers.LinkType, b []byte) ([]byte, bool) {
-	switch link {
-	case layers.LinkTypeEthernet:
-		if len(b) < 14 {
-			return nil, false
-		}
-		et, off := binary.BigEndian.Uint16(b[12:]), 14
-		for (et == 0x8100 || et == 0x88a8) && len(b) >= off+4 {
-			et, off = binary.BigEndian.Uint16(b[off+2:]), off+4
-		}
-		return ipAfter(et, b[off:])
-	case layers.LinkTypeRaw, layers.LinkType(12), layers.LinkTypeIPv4, layers.LinkTypeIPv6:
-		return b, true
-	case layers.LinkTypeLinuxSLL:
-		if len(b) < 16 {
-			return nil, false
-		}
-		return ipAfter(binary.BigEndian.Uint16(b[14:]), b[16:])
-	case layers.LinkType(276): // Linux SLL2
-		if len(b) < 20 {
-			return nil, false
-		}
-		return ipAfter(binary.BigEndian.Uint16(b[0:]), b[20:])
-	}
-	return nil, false
-}
-
-// ipAfter is the IP packet after an ethertype et, if et says IP and the
-// version agrees.
-func ipAfter(et uint16, ip []byte) ([]byte, bool) {
-	if len(ip) < 1 {
-		return nil, false
-	}
-	switch {
-	case et == 0x0800 && ip[0]>>4 == 4, et == 0x86DD && ip[0]>>4 == 6:
-		return ip, true
-	}
-	return nil, false
 }

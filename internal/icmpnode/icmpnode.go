@@ -47,6 +47,9 @@ type Options struct {
 	// tshark has got through (estimated from its frame numbers), file by
 	// file.
 	Progress func(done, total int64)
+	// Packets, if set, is told how many packets have been read so far (of
+	// all files measured side by side together).
+	Packets func(n int64)
 	// whole (tests only) has one tshark read each file, as when the
 	// splitter cannot.
 	whole bool
@@ -174,6 +177,7 @@ func measureAll(ctx context.Context, bin string, opt Options) ([]*Node, error) {
 	out := make([]*Node, len(opt.Files))
 	errs := make([]error, len(opt.Files))
 	progress := newProgress(len(opt.Files), opt.Progress)
+	packets := newCount(len(opt.Files), opt.Packets)
 	sem := make(chan struct{}, max(1, opt.Jobs))
 	var wg sync.WaitGroup
 	for i, f := range opt.Files {
@@ -195,7 +199,7 @@ func measureAll(ctx context.Context, bin string, opt Options) ([]*Node, error) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			o := opt
-			o.Progress = progress(i)
+			o.Progress, o.Packets = progress(i), packets(i)
 			// The jobs left when files run side by side split each one.
 			o.Jobs = max(1, opt.Jobs/len(opt.Files))
 			out[i], errs[i] = measureFile(ctx, bin, f, node, name, o)
@@ -228,6 +232,28 @@ func newProgress(n int, report func(done, total int64)) func(i int) func(done, t
 				sd, st = sd+done[k], st+total[k]
 			}
 			report(sd, st)
+		}
+	}
+}
+
+// newCount adds up the packet counts of files measured side by side into
+// one for report: file i's counter is count(i).
+func newCount(n int, report func(int64)) func(i int) func(int64) {
+	if report == nil {
+		return func(int) func(int64) { return nil }
+	}
+	var mu sync.Mutex
+	seen := make([]int64, n)
+	return func(i int) func(int64) {
+		return func(c int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[i] = c
+			var sum int64
+			for _, v := range seen {
+				sum += v
+			}
+			report(sum)
 		}
 	}
 }
@@ -267,11 +293,11 @@ func measureFile(ctx context.Context, bin, file string, node netip.Addr, name st
 	c := newCollector()
 	collect := collectEchoes
 	if opt.whole {
-		collect = func(ctx context.Context, bin, file string, _ int, progress func(int64, int64), c *collector) (bool, error) {
+		collect = func(ctx context.Context, bin, file string, _ int, progress meter, c *collector) (bool, error) {
 			return collectWhole(ctx, bin, file, progress, c)
 		}
 	}
-	truncated, err := collect(ctx, bin, file, opt.Jobs, opt.Progress, c)
+	truncated, err := collect(ctx, bin, file, opt.Jobs, meter{opt.Progress, opt.Packets}, c)
 	if err != nil {
 		return nil, err
 	}

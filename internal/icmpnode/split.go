@@ -18,14 +18,11 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// ShardPackets bounds, roughly, how many packets one tshark holds (its
-// memory grows ~0.65 kB per packet): a larger capture is cut into ranges
-// of about this many consecutive packets.
-const ShardPackets = 1_000_000
-
-// minShardPackets is the fewest estimated packets worth a tshark of
-// their own; tests set it to 0 to cut small captures into --jobs ranges.
-var minShardPackets int64 = 100_000
+// shardPackets bounds, roughly, how many packets one tshark holds: a
+// larger capture is cut into ranges of about this many consecutive
+// packets; minShardPackets is the fewest estimated packets worth a tshark
+// of their own. Tests lower them to cut small captures into --jobs ranges.
+var shardPackets, minShardPackets int64 = shard.MaxPackets, shard.MinPackets
 
 // spilledRanges counts the ranges spilled (tests check that a capture
 // was cut).
@@ -49,10 +46,10 @@ func newCollector() *collector {
 // consecutive packets, jobs at a time; rows of the first range go to c as
 // they come, later ranges' wait in unnamed temporary files and follow in
 // order. A file the splitter cannot read is dissected by one tshark.
-func collectEchoes(ctx context.Context, bin, file string, jobs int, progress func(done, total int64), c *collector) (bool, error) {
+func collectEchoes(ctx context.Context, bin, file string, jobs int, progress meter, c *collector) (bool, error) {
 	est, err := shard.EstimatePackets(file)
 	if err == nil {
-		k := shard.Count(jobs, est, ShardPackets, minShardPackets)
+		k := shard.Count(jobs, est, shardPackets, minShardPackets)
 		per := (est + int64(k) - 1) / int64(k)
 		truncated, err := collectSplit(ctx, bin, file, k, jobs, per, true, progress, c)
 		if errors.Is(err, errNotPlain) && ctx.Err() == nil {
@@ -69,11 +66,18 @@ func collectEchoes(ctx context.Context, bin, file string, jobs int, progress fun
 	return collectWhole(ctx, bin, file, progress, c)
 }
 
+// meter is where a file's read reports its progress: bytes read (done of
+// total) and packets read, either nil.
+type meter struct {
+	bytes   func(done, total int64)
+	packets func(n int64)
+}
+
 // collectWhole is collectEchoes by one tshark over the file.
-func collectWhole(ctx context.Context, bin, file string, progress func(done, total int64), c *collector) (bool, error) {
+func collectWhole(ctx context.Context, bin, file string, progress meter, c *collector) (bool, error) {
 	spec := tshark.Spec{Input: file, Fields: Fields, Mode: rowMode, DisplayFilter: DisplayFilter}
 	convert := toEcho
-	if onFrame := shard.FrameProgress(file, progress, nil); onFrame != nil {
+	if onFrame := shard.FrameProgress(file, progress.bytes, progress.packets); onFrame != nil {
 		convert = func(r *Row) (echoRow, error) {
 			if n, err := parseFrame(r.Frame); err == nil {
 				onFrame(n)
@@ -99,7 +103,7 @@ func (c *collector) take(e *echoRow) {
 // collectSplit is collectEchoes through the splitter in k ranges of per
 // packets; join has tshark print only what the headers do not give
 // (join.go), which fails with errNotPlain on a capture that needs more.
-func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64, join bool, progress func(done, total int64), c *collector) (bool, error) {
+func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64, join bool, progress meter, c *collector) (bool, error) {
 	spills := make([]*os.File, k)
 	defer func() {
 		for _, f := range spills {
@@ -124,7 +128,7 @@ func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64,
 		_, err := dissect.Run(ctx, bin, spec, toEcho, sink)
 		return err
 	}
-	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress, Watch: watch, Pipe: growPipe, SeparateReads: true,
+	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress.bytes, Packets: progress.packets, Watch: watch, Pipe: growPipe, SeparateReads: true,
 		Shard: func(ctx context.Context, id int, stdin io.Reader, _ *shard.Out) error {
 			defer func() { queues[id] = nil }()
 			if id == 0 {

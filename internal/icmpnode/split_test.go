@@ -6,10 +6,26 @@ import (
 	"net/netip"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil"
 )
+
+// capinfosPackets is the number of packets in path, by capinfos.
+func capinfosPackets(t *testing.T, path string) int64 {
+	out, err := exec.Command("capinfos", "-M", "-c", "-T", "-r", path).Output()
+	if err != nil {
+		t.Fatalf("capinfos: %v", err)
+	}
+	f := strings.Fields(string(out))
+	n, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if err != nil {
+		t.Fatalf("capinfos: %q", out)
+	}
+	return n
+}
 
 // TestRangesEqualWhole: a node measured through the splitter (TCP left
 // out, three packet ranges forced on small captures, the later ones
@@ -45,8 +61,12 @@ func TestRangesEqualWhole(t *testing.T) {
 	for _, c := range cases {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
 			t.Parallel()
+			var packets int64
 			measure := func(jobs int, whole bool) string {
 				opt := Options{Files: []string{c.file}, Jobs: jobs, whole: whole}
+				if !whole {
+					opt.Packets = func(n int64) { packets = n }
+				}
 				if c.node != "" {
 					opt.Nodes = []netip.Addr{netip.MustParseAddr(c.node)}
 				}
@@ -60,6 +80,11 @@ func TestRangesEqualWhole(t *testing.T) {
 			split, whole := measure(3, false), measure(1, true)
 			if split != whole {
 				t.Errorf("3 ranges differ from one tshark:\n%s", testutil.Diff(whole, split))
+			}
+			// The reads of the first two ranges end at their last packet;
+			// the last range's counts them all.
+			if want := capinfosPackets(t, c.file); packets != want {
+				t.Errorf("packets told %d, the capture has %d", packets, want)
 			}
 		})
 	}

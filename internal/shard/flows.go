@@ -65,6 +65,9 @@ type router struct {
 	ranges int64
 	// skipTCP leaves out every plain TCP packet.
 	skipTCP bool
+	// pairs, if set, places what is not plain TCP by address pair
+	// (other.go) instead of in shard 0.
+	pairs map[pairKey]int
 }
 
 // route writes packet frame (its bytes data) to its shard's output, when
@@ -85,6 +88,8 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 	case p.ok:
 		fs, d = r.place(p)
 		s = fs.shard
+	case r.pairs != nil:
+		s = r.placeOther(link, data)
 	}
 	o := r.outs[s]
 	if o == nil {

@@ -28,6 +28,15 @@ func FrameProgress(path string, report func(done, total int64), packets func(n i
 	}
 }
 
+// MaxPackets bounds, roughly, how many packets one tshark holds (its
+// memory grows ~0.65 kB per packet over a ~160 MB base): the shard size
+// every sharded analysis gives Count.
+const MaxPackets = 1_000_000
+
+// MinPackets is the fewest estimated packets worth a tshark of their own
+// (one costs ~0.3 s and ~160 MB to start): Count's minPer outside tests.
+const MinPackets = 100_000
+
 // Count sizes a split to the work: as many shards as the memory bound
 // needs (perShard packets each at most, of est estimated), and more only
 // up to jobs and only while each keeps minPer packets (a tshark costs

@@ -8,9 +8,11 @@ import (
 
 // separate is a pass of shards from..to-1 with a read of the file each,
 // all at once (Plan.SeparateReads). Packets of the other shards are
-// skipped by each read; only the first shard's read shows packets to the
-// observer, so that it still sees each once. Progress counts the bytes
-// of every read.
+// skipped by each read, and a read for a range (but the last) ends after
+// the range's last packet. Only the pass's last read, the one that gets
+// furthest, shows packets to the observer (which keeps it reading the
+// whole file) and counts them. Progress counts the bytes of every read,
+// a read ended early as if it had read the file.
 func (p *Plan) separate(ctx context.Context, from, to int, pass, passes, size int64, m mode) (bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -36,8 +38,11 @@ func (p *Plan) separate(ctx context.Context, from, to int, pass, passes, size in
 			}
 		}
 		mi := m
-		if i > 0 {
+		if i < n-1 {
 			mi.observe, mi.packets = nil, nil
+		}
+		if id := from + i; m.ranges > 0 && id < p.K-1 && mi.observe == nil {
+			mi.stopAfter = int64(id+1) * m.ranges
 		}
 		wg.Add(1)
 		go func() {

@@ -40,6 +40,11 @@ type Plan struct {
 	Ranges int64
 	// SkipTCP leaves every plain TCP packet out of the shards.
 	SkipTCP bool
+	// SpreadOther spreads IP traffic that is not plain TCP over the shards
+	// by address pair instead of sending it all to shard 0 (other.go), for
+	// analyses whose figures add up over shards: tunnels, ICMP errors and
+	// frames that are not IP still go to shard 0.
+	SpreadOther bool
 	// Watch, if set, gives each shard's watcher (Out.Watch).
 	Watch func(id int) Watcher
 	// SeparateReads gives each shard of a pass its own read of the file,
@@ -63,15 +68,25 @@ func Run(ctx context.Context, p Plan) (truncated bool, err error) {
 	}
 	jobs := max(1, p.Jobs)
 	passes := int64((p.K + jobs - 1) / jobs)
+	var counted int64 // the most packets told to p.Packets
 	for first, pass := 0, int64(0); first < p.K; first, pass = first+jobs, pass+1 {
 		var progress func(int64)
 		if p.Progress != nil {
 			done := size * pass
 			progress = func(n int64) { p.Progress(done+n, size*passes) }
 		}
-		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP}
+		m := mode{ranges: p.Ranges, skipTCP: p.SkipTCP, spread: p.SpreadOther}
 		if pass == 0 {
 			m.observe, m.packets = p.Observe, p.Packets
+		}
+		if p.SeparateReads && p.Packets != nil {
+			// Each pass's furthest read counts, from frame 1 again.
+			m.packets = func(n int64) {
+				if n > counted {
+					counted = n
+					p.Packets(n)
+				}
+			}
 		}
 		var cut bool
 		var err error

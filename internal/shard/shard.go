@@ -3,7 +3,8 @@
 // holds ~0.65 kB per packet, so one process per capture uses one core and
 // memory that grows with the file. Both directions of a connection (and
 // every reuse of its ports) go to the same shard; everything that is not
-// plain TCP goes to shard 0. For each shard it records what is needed to
+// plain TCP goes to shard 0, or by address pair where the analysis allows
+// (other.go). For each shard it records what is needed to
 // translate tshark's shard-local numbers back to the original file: the
 // original frame number of every packet and the global tcp.stream index of
 // every connection (numbered as tshark numbers them: by first appearance,
@@ -13,7 +14,7 @@
 // The file is opened through capfile, the one place that reads capture
 // signatures and undoes gzip; source.go picks the pcap or pcapng reader,
 // tcphdr.go finds the TCP header of each packet, flows.go numbers and
-// routes connections, queue.go feeds each shard's tshark on its own
+// routes connections, other.go spreads the rest, queue.go feeds each shard's tshark on its own
 // goroutine.
 package shard
 
@@ -153,7 +154,11 @@ type mode struct {
 	observe Observer
 	ranges  int64 // packets per shard, routed by number (router.ranges)
 	skipTCP bool
+	spread  bool        // what is not plain TCP by address pair (other.go)
 	packets func(int64) // told the packets read, with progress
+	// stopAfter, when above 0, ends the read after that frame: a read for
+	// one range has nothing to send beyond it.
+	stopAfter int64
 }
 
 // Observer sees a packet's capture record (its timestamp, captured and
@@ -187,6 +192,9 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 	}
 	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
+	if m.spread {
+		r.pairs = map[pairKey]int{}
+	}
 	tick := ticker{ctx: ctx, progress: progress, packets: m.packets, in: in, last: time.Now()}
 	var frame int64
 	for {
@@ -219,9 +227,16 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err
 		}
+		if frame == m.stopAfter {
+			break
+		}
 	}
 	if progress != nil {
-		progress(in.Consumed())
+		if m.stopAfter > 0 && frame == m.stopAfter {
+			progress(in.Size) // the rest of the file is this read's too
+		} else {
+			progress(in.Consumed())
+		}
 	}
 	if m.packets != nil {
 		m.packets(frame)

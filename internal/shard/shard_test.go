@@ -165,7 +165,9 @@ func writePcap(t *testing.T, pkts [][]byte) []byte {
 }
 
 // FuzzParseTCP: any bytes under any supported link type are classified
-// without panicking, and what is called TCP has addresses and ports.
+// without panicking, and what is called TCP has addresses and ports; the
+// rest is placed by address pair (other.go) without panicking either,
+// with two valid addresses in order.
 func FuzzParseTCP(f *testing.F) {
 	f.Add(uint16(1), []byte{})
 	f.Add(uint16(0), []byte{2, 0, 0, 0, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 80, 1, 0})
@@ -174,6 +176,11 @@ func FuzzParseTCP(f *testing.F) {
 		p, err := parseTCP(layers.LinkType(link), b)
 		if err == nil && p.ok && (!p.src.IsValid() || !p.dst.IsValid()) {
 			t.Fatalf("TCP without addresses: %+v", p)
+		}
+		if ip, ok := IPPacket(layers.LinkType(link), b); ok && err == nil && !p.ok {
+			if k, ok := otherPair(ip); ok && (!k.a.IsValid() || !k.b.IsValid() || k.b.Less(k.a)) {
+				t.Fatalf("pair %+v", k)
+			}
 		}
 	})
 }

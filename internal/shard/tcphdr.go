@@ -3,6 +3,7 @@ package shard
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 
 	"github.com/gopacket/gopacket/layers"
@@ -73,37 +74,78 @@ func parseTCP(link layers.LinkType, b []byte) (pkt, error) {
 }
 
 // linkPayload strips the link-layer header: the IP packet, or nil for a
-// frame that carries none.
+// frame that carries none. Only a header that says IP (ethertype, SLL
+// protocol, null family) and an IP version that agrees count, as tshark
+// dissects them; a link type this does not read is ErrUnsupported.
 func linkPayload(link layers.LinkType, b []byte) ([]byte, error) {
-	hdr := 0
+	var et uint16 // 0: the link says nothing, the version alone decides
 	switch link {
 	case layers.LinkTypeEthernet:
 		if len(b) < 14 {
 			return nil, nil
 		}
-		et, off := binary.BigEndian.Uint16(b[12:]), 14
+		off := 14
+		et = binary.BigEndian.Uint16(b[12:])
 		for (et == 0x8100 || et == 0x88a8) && len(b) >= off+4 {
 			et, off = binary.BigEndian.Uint16(b[off+2:]), off+4
 		}
-		if et != 0x0800 && et != 0x86DD {
+		b = b[off:]
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		if len(b) < 4 {
 			return nil, nil
 		}
-		return b[off:], nil
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		hdr = 4
+		et = nullFamily(link, binary.LittleEndian.Uint32(b))
+		b = b[4:]
 	case layers.LinkTypeRaw, layers.LinkType(12), layers.LinkTypeIPv4, layers.LinkTypeIPv6:
-		hdr = 0
 	case layers.LinkTypeLinuxSLL:
-		hdr = 16
+		if len(b) < 16 {
+			return nil, nil
+		}
+		et, b = binary.BigEndian.Uint16(b[14:]), b[16:]
 	case layers.LinkType(276): // Linux SLL2
-		hdr = 20
+		if len(b) < 20 {
+			return nil, nil
+		}
+		et, b = binary.BigEndian.Uint16(b), b[20:]
 	default:
 		return nil, fmt.Errorf("%w: link type %d", ErrUnsupported, link)
 	}
-	if len(b) < hdr {
+	if len(b) < 1 {
 		return nil, nil
 	}
-	return b[hdr:], nil
+	switch v := b[0] >> 4; {
+	case v == 4 && (et == 0 || et == 0x0800), v == 6 && (et == 0 || et == 0x86DD):
+		return b, nil
+	}
+	return nil, nil
+}
+
+// nullFamily is the ethertype a BSD loopback header's address family
+// stands for (1 for none): AF_INET is 2 everywhere, AF_INET6 24, 28 or
+// 30 by system. LinkTypeNull's family is in the capturing host's byte
+// order, which tshark guesses as here; LinkTypeLoop's is big-endian.
+func nullFamily(link layers.LinkType, le uint32) uint16 {
+	fam := le
+	if link == layers.LinkTypeLoop || fam&0xffff0000 != 0 {
+		fam = bits.ReverseBytes32(fam)
+	}
+	switch fam {
+	case 2:
+		return 0x0800
+	case 24, 28, 30:
+		return 0x86DD
+	case 0x0800, 0x86DD: // above 1500, tshark reads an ethertype
+		return uint16(fam)
+	}
+	return 1
+}
+
+// IPPacket is the IP packet a frame of link carries, as linkPayload finds
+// it; ok is false for a frame without one or a link type this does not
+// read.
+func IPPacket(link layers.LinkType, b []byte) (ip []byte, ok bool) {
+	ip, err := linkPayload(link, b)
+	return ip, err == nil && ip != nil
 }
 
 // ipv4TCP returns the TCP header (at least 20 bytes) and the addresses of

@@ -16,12 +16,12 @@ import (
 // ShardPackets bounds, roughly, how many packets one tshark holds (its
 // memory grows ~0.65 kB per packet): a larger capture is split by
 // connection into shards of about this many packets.
-const ShardPackets = 1_000_000
+const ShardPackets = shard.MaxPackets
 
 // minShardPackets is the fewest estimated packets worth a shard of their
 // own (below it a tshark more costs more than it saves); tests set it to
 // 0 to split small captures into --jobs shards.
-var minShardPackets int64 = 100_000
+var minShardPackets int64 = shard.MinPackets
 
 // errFallback says the split could not be trusted (tshark numbered a
 // shard's connections otherwise than the splitter, as with tunnels) or

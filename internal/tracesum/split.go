@@ -16,15 +16,13 @@ import (
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
-// ShardPackets bounds, roughly, how many packets one tshark holds (its
-// memory grows ~0.65 kB per packet): a larger capture is split by TCP
-// connection into shards of about this many packets.
-const ShardPackets = 1_000_000
+// shardPackets bounds, roughly, how many packets one tshark holds: a
+// larger capture is split into shards of about this many packets.
+const shardPackets = shard.MaxPackets
 
 // minShardPackets is the fewest estimated packets worth a shard of their
-// own (a tshark costs ~0.3 s and ~160 MB to start); tests set it to 0 to
-// split small captures into --jobs shards.
-var minShardPackets int64 = 100_000
+// own; tests set it to 0 to split small captures into --jobs shards.
+var minShardPackets int64 = shard.MinPackets
 
 // errFallback says the split could not be trusted (tshark numbered a
 // shard's connections otherwise than the splitter, as with tunnels or
@@ -37,30 +35,13 @@ var shardsRun atomic.Int64
 
 // runSplit summarises opt.File through the splitter (shard.Run): its
 // own read gives the basics, and tshark dissects each shard (one, for a
-// small capture) for the rest. Every TCP connection is whole in one shard
-// and everything else is in shard 0 in file order, so each frame is
-// dissected as in one tshark over the file, and the collected tables add
-// up to the same.
+// small capture) for the rest. Every TCP connection is whole in one
+// shard, and the rest is spread by address pair (tunnels, ICMP errors and
+// what is not IP in shard 0 in file order), so each frame is dissected as
+// in one tshark over the file, and the collected tables add up to the
+// same.
 func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector, bool, error) {
-	jobs := max(1, opt.Jobs)
-	k := 1
-	if est, err := shard.EstimatePackets(opt.File); err == nil {
-		k = shard.Count(jobs, est, ShardPackets, minShardPackets)
-	}
-	b := newBasics()
-	cols := make([]*collector, k)
-	for id := range cols {
-		cols[id] = newCollector()
-	}
-	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, Progress: opt.Progress, Packets: opt.Packets,
-		Observe: func(ci gopacket.CaptureInfo) { b.add(parse.Time(ci.Timestamp.UnixNano()), ci.Length) },
-		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
-			shardsRun.Add(1)
-			return dissectShard(ctx, bin, id, k, stdin, out, cols[id])
-		}})
-	if errors.Is(err, shard.ErrUnsupported) {
-		return nil, nil, false, fmt.Errorf("%w: %w", errFallback, err)
-	}
+	b, cols, partial, err := collectShards(ctx, bin, opt, shardPackets, minShardPackets)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -71,12 +52,40 @@ func runSplit(ctx context.Context, bin string, opt Options) (*basics, *collector
 	return b, c, partial, nil
 }
 
+// collectShards is runSplit before the shards' tables are merged, in
+// shards of at most about per packets, and of minPer at least while
+// more than the memory bound needs (tests lower both).
+func collectShards(ctx context.Context, bin string, opt Options, per, minPer int64) (*basics, []*collector, bool, error) {
+	jobs := max(1, opt.Jobs)
+	k := 1
+	if est, err := shard.EstimatePackets(opt.File); err == nil {
+		k = shard.Count(jobs, est, per, minPer)
+	}
+	b := newBasics()
+	cols := make([]*collector, k)
+	for id := range cols {
+		cols[id] = newCollector()
+	}
+	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, NoFrames: true, SpreadOther: true, Progress: opt.Progress, Packets: opt.Packets,
+		Observe: func(ci gopacket.CaptureInfo) { b.add(parse.Time(ci.Timestamp.UnixNano()), ci.Length) },
+		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
+			shardsRun.Add(1)
+			return dissectShard(ctx, bin, id, k, stdin, out, cols[id])
+		}})
+	if errors.Is(err, shard.ErrUnsupported) {
+		return nil, nil, false, fmt.Errorf("%w: %w", errFallback, err)
+	}
+	return b, cols, partial, err
+}
+
 // dissectShard collects one shard's frames, each TCP stream keyed by the
 // shard and tshark's number in it (so that the shards' tables are
 // disjoint), after checking that tshark sees each connection where the
 // splitter put it: a connection of the splitter's in this shard, or, in
 // shard 0, one the splitter did not parse (inside a tunnel), which it
-// sends there whole. k is the number of shards.
+// sends there whole. k is the number of shards. A connection tshark finds
+// in what the splitter spread by address pair (a tunnel it does not know)
+// fails the check too: one tshark reads the file.
 func dissectShard(ctx context.Context, bin string, id, k int, stdin io.Reader, out *shard.Out, c *collector) error {
 	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns}
 	checked := map[int64]bool{}

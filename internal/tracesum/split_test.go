@@ -84,3 +84,54 @@ func equalFloats(a, b []float64) bool {
 	}
 	return true
 }
+
+// TestSplitSpreadsOther: a capture mostly of UDP and ICMP, over many
+// address pairs, with more such packets than a shard may hold, is split
+// with no shard above the (lowered) limit, where shard 0 would otherwise
+// hold them all, and its summary is one tshark's.
+func TestSplitSpreadsOther(t *testing.T) {
+	t.Parallel()
+	bin := testutil.Tshark(t)
+	path, n := testutil.MixedCapture(t, 30)
+	ctx := context.Background()
+	b, col, partial, err := runWhole(ctx, bin, Options{File: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := &Summary{File: path, Partial: partial}
+	whole.finish(b, col, 10)
+	// 3 shards of ~1030 packets: the pairs and connections fall evenly.
+	const limit = 1100
+	for _, jobs := range []int{1, 2} {
+		b, cols, partial, err := collectShards(ctx, bin, Options{File: path, Jobs: jobs}, limit, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cols) != (n+limit-1)/limit {
+			t.Fatalf("--jobs %d: %d shards for %d packets", jobs, len(cols), n)
+		}
+		for id, c := range cols {
+			var pkts int
+			for _, p := range c.protos {
+				pkts += p.Packets
+			}
+			if pkts > limit || pkts == 0 {
+				t.Errorf("--jobs %d: shard %d of %d dissected %d packets, want 1..%d", jobs, id, len(cols), pkts, limit)
+			}
+		}
+		c := cols[0]
+		for _, o := range cols[1:] {
+			c.merge(o)
+		}
+		split := &Summary{File: path, Partial: partial}
+		split.finish(b, c, 10)
+		a, _ := json.MarshalIndent(whole, "", " ")
+		z, _ := json.MarshalIndent(split, "", " ")
+		if string(a) != string(z) {
+			t.Errorf("--jobs %d: split differs from one tshark:\n%s", jobs, testutil.Diff(string(a), string(z)))
+		}
+	}
+	if whole.Packets != n || len(whole.Protocols) < 4 {
+		t.Errorf("capture: %d packets (wrote %d), protocols %+v", whole.Packets, n, whole.Protocols)
+	}
+}
