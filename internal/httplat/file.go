@@ -79,7 +79,7 @@ func (f *fileRun) sinkFor(mode http1.Pairing) exchange.Sink {
 }
 
 func (f *fileRun) run(ctx context.Context) error {
-	f.h2 = &h2Run{probe: startProbe(ctx, f.file)}
+	f.h2 = &h2Run{probe: newProbe(ctx, f.file)}
 	defer f.h2.probe.stop()
 	f.gappy = map[int64]http1.Cut{}
 	f.skips = &dissect.Skips{}
@@ -126,6 +126,8 @@ func (f *fileRun) pass1(ctx context.Context) (stalled, error) {
 			return st, err
 		}
 	}
+	// One tshark reads the file itself: the probe reads it beside it.
+	f.h2.probe.start()
 	return f.whole(ctx, est, estErr)
 }
 

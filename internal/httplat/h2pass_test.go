@@ -68,26 +68,35 @@ func TestHTTP2Pass(t *testing.T) {
 
 // TestHTTP2PassSkipped: a cleartext HTTP/1 capture costs no second tshark
 // run, even with a key log and ports named (the probe saw no ClientHello
-// and no HTTP/2 preface); a TLS capture gets its pass. Not parallel: it
-// counts passes process-wide.
+// and no HTTP/2 preface); a TLS capture gets its pass. The probe is made
+// in pass 1's own read of the file when pass 1 reads it through the
+// splitter, and reads the file itself only when one tshark reads it
+// (whole). Not parallel: it counts passes process-wide.
 func TestHTTP2PassSkipped(t *testing.T) {
 	testutil.Tshark(t)
 	keys := filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng.keylog")
 	tests := []struct {
-		file   string
-		passes int64
+		file           string
+		whole          bool
+		passes, probes int64
 	}{
-		{filepath.Join(testutil.Testdata("http"), "keepalive-v4.pcapng"), 0},
-		{filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng"), 1},
+		{filepath.Join(testutil.Testdata("http"), "keepalive-v4.pcapng"), false, 0, 0},
+		{filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng"), false, 1, 0},
+		{filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng"), true, 1, 1},
 	}
 	for _, tc := range tests {
-		before := h2Passes.Load()
-		_, err := Run(context.Background(), Options{Files: []string{tc.file}, KeyLogs: []string{keys}, HTTPPorts: []uint16{8080}})
+		before, probes := h2Passes.Load(), probeReads.Load()
+		opt := Options{Files: []string{tc.file}, KeyLogs: []string{keys}, HTTPPorts: []uint16{8080}}
+		opt.whole = tc.whole
+		_, err := Run(context.Background(), opt)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.file, err)
 		}
 		if n := h2Passes.Load() - before; n != tc.passes {
-			t.Errorf("%s: %d HTTP/2 passes, want %d", tc.file, n, tc.passes)
+			t.Errorf("%s (whole %v): %d HTTP/2 passes, want %d", tc.file, tc.whole, n, tc.passes)
+		}
+		if n := probeReads.Load() - probes; n != tc.probes {
+			t.Errorf("%s (whole %v): the probe read the file %d times, want %d", tc.file, tc.whole, n, tc.probes)
 		}
 	}
 }

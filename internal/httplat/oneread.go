@@ -76,7 +76,15 @@ func (s *splitRun) dissectAll(ctx context.Context) error {
 			s.launch(ctx, cancel, &wg, slots, r, in, nil)
 		}
 	}
-	truncated, splitErr := shard.Split(ctx, s.f.file, s.k, outs, prog.read)
+	var pr shard.Probe
+	truncated, splitErr := shard.SplitProbing(ctx, s.f.file, s.k, outs, prog.read, &pr)
+	if splitErr == nil {
+		// The whole file read: the HTTP/2 pass need not read it again
+		// to know whether it has anything to find.
+		if s.f.h2 != nil {
+			s.f.h2.probe.set(pr)
+		}
+	}
 	for _, pw := range pipes {
 		pw.Close() // tshark sees the end of its shard
 	}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pcapmeter/pcapmeter/internal/shard"
 )
@@ -25,35 +27,80 @@ type QUICServer struct {
 	Connections int            `json:"connections"`
 }
 
-// probeRun is a file's raw-byte probe (shard.ProbeFile), read beside
-// pass 1 so that it costs no time of its own: it decides whether the
-// HTTP/2 pass has anything to find.
+// probeRun is a file's raw-byte probe (shard.Probe): it decides whether
+// the HTTP/2 pass has anything to find. Pass 1's splitter fills it in its
+// own read of the file (shard.SplitProbing); only when pass 1 does not
+// read the file through the splitter, or that read fails, does
+// shard.ProbeFile read the file again, beside the pass's tshark so that
+// it costs no wall time of its own. (Always reading it beside pass 1 cost
+// a second parse of every packet: ~0.35 s of CPU per million packets,
+// ~10% of pcapmeter's own, on the cores the tsharks need.)
 type probeRun struct {
+	ctx    context.Context
+	file   string
 	done   chan struct{}
 	cancel context.CancelFunc
+	mu     sync.Mutex
+	began  bool // a result is coming on done
 	pr     shard.Probe
 	err    error
 }
 
-func startProbe(ctx context.Context, file string) *probeRun {
+// probeReads counts the probe's own reads of a file, for the test that a
+// split's read spares them.
+var probeReads atomic.Int64
+
+func newProbe(ctx context.Context, file string) *probeRun {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &probeRun{done: make(chan struct{}), cancel: cancel}
-	go func() {
-		defer close(p.done)
-		p.pr, p.err = shard.ProbeFile(ctx, file)
-	}()
-	return p
+	return &probeRun{ctx: ctx, file: file, done: make(chan struct{}), cancel: cancel}
 }
 
-// wait returns the probe's findings; stop ends it early.
+// start reads the file for the probe, unless a result is already coming.
+func (p *probeRun) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.began {
+		return
+	}
+	p.began = true
+	probeReads.Add(1)
+	go func() {
+		defer close(p.done)
+		p.pr, p.err = shard.ProbeFile(p.ctx, p.file)
+	}()
+}
+
+// set takes the probe a successful split made in its read; it reports
+// false when a result was already coming.
+func (p *probeRun) set(pr shard.Probe) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.began {
+		return false
+	}
+	p.began = true
+	p.pr = pr
+	close(p.done)
+	return true
+}
+
+// wait returns the probe's findings, reading the file for them if
+// nothing has yet.
 func (p *probeRun) wait() (shard.Probe, error) {
+	p.start()
 	<-p.done
 	return p.pr, p.err
 }
 
+// stop ends a read still going.
 func (p *probeRun) stop() {
 	p.cancel()
-	<-p.done
+	p.mu.Lock()
+	began := p.began
+	p.mu.Unlock()
+	if began {
+		<-p.done
+	}
 }
 
 // addQUIC counts a file's QUIC connections.

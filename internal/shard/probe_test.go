@@ -2,9 +2,13 @@ package shard
 
 import (
 	"context"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,4 +114,57 @@ func FuzzProbePacket(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSplitProbingMatchesProbeFile: the probe a split fills in its own
+// read (what lets pcapmeter http read the file once instead of twice) is
+// ProbeFile's on every capture the split reads to its end: the project's
+// TLS, h2c and QUIC captures and every shared one, all link types. A
+// split that fails leaves its probe unused, and the test only says so.
+func TestSplitProbingMatchesProbeFile(t *testing.T) {
+	var files []string
+	for _, glob := range []string{"h2/*.pcap*", "http/*.pcap*", "tls/*.pcap*"} {
+		m, _ := filepath.Glob(testutil.Testdata(glob))
+		files = append(files, m...)
+	}
+	shared := testutil.Shared(t, "")
+	for _, glob := range []string{"*/*.pcap*", "*/*.cap", "*/*/*.pcap*"} {
+		m, _ := filepath.Glob(filepath.Join(shared, glob))
+		files = append(files, m...)
+	}
+	files = slices.DeleteFunc(files, func(f string) bool {
+		return !strings.HasSuffix(f, ".pcap") && !strings.HasSuffix(f, ".pcapng") && !strings.HasSuffix(f, ".cap") && !strings.HasSuffix(f, ".pcap.gz")
+	})
+	if len(files) < 20 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	found := 0
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			want, werr := ProbeFile(context.Background(), file)
+			for _, k := range []int{1, 2} {
+				outs := map[int]*Out{}
+				for id := range k {
+					outs[id] = &Out{W: io.Discard, Thin: true}
+				}
+				var got Probe
+				if _, err := SplitProbing(context.Background(), file, k, outs, nil, &got); err != nil {
+					t.Logf("k=%d: split fails (%v): its probe is not used", k, err)
+					continue
+				}
+				if werr != nil {
+					t.Fatalf("k=%d: the split read the file but ProbeFile failed: %v", k, werr)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("k=%d: split's probe %+v, ProbeFile's %+v", k, got, want)
+				}
+				if k == 1 && (got.ClientHellos > 0 || got.H2Prefaces > 0 || len(got.QUIC) > 0) {
+					found++
+				}
+			}
+		})
+	}
+	if found < 3 {
+		t.Errorf("only %d captures with something to probe were compared", found)
+	}
 }

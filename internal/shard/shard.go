@@ -148,6 +148,19 @@ func Split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 	return split(ctx, path, k, outs, progress, mode{})
 }
 
+// SplitProbing is Split that also fills pr with what ProbeFile would find
+// in the same read, so that a caller needing both reads the file once
+// (ProbeFile was a second read of every packet, beside the split's). pr
+// is complete only when the split returns a nil error: a split that fails
+// has not read the file to its end, and its caller probes the file again.
+// A capture cut short counts what was read, as ProbeFile does.
+func SplitProbing(ctx context.Context, path string, k int, outs map[int]*Out, progress func(int64), pr *Probe) (truncated bool, err error) {
+	if pr.QUIC == nil {
+		pr.QUIC = map[netip.AddrPort]int{}
+	}
+	return split(ctx, path, k, outs, progress, mode{probe: pr, probeSeen: map[[2]netip.AddrPort]bool{}})
+}
+
 // mode is how a split routes packets beyond Split's default (by
 // connection, every packet).
 type mode struct {
@@ -159,6 +172,10 @@ type mode struct {
 	// stopAfter, when above 0, ends the read after that frame: a read for
 	// one range has nothing to send beyond it.
 	stopAfter int64
+	// probe, if set, is shown every packet read (SplitProbing), with the
+	// QUIC pairs seen so far.
+	probe     *Probe
+	probeSeen map[[2]netip.AddrPort]bool
 }
 
 // Observer sees a packet's capture record (its timestamp, captured and
@@ -223,6 +240,13 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 		}
 		if m.observe != nil {
 			m.observe(ci)
+		}
+		if m.probe != nil {
+			// A link type linkPayload refuses fails the route below, and
+			// with it the split, so only a successful split's probe is used.
+			if ip, err := linkPayload(link, data); err == nil {
+				m.probe.packet(ip, m.probeSeen)
+			}
 		}
 		if err := r.route(link, frame, ci, data); err != nil {
 			return false, err
