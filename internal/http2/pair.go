@@ -59,6 +59,9 @@ type h2stream struct {
 	// reqEnded: the client's END_STREAM was seen, on a HEADERS frame
 	// whose header block may still continue (CONTINUATION frames).
 	reqEnded bool
+	// respSeen is the time of the last frame of the response seen, the
+	// lower bound of its last byte when the capture ends before it.
+	respSeen parse.Time
 }
 
 type conn struct {

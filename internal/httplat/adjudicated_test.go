@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -291,4 +292,25 @@ func TestSyntheticCutMidResponse(t *testing.T) {
 	for _, te := range tr.Exchanges {
 		checkImperfect(t, te, exs, nil, false)
 	}
+}
+
+// TestH2CutByCaptureEnd: the DNS-over-HTTP/2 capture cut after frame 98,
+// where stream 57's response HEADERS are and its END_STREAM DATA (frame
+// 100) is not: answered, ttfb as in the whole capture, last byte unknown,
+// as HTTP/1's responses cut by the capture's end are. Stream 59, answered
+// in frames 96-97, is complete.
+func TestH2CutByCaptureEnd(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	whole := testutil.Shared(t, "http/h2c/suricata_dns_over_http2_POST.pcap")
+	cut := filepath.Join(t.TempDir(), "doh-1-98.pcap")
+	if b, err := exec.Command("editcap", "-r", whole, cut, "1-98").CombinedOutput(); err != nil {
+		t.Skipf("editcap: %v %s", err, b)
+	}
+	o := runJobs(t, Options{Files: []string{cut}}, 1)
+	if n := o.res.Total; n.Requests != 23 || n.Matched != 23 || n.OrphanResponses != 0 {
+		t.Errorf("counts %+v; want 23 requests, all matched", n)
+	}
+	checkAdjudicated(t, o.exs, adjudicated{stream: 0, h2: 57, req: 92, resp: 98, kind: exchange.Matched, ttfb: 0.05073, respLastUnknown: true})
+	checkAdjudicated(t, o.exs, adjudicated{stream: 0, h2: 59, req: 94, resp: 96, kind: exchange.Matched, ttfb: 0.017747})
 }

@@ -82,6 +82,13 @@ func plainNote(e *exchange.Exchange) string {
 			n += "; request line not parsed by tshark"
 		}
 		return n
+	case e.RespLastUnknown:
+		// An HTTP/2 response the capture ends in (HTTP/1's are
+		// reconstructed, above).
+		if e.Method == "" {
+			return "request headers not decoded; response last byte not captured"
+		}
+		return "response last byte not captured"
 	case e.Method == "":
 		// An HTTP/2 request whose header block tshark could not decode:
 		// its response and times are known, its method and path are not.
