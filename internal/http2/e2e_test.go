@@ -135,10 +135,12 @@ func TestCapturesAgainstTruth(t *testing.T) {
 			var worst float64
 			for _, e := range got {
 				why := ""
-				switch e.Unanswered {
-				case "reset":
+				switch {
+				case e.Unanswered == "reset" || (e.Reset != "" && e.RespLastUnknown):
+					// Reset before the response or in the middle of it;
+					// after its end (an early answer) it is no cut.
 					why = "reset " + e.Reset
-				case "goaway", "capture_end":
+				case e.Unanswered == "goaway" || e.Unanswered == "capture_end":
 					why = e.Unanswered
 				}
 				l := line(connOf[e.Client.Port()], e.StreamID, e.Method, e.URI, e.Status, e.Interim, e.GRPCStatus, why)

@@ -192,7 +192,12 @@ func (p *Pairer) end(c *conn, s *h2stream, client bool, pk *Packet) error {
 }
 
 // reset applies RST_STREAM: counted always; a stream still open is
-// unanswered with reason "reset".
+// unanswered with reason "reset", unless its final response HEADERS are
+// in: then it was answered, and reset mid-response (a client cancelling
+// a download, a server failing mid-body), its ttfb exact and its last
+// byte unknown, as HTTP/1's responses begun and never completed are.
+// Leaving those out would bias the latency (slow answers are the ones
+// cancelled).
 func (p *Pairer) reset(c *conn, pk *Packet, f *Frame, client bool) error {
 	by := "server"
 	if client {
@@ -205,6 +210,10 @@ func (p *Pairer) reset(c *conn, pk *Packet, f *Frame, client bool) error {
 		return nil
 	}
 	s.ex.Reset = key
+	if s.final && s.req {
+		s.ex.Kind, s.ex.RespLast, s.ex.RespLastUnknown = exchange.Matched, s.respSeen, true
+		return p.report(c, s)
+	}
 	s.ex.Unanswered = "reset"
 	if s.final {
 		s.ex.ResponseIncomplete = true

@@ -314,3 +314,20 @@ func TestH2CutByCaptureEnd(t *testing.T) {
 	checkAdjudicated(t, o.exs, adjudicated{stream: 0, h2: 57, req: 92, resp: 98, kind: exchange.Matched, ttfb: 0.05073, respLastUnknown: true})
 	checkAdjudicated(t, o.exs, adjudicated{stream: 0, h2: 59, req: 94, resp: 96, kind: exchange.Matched, ttfb: 0.017747})
 }
+
+// TestH2ResetMidResponse: https2-v4's streams reset by RST_STREAM after
+// their response HEADERS (a client CANCEL, a server INTERNAL_ERROR
+// mid-body) were answered: ttfb exact, last byte unknown; one reset
+// before any response stays unanswered. It reuses TestHTTP2Pass's run.
+func TestH2ResetMidResponse(t *testing.T) {
+	t.Parallel()
+	dir := testutil.Testdata("h2")
+	o := shared(t, Options{Files: []string{filepath.Join(dir, "https2-v4.pcapng")}, KeyLogs: []string{filepath.Join(dir, "https2-v4.pcapng.keylog")}}, 1)
+	for _, want := range []adjudicated{
+		{stream: 0, h2: 35, req: 101, resp: 277, kind: exchange.Matched, ttfb: 0.048931, respLastUnknown: true},
+		{stream: 0, h2: 39, req: 111, resp: 161, kind: exchange.Matched, ttfb: 0.016957, respLastUnknown: true},
+		{stream: 0, h2: 15, req: 62, kind: exchange.Unmatched, unanswered: "reset"},
+	} {
+		checkAdjudicated(t, o.exs, want)
+	}
+}
