@@ -319,6 +319,11 @@ func (o *httpOptions) measure(ctx context.Context, opt httplat.Options, outs *ou
 	}
 	if o.stats {
 		printStats(stderr, time.Since(started))
+		if res != nil {
+			for _, u := range res.Unsplit {
+				fmt.Fprintf(stderr, "%s: %s\n", httpProg, u)
+			}
+		}
 	}
 	return res, err
 }

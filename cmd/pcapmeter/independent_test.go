@@ -19,8 +19,9 @@ import (
 // printed precision, a pairing of tshark's own decrypted frames written
 // apart from pcapmeter's slices (tshark -T json, its packet tree): HTTP/2
 // by connection and stream id, the client's first HEADERS to the server's
-// first HEADERS with a :status of 200 or more, on streams the server
-// ended; HTTP/1.x by tshark's http.request_in (a final response after a
+// first HEADERS with a :status of 200 or more, whether the stream then
+// ended, was reset or was cut by the capture's end (its first byte is
+// known all the same); HTTP/1.x by tshark's http.request_in (a final response after a
 // 1xx, which tshark leaves unlinked, answering the 1xx's request). A
 // message is timed at the first frame of its reassembly lists when it
 // starts its packet.
@@ -110,7 +111,7 @@ func independentPairs(t *testing.T, file, keylog string, port int) []float64 {
 	if err := json.Unmarshal(out, &pkts); err != nil {
 		t.Fatal(err)
 	}
-	p := &pairing{port: strconv.Itoa(port), times: map[int]float64{}, h2: map[h2key][2]float64{}, ended: map[h2key]bool{},
+	p := &pairing{port: strconv.Itoa(port), times: map[int]float64{}, h2: map[h2key][2]float64{},
 		h1req: map[int]float64{}, interim: map[int]int{}}
 	for _, pk := range pkts {
 		p.packet(pk.Source.Layers)
@@ -129,7 +130,6 @@ type pairing struct {
 	port    string
 	times   map[int]float64      // frame → time, for first segments
 	h2      map[h2key][2]float64 // request and final response HEADERS
-	ended   map[h2key]bool       // the server ended the stream
 	h1req   map[int]float64      // HTTP/1 request frame → first byte
 	interim map[int]int          // connection → request of its last 1xx
 	h1      [][2]float64         // HTTP/1 request and final response
@@ -171,9 +171,6 @@ func (p *pairing) packet(L map[string]any) {
 func (p *pairing) h2frame(conn int, fromClient bool, when float64, fr map[string]any) {
 	sid, _ := strconv.Atoi(str(fr["http2.streamid"]))
 	k, typ := h2key{conn, sid}, str(fr["http2.type"])
-	if !fromClient && (typ == "0" || typ == "1") && str(obj(fr["http2.flags_tree"])["http2.flags.end_stream"]) == "1" {
-		p.ended[k] = true
-	}
 	if typ != "1" {
 		return
 	}
@@ -212,8 +209,8 @@ func (p *pairing) h1msg(conn, fn int, fromClient bool, first float64, hl map[str
 
 func (p *pairing) latencies() []float64 {
 	var lat []float64
-	for k, st := range p.h2 {
-		if p.ended[k] && st[0] != 0 && st[1] != 0 {
+	for _, st := range p.h2 {
+		if st[0] != 0 && st[1] != 0 {
 			lat = append(lat, st[1]-st[0])
 		}
 	}

@@ -154,6 +154,20 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestDecryptedNoHTTP: TLS the key log decrypts all of, carrying no HTTP
+// ("ping"/"pong" in the Illustrated TLS 1.3 capture), is said to be so;
+// the generic hint asked for the key log just given.
+func TestDecryptedNoHTTP(t *testing.T) {
+	testutil.Tshark(t)
+	capture := testutil.Shared(t, "tls/illustrated-tls13_capture.pcap")
+	keys := testutil.Shared(t, "tls/illustrated-tls13_keylog.txt")
+	code, _, errs := pcapmeter(t, "http", capture, "--keylog", keys)
+	want := "pcapmeter http: no HTTP request or response in the capture: its 1 TLS connection(s) were all decrypted and carry no HTTP (another protocol inside TLS?)\n"
+	if code != 1 || errs != want {
+		t.Errorf("exit %d, stderr %q; want 1, %q", code, errs, want)
+	}
+}
+
 func TestPartialReportIsFlagged(t *testing.T) {
 	testutil.Tshark(t)
 	whole, _ := os.ReadFile(td("synth-loss-reorder.pcapng"))

@@ -36,14 +36,15 @@ type truthFile struct {
 			By   string `json:"by"`
 			Code string `json:"code"`
 		} `json:"reset"`
-		EarlyAnswer bool `json:"early_answer"`
+		EarlyAnswer bool  `json:"early_answer"`
+		Interim     []int `json:"interim"`
 	} `json:"exchanges"`
 }
 
 // line renders an exchange the way the truth is compared: everything but
 // the time, which is compared with a tolerance.
-func line(conn int, stream uint32, method, path string, status int, grpc, why string) string {
-	return fmt.Sprintf("c%d s%d %s %s %d grpc=%s %s", conn, stream, method, path, status, grpc, why)
+func line(conn int, stream uint32, method, path string, status, interim int, grpc, why string) string {
+	return fmt.Sprintf("c%d s%d %s %s %d interim=%d grpc=%s %s", conn, stream, method, path, status, interim, grpc, why)
 }
 
 // TestCapturesAgainstTruth pairs every HTTP/2 stream of the recorded
@@ -125,7 +126,7 @@ func TestCapturesAgainstTruth(t *testing.T) {
 				case e.Cut != "":
 					why = e.Cut
 				}
-				l := line(e.Conn, e.Stream, e.Method, e.Path, e.Status, grpc, why)
+				l := line(e.Conn, e.Stream, e.Method, e.Path, e.Status, len(e.Interim), grpc, why)
 				want = append(want, l)
 				if e.TTFB > 0 {
 					wantTTFB[l] = e.TTFB / 1e9
@@ -134,13 +135,15 @@ func TestCapturesAgainstTruth(t *testing.T) {
 			var worst float64
 			for _, e := range got {
 				why := ""
-				switch e.Unanswered {
-				case "reset":
+				switch {
+				case e.Unanswered == "reset" || (e.Reset != "" && e.RespLastUnknown):
+					// Reset before the response or in the middle of it;
+					// after its end (an early answer) it is no cut.
 					why = "reset " + e.Reset
-				case "goaway", "capture_end":
+				case e.Unanswered == "goaway" || e.Unanswered == "capture_end":
 					why = e.Unanswered
 				}
-				l := line(connOf[e.Client.Port()], e.StreamID, e.Method, e.URI, e.Status, e.GRPCStatus, why)
+				l := line(connOf[e.Client.Port()], e.StreamID, e.Method, e.URI, e.Status, e.Interim, e.GRPCStatus, why)
 				have = append(have, l)
 				if w, ok := wantTTFB[l]; ok && e.Status != 0 {
 					d := math.Abs(e.TTFB() - w)

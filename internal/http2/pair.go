@@ -59,6 +59,9 @@ type h2stream struct {
 	// reqEnded: the client's END_STREAM was seen, on a HEADERS frame
 	// whose header block may still continue (CONTINUATION frames).
 	reqEnded bool
+	// respSeen is the time of the last frame of the response seen, the
+	// lower bound of its last byte when the capture ends before it.
+	respSeen parse.Time
 }
 
 type conn struct {
@@ -178,6 +181,9 @@ func (p *Pairer) h1(c *conn, pk *Packet) error {
 		s.ex.Method, s.ex.URI = c.upgradeRq.Method, c.upgradeRq.URI
 		s.ex.Req, s.ex.ReqFirstFrame = c.upgradeRq.Req, c.upgradeRq.ReqFirstFrame
 		s.ex.ReqFirst, s.ex.ReqLast = c.upgradeRq.ReqFirst, c.upgradeRq.ReqLast
+		// The 101 is the request's interim response (RFC 9110 §15.2.2);
+		// its final one comes on stream 1.
+		s.ex.Interim++
 		s.req = true
 		c.upgradeRq, c.upgraded = nil, true
 		p.s.Upgraded = append(p.s.Upgraded, pk.Conn)

@@ -134,6 +134,44 @@ func TestPairing(t *testing.T) {
 	}
 }
 
+// TestCutByCaptureEnd: a stream whose final response HEADERS (and some
+// DATA) are in when the capture ends is answered, its ttfb exact and its
+// last byte unknown (at least the last DATA seen), as HTTP/1's cut
+// responses are, and so is one reset mid-response; one with only an
+// interim response, or nothing, stays unanswered, cut by the capture's
+// end.
+func TestCutByCaptureEnd(t *testing.T) {
+	pks := []*Packet{
+		pkt(1, 0, true, req(1, "/cut", "0x05"), req(3, "/interim", "0x05"), req(5, "/none", "0x05"), req(7, "/rst", "0x05")),
+		pkt(2, 4, false, "HEADERS 1 0x04 :status=200", "HEADERS 3 0x04 :status=100", "HEADERS 7 0x04 :status=200"),
+		pkt(3, 9, false, "DATA 1 0x00", "DATA 7 0x00"),
+		pkt(4, 12, true, "RST_STREAM 7 0x00 rst=CANCEL"),
+	}
+	var got []string
+	p := NewPairer(func(e *exchange.Exchange) error {
+		got = append(got, fmt.Sprintf("s%d %s %d ttfb=%.0fms last=%.0fms %s %s unknown=%v incomplete=%v",
+			e.StreamID, e.URI, e.Status, e.TTFB()*1e3, e.RespLast.Sub(e.ReqFirst)*1e3, e.Kind, e.Unanswered, e.RespLastUnknown, e.ResponseIncomplete))
+		return nil
+	})
+	for _, pk := range pks {
+		if err := p.Add(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"s7 /rst 200 ttfb=4ms last=9ms matched  unknown=true incomplete=false",
+		"s1 /cut 200 ttfb=4ms last=9ms matched  unknown=true incomplete=false",
+		"s3 /interim 0 ttfb=0ms last=0ms unmatched capture_end unknown=false incomplete=false",
+		"s5 /none 0 ttfb=0ms last=0ms unmatched capture_end unknown=false incomplete=false",
+	}
+	if d := diffLines(want, got); d != "" {
+		t.Errorf("exchanges (-want +got):\n%s", d)
+	}
+}
+
 func diffLines(want, got []string) string {
 	if reflect.DeepEqual(want, got) {
 		return ""

@@ -76,6 +76,9 @@ func (p *Pairer) frame(c *conn, pk *Packet, f *Frame, first at) error {
 		if f.Flags&FlagEndStream != 0 {
 			return p.end(c, c.streams[f.StreamID], client, pk)
 		}
+		if s := c.streams[f.StreamID]; s != nil && !client && s.final {
+			s.respSeen = pk.Time
+		}
 	case TypeRSTStream:
 		return p.reset(c, pk, f, client)
 	case TypePushPromise:
@@ -129,6 +132,7 @@ func (p *Pairer) headers(c *conn, pk *Packet, f *Frame, client bool, start at) e
 			s.ex.Resp = exchange.MsgRef{Frame: pk.Frame}
 			s.ex.RespFirstFrame, s.ex.RespFirst = start.frame, start.t
 			s.ex.RespBody, _ = contentLength(f.Headers)
+			s.respSeen = pk.Time
 		}
 	} else if s.final && f.Type == TypeHeaders {
 		p.s.Trailers++
@@ -188,7 +192,12 @@ func (p *Pairer) end(c *conn, s *h2stream, client bool, pk *Packet) error {
 }
 
 // reset applies RST_STREAM: counted always; a stream still open is
-// unanswered with reason "reset".
+// unanswered with reason "reset", unless its final response HEADERS are
+// in: then it was answered, and reset mid-response (a client cancelling
+// a download, a server failing mid-body), its ttfb exact and its last
+// byte unknown, as HTTP/1's responses begun and never completed are.
+// Leaving those out would bias the latency (slow answers are the ones
+// cancelled).
 func (p *Pairer) reset(c *conn, pk *Packet, f *Frame, client bool) error {
 	by := "server"
 	if client {
@@ -201,6 +210,10 @@ func (p *Pairer) reset(c *conn, pk *Packet, f *Frame, client bool) error {
 		return nil
 	}
 	s.ex.Reset = key
+	if s.final && s.req {
+		s.ex.Kind, s.ex.RespLast, s.ex.RespLastUnknown = exchange.Matched, s.respSeen, true
+		return p.report(c, s)
+	}
 	s.ex.Unanswered = "reset"
 	if s.final {
 		s.ex.ResponseIncomplete = true
@@ -227,18 +240,25 @@ func (p *Pairer) report(c *conn, s *h2stream) error {
 }
 
 // Flush reports the streams still open at the end of the capture:
-// unanswered, cut by a GOAWAY on their connection or by the capture's end.
+// unanswered, cut by a GOAWAY on their connection or by the capture's end;
+// or, when the final response HEADERS are in, answered with the last byte
+// unknown, as HTTP/1's responses cut by the capture's end are: the first
+// byte, and so ttfb, is exact.
 func (p *Pairer) Flush() (Stats, error) {
 	for _, id := range sortedKeys(p.conns) {
 		c := p.conns[id]
 		for _, sid := range sortedKeys(c.streams) {
 			s := c.streams[sid]
-			if c.goaway && sid > c.goawayLast {
+			switch {
+			case c.goaway && sid > c.goawayLast:
 				s.ex.Unanswered = "goaway"
-			} else {
+				s.ex.ResponseIncomplete = s.final
+			case s.final && s.req:
+				s.ex.Kind, s.ex.RespLast, s.ex.RespLastUnknown = exchange.Matched, s.respSeen, true
+			default:
 				s.ex.Unanswered = "capture_end"
+				s.ex.ResponseIncomplete = s.final
 			}
-			s.ex.ResponseIncomplete = s.final
 			if err := p.report(c, s); err != nil {
 				return p.s, err
 			}

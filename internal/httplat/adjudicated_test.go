@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +22,9 @@ import (
 // naive in-order pairing of tshark's reported messages disagreed.
 type adjudicated struct {
 	stream int64
+	// h2 is the HTTP/2 stream (0: HTTP/1), which tells apart the
+	// requests one frame carries.
+	h2 uint32
 	// req and resp are the frames holding the request's and the
 	// response's first byte (0: none).
 	req, resp int64
@@ -29,6 +33,7 @@ type adjudicated struct {
 	// respLast, reqLast: whether the last byte is in the capture.
 	respLastUnknown, reqLastUnknown bool
 	unanswered                      string // the reason of an unanswered one
+	interim                         int    // 1xx responses before the final one
 }
 
 // adjudicatedCaptures: per shared capture, the exchanges decided by hand
@@ -129,6 +134,51 @@ var adjudicatedCaptures = []struct {
 		{stream: 0, req: 5, resp: 7, kind: exchange.Matched, ttfb: 0.000933},
 		{stream: 0, req: 11, resp: 13, kind: exchange.Matched, ttfb: 0.000839},
 	}},
+	// Round 2: HTTP/2, odd link types, sampled and no-SYN captures.
+	// The Upgrade: h2c request (frame 5) is answered 101 (frame 7),
+	// its interim response, then 206 on stream 1 (frame 23).
+	{"http/h2c/suricata_http2-range_8080.pcap", 5, 5, 0, []adjudicated{
+		{stream: 0, h2: 1, req: 5, resp: 23, kind: exchange.Matched, ttfb: 0.006107, interim: 1},
+		{stream: 1, req: 35, resp: 37, kind: exchange.Matched, ttfb: 0.000223},
+	}},
+	// One request (stream 13, its 16 KiB HEADERS and CONTINUATION span
+	// frames 4-24); the server pushes /stylesheets/screen.css on stream
+	// 2 (PUSH_PROMISE frame 26), counted as a push, not an exchange.
+	// Stream 13's response is HEADERS frame 28, not the PUSH_PROMISE.
+	{"http/h2c/arkime_http2-nghttp2.pcap", 1, 1, 0, []adjudicated{
+		{stream: 0, h2: 13, req: 4, resp: 28, kind: exchange.Matched, ttfb: 0.834995, reqLastUnknown: true},
+	}},
+	// DNS over HTTPS/2 in the clear: 34 POSTs on one connection (the
+	// idle PRIORITY-only streams 3-13 are no requests); 57 and 59 are
+	// answered out of order.
+	{"http/h2c/suricata_dns_over_http2_POST.pcap", 34, 34, 0, []adjudicated{
+		{stream: 0, h2: 15, req: 6, resp: 10, kind: exchange.Matched, ttfb: 0.047428},
+		{stream: 0, h2: 57, req: 92, resp: 98, kind: exchange.Matched, ttfb: 0.05073},
+		{stream: 0, h2: 59, req: 94, resp: 96, kind: exchange.Matched, ttfb: 0.017747},
+	}},
+	// A sampled capture: only 11 of the server segments hold a status
+	// line; each of the other 65 requests is followed by server bytes
+	// (a later segment, or the client's ACK) beyond its request's ACK
+	// number, so its response was sent and lost; the last requests of
+	// six connections have no later server byte at all. Checked for all
+	// 82 requests by script.
+	{"odd/ndpi_quickplay_sll-http.pcap", 82, 11, 0, []adjudicated{
+		{stream: 0, req: 1, resp: 2, kind: exchange.Matched, ttfb: 0.099975},
+		{stream: 8, req: 22, kind: exchange.Unmatched, unanswered: "response_lost"},
+		{stream: 8, req: 23, kind: exchange.Unmatched, unanswered: "response_lost"},
+		{stream: 10, req: 29, kind: exchange.Unmatched, unanswered: "response_lost"},
+		{stream: 10, req: 104, kind: exchange.Unmatched, unanswered: "capture_end"},
+		{stream: 16, req: 112, kind: exchange.Unmatched, unanswered: "capture_end"},
+	}},
+	// The upload's first byte is frame 2504 (tshark reports it at 2663,
+	// its last segment); the capture is cut mid-packet after it.
+	{"odd/suricata_http-mime-truncated.pcap", 8, 8, 0, []adjudicated{
+		{stream: 0, req: 2504, resp: 2694, kind: exchange.Matched, ttfb: 1.499557},
+	}},
+	// NFLOG gives every packet of the exchange the same timestamp.
+	{"odd/zeek_nflog-http.pcap", 1, 1, 0, []adjudicated{
+		{stream: 0, req: 6, resp: 8, kind: exchange.Matched, ttfb: 0},
+	}},
 }
 
 // TestAdjudicatedExchanges checks the hand-adjudicated exchanges of the
@@ -163,11 +213,11 @@ func TestAdjudicatedExchanges(t *testing.T) {
 func checkAdjudicated(t *testing.T, exs []exchange.Exchange, want adjudicated) {
 	t.Helper()
 	for _, e := range exs {
-		if e.Stream != want.stream || (want.req != 0 && e.ReqFirstFrame != want.req) ||
+		if e.Stream != want.stream || e.StreamID != want.h2 || (want.req != 0 && e.ReqFirstFrame != want.req) ||
 			(want.req == 0 && (e.Kind != exchange.Orphan || e.RespFirstFrame != want.resp)) {
 			continue
 		}
-		got := adjudicated{stream: e.Stream, req: e.ReqFirstFrame, kind: e.Kind,
+		got := adjudicated{stream: e.Stream, h2: e.StreamID, req: e.ReqFirstFrame, kind: e.Kind, interim: e.Interim,
 			respLastUnknown: e.RespLastUnknown, reqLastUnknown: e.ReqLastUnknown, unanswered: e.Unanswered}
 		if e.Kind != exchange.Unmatched {
 			got.resp = e.RespFirstFrame
@@ -241,5 +291,43 @@ func TestSyntheticCutMidResponse(t *testing.T) {
 	}
 	for _, te := range tr.Exchanges {
 		checkImperfect(t, te, exs, nil, false)
+	}
+}
+
+// TestH2CutByCaptureEnd: the DNS-over-HTTP/2 capture cut after frame 98,
+// where stream 57's response HEADERS are and its END_STREAM DATA (frame
+// 100) is not: answered, ttfb as in the whole capture, last byte unknown,
+// as HTTP/1's responses cut by the capture's end are. Stream 59, answered
+// in frames 96-97, is complete.
+func TestH2CutByCaptureEnd(t *testing.T) {
+	t.Parallel()
+	testutil.Tshark(t)
+	whole := testutil.Shared(t, "http/h2c/suricata_dns_over_http2_POST.pcap")
+	cut := filepath.Join(t.TempDir(), "doh-1-98.pcap")
+	if b, err := exec.Command("editcap", "-r", whole, cut, "1-98").CombinedOutput(); err != nil {
+		t.Skipf("editcap: %v %s", err, b)
+	}
+	o := runJobs(t, Options{Files: []string{cut}}, 1)
+	if n := o.res.Total; n.Requests != 23 || n.Matched != 23 || n.OrphanResponses != 0 {
+		t.Errorf("counts %+v; want 23 requests, all matched", n)
+	}
+	checkAdjudicated(t, o.exs, adjudicated{stream: 0, h2: 57, req: 92, resp: 98, kind: exchange.Matched, ttfb: 0.05073, respLastUnknown: true})
+	checkAdjudicated(t, o.exs, adjudicated{stream: 0, h2: 59, req: 94, resp: 96, kind: exchange.Matched, ttfb: 0.017747})
+}
+
+// TestH2ResetMidResponse: https2-v4's streams reset by RST_STREAM after
+// their response HEADERS (a client CANCEL, a server INTERNAL_ERROR
+// mid-body) were answered: ttfb exact, last byte unknown; one reset
+// before any response stays unanswered. It reuses TestHTTP2Pass's run.
+func TestH2ResetMidResponse(t *testing.T) {
+	t.Parallel()
+	dir := testutil.Testdata("h2")
+	o := shared(t, Options{Files: []string{filepath.Join(dir, "https2-v4.pcapng")}, KeyLogs: []string{filepath.Join(dir, "https2-v4.pcapng.keylog")}}, 1)
+	for _, want := range []adjudicated{
+		{stream: 0, h2: 35, req: 101, resp: 277, kind: exchange.Matched, ttfb: 0.048931, respLastUnknown: true},
+		{stream: 0, h2: 39, req: 111, resp: 161, kind: exchange.Matched, ttfb: 0.016957, respLastUnknown: true},
+		{stream: 0, h2: 15, req: 62, kind: exchange.Unmatched, unanswered: "reset"},
+	} {
+		checkAdjudicated(t, o.exs, want)
 	}
 }

@@ -119,7 +119,7 @@ func (f *fileRun) pass1(ctx context.Context) (stalled, error) {
 			return st, err
 		}
 		why := strings.TrimPrefix(err.Error(), errFallback.Error()+": ")
-		f.rep.warn("%s: dissected by one tshark, not split by connection (%s)", f.file, why)
+		f.rep.unsplit = append(f.rep.unsplit, fmt.Sprintf("%s: dissected by one tshark, not split by connection (%s)", f.file, why))
 	} else if !f.opt.whole {
 		st, err := f.split(ctx, est, estErr) // one shard
 		if !errors.Is(err, errFallback) {

@@ -119,7 +119,13 @@ type Result struct {
 	// is among Warnings too): what a user reads on the exit-3 line.
 	PartialBecause []string
 	Warnings       []string
-	Crosscheck     *Crosscheck
+	// Unsplit names the files --jobs could not split by connection, and
+	// why (a link type or tunnel the splitter does not read): one tshark
+	// dissected each, with the same results. It is how the run went, not
+	// what it found, so it is no warning and not in the JSON, which must
+	// not change with --jobs; --stats prints it.
+	Unsplit    []string `json:"-"`
+	Crosscheck *Crosscheck
 	// HTTP2 and TLS are there when the HTTP/2 pass ran and found any.
 	HTTP2         *HTTP2Summary
 	TLS           *TLSSummary

@@ -80,6 +80,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		}
 		res.PartialBecause = append(res.PartialBecause, r.because...)
 		res.Warnings = append(res.Warnings, r.warnings...)
+		res.Unsplit = append(res.Unsplit, r.unsplit...)
 	}
 	agg.finish(res, opt)
 	if cc != nil {
@@ -129,7 +130,8 @@ type fileReport struct {
 	partial  bool
 	because  []string // the warnings that say why partial
 	warnings []string
-	excluded int // exchanges the selection left out
+	unsplit  []string // Result.Unsplit
+	excluded int      // exchanges the selection left out
 }
 
 func (r *fileReport) markPartial(file string) {

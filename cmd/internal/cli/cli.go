@@ -203,10 +203,15 @@ func NoHTTPHint(opt httplat.Options) string {
 }
 
 // TLSHint explains a result without HTTP whose capture is TLS that no key
-// log decrypted, and how to get one; "" when that is not the case.
+// log decrypted, and how to get one, or whose TLS was all decrypted and
+// carries something else; "" when that is not the case.
 func TLSHint(res *httplat.Result) string {
-	if res == nil || res.TLS == nil || res.TLS.Decrypted == res.TLS.Connections {
+	if res == nil || res.TLS == nil || res.TLS.Connections == 0 {
 		return ""
+	}
+	if res.TLS.Decrypted == res.TLS.Connections {
+		// The generic hint would ask for the key log just given.
+		return fmt.Sprintf("no HTTP request or response in the capture: its %d TLS connection(s) were all decrypted and carry no HTTP (another protocol inside TLS?)", res.TLS.Connections)
 	}
 	t := res.TLS
 	var servers []string

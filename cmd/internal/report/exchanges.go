@@ -82,6 +82,17 @@ func plainNote(e *exchange.Exchange) string {
 			n += "; request line not parsed by tshark"
 		}
 		return n
+	case e.RespLastUnknown:
+		// An HTTP/2 response reset by RST_STREAM or cut by the capture's
+		// end (HTTP/1's are reconstructed, above).
+		n := "response last byte not captured"
+		if e.Reset != "" {
+			n = "response reset before its end"
+		}
+		if e.Method == "" {
+			n = "request headers not decoded; " + n
+		}
+		return n
 	case e.Method == "":
 		// An HTTP/2 request whose header block tshark could not decode:
 		// its response and times are known, its method and path are not.
