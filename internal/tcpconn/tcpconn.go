@@ -55,6 +55,12 @@ type Options struct {
 	Packets func(n int64)
 
 	prefs []string // tshark preferences (the key log)
+	// full (tests only) skips the joined path: the full rows, as when
+	// the joined rows cannot serve.
+	full bool
+	// onFull (tests only) is called when the joined rows could not serve
+	// and the capture was read again with the full rows.
+	onFull func()
 }
 
 // Gap is one server data packet in the gap analysis, compared with the
