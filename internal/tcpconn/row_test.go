@@ -1,6 +1,7 @@
 package tcpconn
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/pcapmeter/pcapmeter/internal/testutil/rowcheck"
@@ -20,10 +21,33 @@ func FuzzRow(f *testing.F) {
 			"20,21\t23\t1,19\t\t\t\t\tBad Certificate\tpcapmeter.test",
 	}
 	rowcheck.Fuzz(f, Fields, seeds, func(t *testing.T, r *Row) {
-		if s, err := ToSegment(r); err == nil && (!s.Src.IsValid() || !s.Dst.IsValid() || s.Stream < 0 || s.Len < 0 || s.Frame <= 0) {
+		s, err := ToSegment(r)
+		if err == nil && (!s.Src.IsValid() || !s.Dst.IsValid() || s.Stream < 0 || s.Len < 0 || s.Frame <= 0) {
 			t.Fatalf("inconsistent segment %+v", s)
 		}
+		sameJoined(t, r, s, err)
 	})
+}
+
+// sameJoined: the joined path's row (the same values in JoinFields)
+// reads what tshark alone knows as the full row does, or refuses the row
+// the full row is refused for (and rows with two TCP headers, which the
+// joined path leaves to the full rows).
+func sameJoined(t *testing.T, r *Row, full Segment, fullErr error) {
+	jr := JoinRow{Frame: r.Frame, SrcPort: r.SrcPort, Stream: r.Stream, Len: r.Len, MSS: r.MSS, InitialRTT: r.InitialRTT, Retrans: r.Retrans,
+		FastRetx: r.FastRetx, OutOfOrder: r.OutOfOrder, Lost: r.Lost, DupAck: r.DupAck, ZeroWindow: r.ZeroWindow, Methods: r.Methods,
+		TLSTypes: r.TLSTypes, TLSOpaque: r.TLSOpaque, TLSLengths: r.TLSLengths, TLSMessages: r.TLSMessages, TLSVersion: r.TLSVersion,
+		TLSSupported: r.TLSSupported, TLSPSK: r.TLSPSK, TLSAlerts: r.TLSAlerts, TLSSNI: r.TLSSNI}
+	js, local, err := parseJoinRow(&jr)
+	if err != nil || fullErr != nil {
+		return
+	}
+	// What the splitter's header gives, as the full row has it.
+	js.Time, js.Src, js.Dst, js.SrcPort, js.DstPort = full.Time, full.Src, full.Dst, full.SrcPort, full.DstPort
+	js.IPID, js.HasIPID, js.Seq, js.Flags, js.Stream = full.IPID, full.HasIPID, full.Seq, full.Flags, local
+	if !reflect.DeepEqual(js, full) {
+		t.Fatalf("joined row %+v, full row %+v", js, full)
+	}
 }
 
 // TestToSegment: the innermost header's values are the segment's, absent
