@@ -287,7 +287,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0, Tshark: version}
 	slices.Sort(order)
 	for _, id := range order {
-		c := conns[id].finish()
+		// A copy, so that the state (twice the Conn's size) is freed
+		// with the collector instead of living on behind the pointer.
+		cp := *conns[id].finish()
+		c := &cp
 		// The filter matches either end; --server and --port mean the
 		// server's side.
 		if (opt.Server.IsValid() && c.Server.Addr() != opt.Server.Unmap()) || (opt.Port != 0 && c.Server.Port() != opt.Port) {
