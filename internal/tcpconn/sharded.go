@@ -57,16 +57,17 @@ func dissectFile(ctx context.Context, bin string, opt Options, c *collector) (bo
 			return partial, nil
 		case ctx.Err() != nil:
 			return false, err
-		case errors.Is(err, errNotJoinable):
-			if opt.onFull != nil {
-				opt.onFull()
-			}
-			*c = *newCollector(opt.Gaps)
 		case errors.Is(err, shard.ErrUnsupported):
 			*c = *newCollector(opt.Gaps)
 			return dissectOne(ctx, bin, opt, c)
 		default:
-			return false, err
+			// errNotJoinable, or a row or tshark failure: the full
+			// rows then fail as they always did, with the same words
+			// (the joined rows number lines otherwise).
+			if opt.onFull != nil {
+				opt.onFull()
+			}
+			*c = *newCollector(opt.Gaps)
 		}
 	}
 	if k == 1 {
