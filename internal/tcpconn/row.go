@@ -25,9 +25,7 @@ type Row struct {
 	Stream     string `csv:"tcp.stream"`
 	Len        string `csv:"tcp.len"`
 	Seq        string `csv:"tcp.seq"`
-	Ack        string `csv:"tcp.ack"`
 	Flags      string `csv:"tcp.flags"`
-	Window     string `csv:"tcp.window_size"`
 	MSS        string `csv:"tcp.options.mss_val"`
 	InitialRTT string `csv:"tcp.analysis.initial_rtt"`
 	Retrans    string `csv:"tcp.analysis.retransmission"`
@@ -53,8 +51,8 @@ type Row struct {
 // then tlshs.Fields (the TLS handshake rides in the same pass).
 var Fields = append([]string{
 	"frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "ip.id",
-	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
-	"tcp.window_size", "tcp.options.mss_val", "tcp.analysis.initial_rtt",
+	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.flags",
+	"tcp.options.mss_val", "tcp.analysis.initial_rtt",
 	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.out_of_order",
 	"tcp.analysis.lost_segment", "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
 	"http.request.method",
@@ -77,9 +75,7 @@ type Segment struct {
 	Stream  int64
 	Len     int
 	Seq     uint32
-	Ack     uint32
 	Flags   uint16
-	Window  int64
 	// MSS is the SYN's MSS option, 0 when absent.
 	MSS int
 	// InitialRTT is tshark's handshake RTT estimate, seconds (HasRTT).
@@ -106,17 +102,8 @@ func ToSegment(r *Row) (Segment, error) {
 	if err := s.readHeader(r); err != nil {
 		return s, fmt.Errorf("frame %d: %w", s.Frame, err)
 	}
-	s.Retransmission = r.Retrans != ""
-	s.FastRetransmission = r.FastRetx != ""
-	s.OutOfOrder = r.OutOfOrder != ""
-	s.LostSegment = r.Lost != ""
-	s.DuplicateAck = r.DupAck != ""
-	s.ZeroWindow = r.ZeroWindow != ""
-	if r.Methods != "" {
-		s.HTTPRequests = strings.Count(r.Methods, ",") + 1
-	}
-	if s.TLS, err = tlshs.Parse([]string{r.TLSTypes, r.TLSOpaque, r.TLSLengths, r.TLSMessages, r.TLSVersion,
-		r.TLSSupported, r.TLSPSK, r.TLSAlerts, r.TLSSNI}); err != nil {
+	if err := s.readAnalysis(analysisCols{r.MSS, r.InitialRTT, r.Retrans, r.FastRetx, r.OutOfOrder, r.Lost, r.DupAck, r.ZeroWindow, r.Methods,
+		[]string{r.TLSTypes, r.TLSOpaque, r.TLSLengths, r.TLSMessages, r.TLSVersion, r.TLSSupported, r.TLSPSK, r.TLSAlerts, r.TLSSNI}}); err != nil {
 		return s, fmt.Errorf("frame %d: %w", s.Frame, err)
 	}
 	return s, nil
@@ -145,7 +132,7 @@ func (s *Segment) readEndpoints(r *Row) error {
 }
 
 // readHeader reads the IP ID and the TCP header's numbers; every one of
-// them but seq and ack may be absent.
+// them but seq may be absent.
 func (s *Segment) readHeader(r *Row) error {
 	var err error
 	if r.IPID != "" && r.IPv6Src == "" {
@@ -163,27 +150,44 @@ func (s *Segment) readHeader(r *Row) error {
 	if s.Seq, err = parse.ParseU32(r.Seq); err != nil {
 		return fmt.Errorf("tcp.seq %q", r.Seq)
 	}
-	if s.Ack, err = parse.ParseU32(r.Ack); err != nil {
-		return fmt.Errorf("tcp.ack %q", r.Ack)
-	}
 	if s.Flags, err = parse.ParseFlags(r.Flags); err != nil {
 		return fmt.Errorf("tcp.flags %q", r.Flags)
 	}
-	if r.Window != "" {
-		if s.Window, err = strconv.ParseInt(parse.LastValue(r.Window), 10, 64); err != nil {
-			return fmt.Errorf("tcp.window_size %q", r.Window)
-		}
+	return nil
+}
+
+// analysisCols are the columns only tshark can give, as either row
+// type holds them.
+type analysisCols struct {
+	mss, irtt, retrans, fastRetx, ooo, lost, dupAck, zeroWin, methods string
+	tls                                                               []string
+}
+
+// readAnalysis reads what tshark alone knows of a segment: the SYN's MSS
+// option, its analysis flags and initial RTT, HTTP requests and TLS
+// records.
+func (s *Segment) readAnalysis(a analysisCols) error {
+	var err error
+	if s.MSS, err = optInt(a.mss); err != nil {
+		return fmt.Errorf("mss %q", a.mss)
 	}
-	if s.MSS, err = optInt(r.MSS); err != nil {
-		return fmt.Errorf("mss %q", r.MSS)
-	}
-	if r.InitialRTT != "" {
-		if s.InitialRTT, err = parse.ParseSeconds(parse.LastValue(r.InitialRTT)); err != nil {
-			return fmt.Errorf("initial_rtt %q", r.InitialRTT)
+	if a.irtt != "" {
+		if s.InitialRTT, err = parse.ParseSeconds(parse.LastValue(a.irtt)); err != nil {
+			return fmt.Errorf("initial_rtt %q", a.irtt)
 		}
 		s.HasRTT = true
 	}
-	return nil
+	s.Retransmission = a.retrans != ""
+	s.FastRetransmission = a.fastRetx != ""
+	s.OutOfOrder = a.ooo != ""
+	s.LostSegment = a.lost != ""
+	s.DuplicateAck = a.dupAck != ""
+	s.ZeroWindow = a.zeroWin != ""
+	if a.methods != "" {
+		s.HTTPRequests = strings.Count(a.methods, ",") + 1
+	}
+	s.TLS, err = tlshs.Parse(a.tls)
+	return err
 }
 
 // optInt reads the innermost value of an optional decimal field; absent

@@ -32,11 +32,14 @@ var errFallback = errors.New("split by connection not possible")
 // not quietly a fallback).
 var splits atomic.Int64
 
-// dissectFile measures opt.File with one tshark, or split by connection
-// into shards dissected opt.Jobs at a time when the capture is large or
-// --jobs asks for it. Every connection is whole in one shard, and
+// dissectFile measures opt.File through the splitter, in one shard or
+// split by connection into shards dissected opt.Jobs at a time when the
+// capture is large or --jobs asks for it, tshark printing only what it
+// alone knows (join.go). Every connection is whole in one shard, and
 // tshark's analysis flags are per connection, so the figures are those
-// of one tshark over the file.
+// of one tshark over the file. A capture the joined rows cannot serve is
+// read again with the full rows; one the splitter cannot split, by one
+// tshark over the file, which is always right.
 func dissectFile(ctx context.Context, bin string, opt Options, c *collector) (bool, error) {
 	est, err := shard.EstimatePackets(opt.File)
 	if err != nil {
@@ -44,6 +47,29 @@ func dissectFile(ctx context.Context, bin string, opt Options, c *collector) (bo
 	}
 	jobs := max(1, opt.Jobs)
 	k := shard.Count(jobs, est, ShardPackets, minShardPackets)
+	if !opt.full {
+		partial, err := dissectJoined(ctx, bin, opt, k, jobs, c)
+		switch {
+		case err == nil:
+			if k > 1 {
+				splits.Add(1)
+			}
+			return partial, nil
+		case ctx.Err() != nil:
+			return false, err
+		case errors.Is(err, shard.ErrUnsupported):
+			*c = *newCollector(opt.Gaps)
+			return dissectOne(ctx, bin, opt, c)
+		default:
+			// errNotJoinable, or a row or tshark failure: the full
+			// rows then fail as they always did, with the same words
+			// (the joined rows number lines otherwise).
+			if opt.onFull != nil {
+				opt.onFull()
+			}
+			*c = *newCollector(opt.Gaps)
+		}
+	}
 	if k == 1 {
 		return dissectOne(ctx, bin, opt, c)
 	}

@@ -55,6 +55,12 @@ type Options struct {
 	Packets func(n int64)
 
 	prefs []string // tshark preferences (the key log)
+	// full (tests only) skips the joined path: the full rows, as when
+	// the joined rows cannot serve.
+	full bool
+	// onFull (tests only) is called when the joined rows could not serve
+	// and the capture was read again with the full rows.
+	onFull func()
 }
 
 // Gap is one server data packet in the gap analysis, compared with the
@@ -281,7 +287,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0, Tshark: version}
 	slices.Sort(order)
 	for _, id := range order {
-		c := conns[id].finish()
+		// A copy, so that the state (twice the Conn's size) is freed
+		// with the collector instead of living on behind the pointer.
+		cp := *conns[id].finish()
+		c := &cp
 		// The filter matches either end; --server and --port mean the
 		// server's side.
 		if (opt.Server.IsValid() && c.Server.Addr() != opt.Server.Unmap()) || (opt.Port != 0 && c.Server.Port() != opt.Port) {

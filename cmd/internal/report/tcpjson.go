@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -112,11 +115,12 @@ type tcpUnits struct {
 }
 
 // TCPJSON prints the analysis as one JSON document (schema TCPSchema).
+// The connections are encoded one at a time into the document's place
+// for them (writeStreamed): the document whole in memory was ~3 kB per
+// connection, most of what the tcp subcommand held per connection.
 func TCPJSON(w io.Writer, r *tcpconn.Result, m Meta) error {
 	guessed := 0
-	conns := make([]tcpConnJSON, len(r.Connections))
-	for i, c := range r.Connections {
-		conns[i] = tcpConn(c)
+	for _, c := range r.Connections {
 		if c.Roles == "port" {
 			guessed++
 		}
@@ -131,7 +135,7 @@ func TCPJSON(w io.Writer, r *tcpconn.Result, m Meta) error {
 	own = append(own, tlsWarning(r))
 	s := r.Summary
 	t := s.TLS
-	return writeJSON(w, struct {
+	doc := struct {
 		Schema   string   `json:"schema"`
 		Tshark   string   `json:"tshark_version"`
 		Units    tcpUnits `json:"units"`
@@ -142,9 +146,47 @@ func TCPJSON(w io.Writer, r *tcpconn.Result, m Meta) error {
 	}{
 		Schema: TCPSchema, Tshark: m.Tshark,
 		Units:    tcpUnits{Time: "seconds", Size: "bytes", Goodput: "bytes per second", Timestamps: "RFC 3339, UTC"},
-		Warnings: warnings(m, own...), Result: r, Connections: conns,
+		Warnings: warnings(m, own...), Result: r, Connections: []tcpConnJSON{},
 		Summary: tcpSummaryJSON{Summary: &s, HandshakeRTT: dist(s.HandshakeRTT.Summary), ConnectTime: dist(s.ConnectTime.Summary),
 			FirstByte: dist(s.FirstByte.Summary), Duration: dist(s.Duration.Summary), Goodput: dist(s.Goodput.Summary),
 			TLS: tlsSummaryJSON{Summary: &t, HelloRTT: dist(t.HelloRTT), Time: dist(t.Time)}},
-	})
+	}
+	return writeStreamed(w, doc, "connections", len(r.Connections), func(i int) any { return tcpConn(r.Connections[i]) })
+}
+
+// writeStreamed writes doc as writeJSON does, its top-level array key
+// (encoded empty in doc) holding the n elements elem gives, each encoded
+// on its own: the same bytes as the whole document encoded at once
+// (TestTCPJSONStreamed), without the whole document in memory.
+func writeStreamed(w io.Writer, doc any, key string, n int, elem func(i int) any) error {
+	var head bytes.Buffer
+	if err := jsonEncoder(&head, true).Encode(doc); err != nil {
+		return err
+	}
+	mark := []byte("\n  \"" + key + "\": []")
+	at := bytes.Index(head.Bytes(), mark)
+	if at < 0 || n == 0 {
+		_, err := w.Write(head.Bytes())
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head.Bytes()[:at+len(mark)-1])
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	for i := 0; i < n; i++ {
+		one.Reset()
+		if err := enc.Encode(elem(i)); err != nil {
+			return err
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		if i < n-1 {
+			bw.WriteByte(',')
+		}
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(head.Bytes()[at+len(mark):])
+	return bw.Flush()
 }
