@@ -162,6 +162,13 @@ func ipv4TCP(ip []byte) ([]byte, netip.Addr, netip.Addr, error) {
 	if len(ip) < ihl+20 {
 		return nil, none, none, nil
 	}
+	// tshark stops at a header length under 20 and at a total length
+	// that leaves no whole TCP header (0 is TSO's, which it dissects):
+	// such a packet has no tcp.stream, and counting it as a connection
+	// would shift the numbering of every later one.
+	if tot := int(binary.BigEndian.Uint16(ip[2:])); ihl < 20 || (tot != 0 && tot < ihl+20) {
+		return nil, none, none, nil
+	}
 	src, _ := netip.AddrFromSlice(ip[12:16])
 	dst, _ := netip.AddrFromSlice(ip[16:20])
 	return ip[ihl:], src, dst, nil
