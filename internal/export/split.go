@@ -87,18 +87,21 @@ func (e *Export) splittable() bool {
 
 // hidden are the columns every shard's tshark adds after the user's: the
 // frame number to translate and order by, the epoch time for relative
-// times, the protocols for the cross-connection check.
-var hidden = []string{"frame.number", "frame.time_epoch", "frame.protocols"}
+// times, the protocols for the cross-connection check; with tcp.stream,
+// the ports, to check the connection is the splitter's (stream).
+var hidden = []string{"frame.number", "frame.time_epoch", "frame.protocols", "tcp.srcport", "tcp.dstport"}
 
 // withHidden is the shard's field list: the user's, then the hidden ones
 // they lack (tshark's rows cannot carry a field twice); at says where
-// each hidden field is.
-func withHidden(user []string) ([]string, [3]int) {
+// each hidden field is, -1 for the ports when tcp.stream is not asked.
+func withHidden(user []string) ([]string, [5]int) {
 	fields := append([]string(nil), user...)
-	var at [3]int
+	var at [5]int
 	for h, f := range hidden {
 		at[h] = slices.Index(fields, f)
-		if at[h] < 0 {
+		if h >= 3 && !slices.Contains(user, "tcp.stream") {
+			at[h] = -1
+		} else if at[h] < 0 {
 			at[h] = len(fields)
 			fields = append(fields, f)
 		}
@@ -188,7 +191,7 @@ func (e *Export) runSplit(ctx context.Context, k, jobs int, each func(row []stri
 
 // translate turns shard id's row (the user's cells, then hidden) into the
 // whole file's numbering.
-func (e *Export) translate(id int, cells []string, at [3]int, out *shard.Out, first parse.Time) (row, error) {
+func (e *Export) translate(id int, cells []string, at [5]int, out *shard.Out, first parse.Time) (row, error) {
 	n := len(e.opt.Columns.Fields)
 	local, err := strconv.ParseInt(cells[at[0]], 10, 64)
 	if err != nil {
@@ -218,7 +221,7 @@ func (e *Export) translate(id int, cells []string, at [3]int, out *shard.Out, fi
 			}
 			r.Cells[i] = relative(t - first)
 		case f == "tcp.stream":
-			if r.Cells[i], err = e.stream(id, c, out); err != nil {
+			if r.Cells[i], err = e.stream(id, c, cells[at[3]], cells[at[4]], out); err != nil {
 				return row{}, err
 			}
 		case f == "_ws.col.Info" && (strings.Contains(c, " in ") || strings.Contains(c, "Dup ACK")):
@@ -237,14 +240,19 @@ func (e *Export) translate(id int, cells []string, at [3]int, out *shard.Out, fi
 
 // stream is the file's tcp.stream of the shard's (outer connection
 // first; a multi-valued cell is a tunnel, which the splitter cannot
-// number).
-func (e *Export) stream(id int, c string, out *shard.Out) (string, error) {
+// number). The row's ports must be the connection's: shard 0's tshark
+// also numbers the connections inside tunnels, which the splitter does
+// not, so there its numbers may name another of the splitter's.
+func (e *Export) stream(id int, c, sport, dport string, out *shard.Out) (string, error) {
 	local, err := strconv.ParseInt(c, 10, 64)
 	if err != nil {
 		return "", fmt.Errorf("%w: shard %d: tcp.stream %q", errFallback, id, c)
 	}
 	fl, ok := out.Flow(local)
-	if !ok {
+	sp, err1 := strconv.ParseUint(sport, 10, 16)
+	dp, err2 := strconv.ParseUint(dport, 10, 16)
+	a, b := fl.A.Port(), fl.B.Port()
+	if !ok || err1 != nil || err2 != nil || !(uint16(sp) == a && uint16(dp) == b || uint16(sp) == b && uint16(dp) == a) {
 		return "", fmt.Errorf("%w: shard %d: stream %d is not the splitter's", errFallback, id, local)
 	}
 	return strconv.FormatInt(fl.Global, 10), nil

@@ -58,7 +58,14 @@ func otherPair(ip []byte) (pairKey, bool) {
 		src, _ = netip.AddrFromSlice(ip[12:16])
 		dst, _ = netip.AddrFromSlice(ip[16:20])
 		proto = ip[9]
-		if binary.BigEndian.Uint16(ip[6:])&0x1fff == 0 {
+		switch frag := binary.BigEndian.Uint16(ip[6:]); {
+		case frag&0x3fff != 0 && (proto == 1 || proto == 17):
+			// Only the first fragment shows the ports or ICMP type that
+			// decide; every fragment must go where the first goes, for
+			// tshark to reassemble the datagram, so all stay in shard 0
+			// (as IPv6's do).
+			return pairKey{}, false
+		case frag&0x1fff == 0:
 			l4 = ip[ihl:]
 		}
 	case 6:

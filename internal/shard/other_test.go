@@ -74,3 +74,32 @@ func TestOtherPair(t *testing.T) {
 		t.Error("IPv6 under the IPv4 ethertype read as IP")
 	}
 }
+
+// TestOtherFragments: every fragment of one IPv4 datagram is placed
+// alike, so that one tshark reassembles it. The first fragment of a
+// VXLAN datagram or an ICMP error shows a header that keeps it in shard
+// 0, the later ones show none; they went by address pair.
+func TestOtherFragments(t *testing.T) {
+	a, b := net.IPv4(10, 0, 0, 1), net.IPv4(10, 0, 0, 2)
+	frag := func(proto layers.IPProtocol, flags layers.IPv4Flag, off uint16, payload []byte) []byte {
+		buf := gopacket.NewSerializeBuffer()
+		ip := &layers.IPv4{Version: 4, TTL: 64, Id: 7, Flags: flags, FragOffset: off, Protocol: proto, SrcIP: a, DstIP: b}
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, ip, gopacket.Payload(payload)); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	vxlan := append([]byte{0x9c, 0x40, 0x12, 0xb5, 0, 64, 0, 0}, make([]byte, 16)...) // UDP 40000 -> 4789
+	unreach := append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, make([]byte, 16)...)
+	for _, c := range []struct {
+		name  string
+		proto layers.IPProtocol
+		first []byte
+	}{{"vxlan", layers.IPProtocolUDP, vxlan}, {"unreachable", layers.IPProtocolICMPv4, unreach}} {
+		_, ok1 := otherPair(frag(c.proto, layers.IPv4MoreFragments, 0, c.first))
+		_, ok2 := otherPair(frag(c.proto, 0, 3, make([]byte, 24)))
+		if ok1 || ok2 {
+			t.Errorf("%s: first fragment spread %v, later fragment %v, want both in shard 0", c.name, ok1, ok2)
+		}
+	}
+}

@@ -148,6 +148,11 @@ func IPPacket(link layers.LinkType, b []byte) (ip []byte, ok bool) {
 	return ip, err == nil && ip != nil
 }
 
+// minNumbered is the fewest bytes of TCP segment, by the IP header's
+// length, that tshark gives a tcp.stream (measured on tshark 4.0: 15 get
+// none, 16 to 19 get one before the header is found malformed).
+const minNumbered = 16
+
 // ipv4TCP returns the TCP header (at least 20 bytes) and the addresses of
 // an IPv4 packet, or a nil header when it carries no whole one.
 func ipv4TCP(ip []byte) ([]byte, netip.Addr, netip.Addr, error) {
@@ -160,6 +165,13 @@ func ipv4TCP(ip []byte) ([]byte, netip.Addr, netip.Addr, error) {
 	}
 	ihl := int(ip[0]&0x0f) * 4
 	if len(ip) < ihl+20 {
+		return nil, none, none, nil
+	}
+	// tshark stops at a header length under 20 and gives no tcp.stream
+	// to a segment its total length makes shorter than 16 bytes (0 is
+	// TSO's, which it dissects): counting such a packet as a connection
+	// would shift the numbering of every later one.
+	if tot := int(binary.BigEndian.Uint16(ip[2:])); ihl < 20 || (tot != 0 && tot < ihl+minNumbered) {
 		return nil, none, none, nil
 	}
 	src, _ := netip.AddrFromSlice(ip[12:16])
@@ -186,6 +198,12 @@ func ipv6TCP(ip []byte) ([]byte, netip.Addr, netip.Addr, error) {
 		return nil, none, none, fmt.Errorf("%w: IPv6 fragments", ErrUnsupported)
 	}
 	if next != 6 || len(ip) < off+20 {
+		return nil, none, none, nil
+	}
+	// As for IPv4, tshark numbers no connection for a segment the payload
+	// length makes shorter than 16 bytes, nor for a payload length of 0
+	// without a hop-by-hop header (that could hold a jumbo payload).
+	if pl := int(binary.BigEndian.Uint16(ip[4:])); (pl == 0 && ip[6] != 0) || (pl != 0 && pl < off-40+minNumbered) {
 		return nil, none, none, nil
 	}
 	src, _ := netip.AddrFromSlice(ip[8:24])

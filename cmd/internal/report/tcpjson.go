@@ -165,6 +165,10 @@ func writeStreamed(w io.Writer, doc any, key string, n int, elem func(i int) any
 	}
 	mark := []byte("\n  \"" + key + "\": []")
 	at := bytes.Index(head.Bytes(), mark)
+	if at < 0 && n > 0 {
+		// Writing the document anyway would drop every element.
+		return fmt.Errorf("json: no empty %q array to stream %d elements into", key, n)
+	}
 	if at < 0 || n == 0 {
 		_, err := w.Write(head.Bytes())
 		return err

@@ -43,3 +43,16 @@ func TestTCPJSONStreamed(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamedKeyMissing: a document without the streamed key's empty
+// array (a field renamed, an omitempty added) fails instead of writing
+// the document without its elements.
+func TestStreamedKeyMissing(t *testing.T) {
+	var b bytes.Buffer
+	doc := struct {
+		Other []int `json:"other"`
+	}{Other: []int{}}
+	if err := writeStreamed(&b, doc, "connections", 2, func(i int) any { return i }); err == nil {
+		t.Errorf("no error, wrote %q", b.String())
+	}
+}
