@@ -208,3 +208,28 @@ func TestEarlyAnswerAfterInterim(t *testing.T) {
 			e.Kind, e.Status, e.Interim, e.ReqFirstFrame, e.RespFirstFrame, e.TTFB())
 	}
 }
+
+// TestPipelinedCutSkipsEmitted: three requests pipelined in one segment
+// (GET, HEAD, GET); tshark completes the first response, then takes the
+// HEAD's Content-Length for a body and never reports another, so the
+// connection is reconciled from the HEAD on. The cut must fall between
+// the batch's requests (start + i, as the reconciliation counts them):
+// with every request of the segment at the segment's start, the
+// reconciliation re-reported the GET pass 1 had already matched (a real
+// pipelined capture gave 15 exchanges for 10 requests).
+func TestPipelinedCutSkipsEmitted(t *testing.T) {
+	c := newConn()
+	c.add(true, 120, 0, []string{"GET", "HEAD", "GET"}, nil, 0)
+	c.add(false, 120, 0, nil, []int{200}, 0)
+	c.data(false, 110) // the HEAD's answer: headers only
+	c.data(false, 130) // the last GET's, swallowed as the HEAD's "body"
+	out, cuts := passOne(t, c.pk)
+	if len(out) != 1 || len(cuts) != 1 {
+		t.Fatalf("pass 1 emitted %d, cuts %v; want the first exchange and connection 0 left to reconciliation", len(out), cuts)
+	}
+	c.pk[4].Codes, c.pk[5].Codes = []int{200}, []int{200}
+	got := reconciled(t, cuts, c.pk)
+	if len(got) != 2 || got[0].Method != "HEAD" || got[0].RespFirstFrame != 5 || got[1].RespFirstFrame != 6 {
+		t.Errorf("reconciled %+v; want the HEAD (answered at frame 5) and the last GET (frame 6) only", got)
+	}
+}
