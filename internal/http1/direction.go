@@ -47,6 +47,10 @@ type direction struct {
 	acked   int64
 	ackSeen bool
 	fin     int64
+	// lastData is the latest segment that carried payload: a message
+	// tshark completes on a FIN or RST (a body delimited by the close)
+	// ended in it, not in the empty closing frame.
+	lastData seg
 }
 
 // ackedBeyond reports whether the peer acknowledged bytes of this side
@@ -102,6 +106,7 @@ func (d *direction) observe(pk *Packet) seg {
 	if pk.Len == 0 {
 		return s
 	}
+	d.lastData = s
 	if len(d.segs) >= segBufMax {
 		d.segs = d.segs[1:]
 	}

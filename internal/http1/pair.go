@@ -13,7 +13,11 @@ type pending struct {
 	// the request: server bytes below it were sent before the server
 	// could have seen this request, so they cannot be its response.
 	ack uint32
-	seq int64 // where the request begins in the client's byte stream
+	// seq is where the request begins in the client's byte stream, a
+	// frame's i-th request counting as its first one's start + i (Cut's
+	// convention), so that a cut inside a pipelined batch falls between
+	// two of its requests.
+	seq int64
 }
 
 type stream struct {
@@ -195,6 +199,16 @@ func (m *msgFrame) wire(fs seg, exact bool) exchange.Size {
 	return exchange.Bytes(n)
 }
 
+// last is the time of the frame's messages' last byte: the frame's own,
+// except on an empty frame (a FIN or RST that ends a body delimited by the
+// close), where it is the direction's last payload segment's.
+func (m *msgFrame) last() parse.Time {
+	if m.pk.Len == 0 && m.dir.lastData.frame > 0 {
+		return m.dir.lastData.t
+	}
+	return m.pk.Time
+}
+
 // firstByte is m.first, counting the estimates.
 func (p *Pairer) firstByte(st *stream, m *msgFrame, i int) (seg, bool) {
 	fs, ok := m.first(i)
@@ -215,7 +229,7 @@ func (p *Pairer) request(m *msgFrame, st *stream, i int, client, server netip.Ad
 	p.know(st, client, server)
 	interim := st.loneInterim
 	st.loneInterim = 0
-	st.pending = append(st.pending, &pending{ack: fs.ack, seq: fs.seq, ex: exchange.Exchange{
+	st.pending = append(st.pending, &pending{ack: fs.ack, seq: m.start + int64(i), ex: exchange.Exchange{
 		Interim: interim,
 		Kind:    exchange.Unmatched, Stream: pk.Stream, Client: client, Server: server,
 		Method: pk.Methods[i], URI: pk.URIs[i], Host: pk.Hosts[i],
@@ -253,7 +267,7 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 		}
 		return p.emit(st, &exchange.Exchange{
 			Kind: exchange.Orphan, Stream: pk.Stream, Client: client, Server: server, Status: code,
-			Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: fs.frame, RespFirst: fs.t, RespLast: pk.Time,
+			Resp: exchange.MsgRef{Frame: pk.Frame, Index: i}, RespFirstFrame: fs.frame, RespFirst: fs.t, RespLast: m.last(),
 			Estimated: !ok, RespBody: pk.body(len(pk.Methods) + i), RespWire: m.wire(fs, ok),
 		})
 	case interim:
@@ -264,7 +278,7 @@ func (p *Pairer) response(m *msgFrame, st *stream, i int, client, server netip.A
 	ex.Kind = exchange.Matched
 	ex.Status = code
 	ex.Resp = exchange.MsgRef{Frame: pk.Frame, Index: i}
-	ex.RespFirstFrame, ex.RespFirst, ex.RespLast = fs.frame, fs.t, pk.Time
+	ex.RespFirstFrame, ex.RespFirst, ex.RespLast = fs.frame, fs.t, m.last()
 	ex.Estimated = ex.Estimated || !ok
 	ex.RespBody, ex.RespWire = pk.body(len(pk.Methods)+i), m.wire(fs, ok)
 	p.removePending(st, pe)

@@ -272,3 +272,31 @@ func TestParsePairing(t *testing.T) {
 		t.Error("fifo accepted")
 	}
 }
+
+// TestPairCloseDelimitedLastByte: a response without Content-Length or
+// chunking ends where the server closes, so tshark reports it on the
+// empty FIN frame (which tcp.segment lists last). Its last byte is in the
+// last payload segment before the FIN, not in the FIN: a real loopback
+// capture (python http.server-style "Connection: close" body) gave ttlb
+// to the FIN, 35 µs late. Checked for the orphan too.
+func TestPairCloseDelimitedLastByte(t *testing.T) {
+	for _, withReq := range []bool{true, false} {
+		c := newConn()
+		if withReq {
+			c.req(100) // frame 3
+		} else {
+			c.data(true, 100)
+		}
+		c.data(false, 1000)                                // frame 4
+		c.data(true, 0)                                    // frame 5, an ACK
+		c.data(false, 500)                                 // frame 6: the last byte
+		c.add(false, 0, parse.FlagFIN, nil, []int{200}, 4) // frame 7
+		out, _ := run(t, PairTuple, c.pk)
+		if len(out) != 1 || out[0].RespFirstFrame != 4 || out[0].RespLast != parse.Time(6e6) {
+			t.Fatalf("request %v: got %+v; want the response 4 → last byte at frame 6 (6 ms)", withReq, out)
+		}
+		if withReq && out[0].TTLB() != 0.003 {
+			t.Errorf("ttlb %v, want 3 ms", out[0].TTLB())
+		}
+	}
+}

@@ -176,3 +176,60 @@ func TestUnansweredReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestEarlyAnswerAfterInterim is curl's POST with Expect: 100-continue to
+// a server that sends 100 Continue, then refuses the upload (413) and
+// closes before any body byte was sent: tshark never reports the request
+// (its body never comes). Reconciled, the answer begins at the 100
+// Continue, where the request's acknowledgement points, so the request is
+// answered by the 413 with one interim response, its ttfb to the 413's
+// first byte. (A 103 Early Hints before the final response is the same.)
+// Without counting the 1xx as the answer's start, the request was reported
+// lost in a gap and the 413 an orphan.
+func TestEarlyAnswerAfterInterim(t *testing.T) {
+	c := newConn()
+	c.data(true, 176)
+	c.add(false, 25, 0, nil, []int{100}, 0)
+	c.add(false, 152, 0, nil, []int{413}, 0)
+	c.add(false, 0, parse.FlagFIN, nil, nil, 0)
+	out, cuts := passOne(t, c.pk)
+	if len(out) != 0 || len(cuts) != 1 {
+		t.Fatalf("pass 1 emitted %d exchanges, left %v to reconciliation; want none and connection 0", len(out), cuts)
+	}
+	c.pk[2].Methods, c.pk[2].URIs, c.pk[2].Hosts = []string{"POST"}, []string{"/early"}, []string{"h"}
+	c.pk[2].Bodies = []exchange.Size{exchange.Bytes(2000000)}
+	got := reconciled(t, cuts, c.pk)
+	if len(got) != 1 {
+		t.Fatalf("reconciled %d exchanges, want 1: %+v", len(got), got)
+	}
+	e := got[0]
+	if e.Kind != exchange.Matched || e.Status != 413 || e.Interim != 1 || e.ReqFirstFrame != 3 || e.RespFirstFrame != 5 || e.TTFB() != 0.002 {
+		t.Errorf("got %s %d (interim %d) req %d resp %d ttfb %v; want matched 413 (interim 1) 3 → 5, ttfb 2 ms",
+			e.Kind, e.Status, e.Interim, e.ReqFirstFrame, e.RespFirstFrame, e.TTFB())
+	}
+}
+
+// TestPipelinedCutSkipsEmitted: three requests pipelined in one segment
+// (GET, HEAD, GET); tshark completes the first response, then takes the
+// HEAD's Content-Length for a body and never reports another, so the
+// connection is reconciled from the HEAD on. The cut must fall between
+// the batch's requests (start + i, as the reconciliation counts them):
+// with every request of the segment at the segment's start, the
+// reconciliation re-reported the GET pass 1 had already matched (a real
+// pipelined capture gave 15 exchanges for 10 requests).
+func TestPipelinedCutSkipsEmitted(t *testing.T) {
+	c := newConn()
+	c.add(true, 120, 0, []string{"GET", "HEAD", "GET"}, nil, 0)
+	c.add(false, 120, 0, nil, []int{200}, 0)
+	c.data(false, 110) // the HEAD's answer: headers only
+	c.data(false, 130) // the last GET's, swallowed as the HEAD's "body"
+	out, cuts := passOne(t, c.pk)
+	if len(out) != 1 || len(cuts) != 1 {
+		t.Fatalf("pass 1 emitted %d, cuts %v; want the first exchange and connection 0 left to reconciliation", len(out), cuts)
+	}
+	c.pk[4].Codes, c.pk[5].Codes = []int{200}, []int{200}
+	got := reconciled(t, cuts, c.pk)
+	if len(got) != 2 || got[0].Method != "HEAD" || got[0].RespFirstFrame != 5 || got[1].RespFirstFrame != 6 {
+		t.Errorf("reconciled %+v; want the HEAD (answered at frame 5) and the last GET (frame 6) only", got)
+	}
+}

@@ -129,7 +129,7 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 		return c.batch(t, g, h, lo, mine)
 	}
 	q := g
-	if len(mine) == 0 || c.srv.msgs[mine[0]].seq != lo {
+	if len(mine) == 0 || c.answerStart(mine[0], lo) != lo {
 		// The first request's response began in bytes the capture lacks
 		// (or was never sent).
 		if err := c.unanswered(t, q, lo); err != nil {
@@ -155,6 +155,22 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 	}
 	return nil
 }
+
+// answerStart is where the answer ending in the server's k-th message (a
+// final response) began: at the first of the 1xx responses just before it
+// that begin at or after lo, since a 100 Continue or 103 Early Hints is the
+// start of the same request's answer.
+func (c *seqConn) answerStart(k int, lo int64) int64 {
+	j := k
+	for j > 0 && c.srv.msgs[j-1].seq >= lo && isInterim(c.srv.msgs[j-1].code) {
+		j--
+	}
+	return c.srv.msgs[j].seq
+}
+
+// isInterim says whether a status code is a 1xx that a final response
+// follows (101 Switching Protocols is final for HTTP/1).
+func isInterim(code int) bool { return code >= 100 && code < 200 && code != 101 }
 
 // request is the exchange of the client's q-th message, unanswered.
 func (c *seqConn) request(q int) exchange.Exchange {
@@ -224,7 +240,7 @@ func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
 	}
 	e.RespFirstFrame, e.RespFirst, e.RespLast, e.RespLastUnknown = m.frame, m.t, lt, !ok
 	e.RespBody, e.RespWire = m.body, c.srv.wire(k, c.bound, ok)
-	for j := k - 1; j >= 0 && c.srv.msgs[j].code > 0 && c.srv.msgs[j].code < 200 && c.srv.msgs[j].code != 101; j-- {
+	for j := k - 1; j >= 0 && isInterim(c.srv.msgs[j].code); j-- {
 		e.Interim++
 	}
 	c.flag(t, &e, amb)
