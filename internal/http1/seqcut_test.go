@@ -240,3 +240,46 @@ func TestPipelinedCutSkipsEmitted(t *testing.T) {
 		t.Errorf("reconciled %+v; want the HEAD (answered at frame 5) and the last GET (frame 6) only", got)
 	}
 }
+
+// TestHeadStallLastResponse is TestPipelinedCutSkipsEmitted's connection
+// with the last GET's response (Content-Length 90, after 40 bytes of
+// headers) ending in the server's FIN: pass 1 marks it never finished
+// (RespOpen), but only because tshark stalled on the HEAD's answer, so
+// the reconciliation's own verdict stands: its last byte is known when
+// its bytes reach its Content-Length, unknown when they do not. Without a
+// stall to explain it (the HEAD's Content-Length 0) pass 1's RespOpen
+// stands.
+func TestHeadStallLastResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		head, last int64 // Content-Lengths of the HEAD's and the last GET's responses
+		unknown    bool
+	}{
+		{"stall, complete", 500, 90, false},
+		{"stall, cut short", 500, 5000, true},
+		{"no stall", 0, 90, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newConn()
+			c.add(true, 120, 0, []string{"GET", "HEAD", "GET"}, nil, 0)
+			c.add(false, 120, 0, nil, []int{200}, 0)
+			c.data(false, 110)
+			c.data(false, 130)
+			c.add(false, 0, parse.FlagFIN, nil, nil, 0)
+			out, cuts := passOne(t, c.pk)
+			if len(out) != 1 || len(cuts) != 1 || !cuts[0].RespOpen {
+				t.Fatalf("pass 1 emitted %d, cuts %+v; want the first exchange and connection 0 open", len(out), cuts)
+			}
+			c.pk[4].Codes, c.pk[5].Codes = []int{200}, []int{200}
+			c.pk[4].Bodies = []exchange.Size{exchange.Bytes(tc.head)}
+			c.pk[5].Bodies = []exchange.Size{exchange.Bytes(tc.last)}
+			got := reconciled(t, cuts, c.pk)
+			if len(got) != 2 || got[1].RespFirstFrame != 6 {
+				t.Fatalf("reconciled %+v; want the HEAD and the last GET (answered at frame 6)", got)
+			}
+			if got[1].RespLastUnknown != tc.unknown {
+				t.Errorf("last response's last byte unknown %v; want %v", got[1].RespLastUnknown, tc.unknown)
+			}
+		})
+	}
+}
