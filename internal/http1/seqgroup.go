@@ -17,6 +17,12 @@ type seqConn struct {
 	srvReach       int64
 	bound          int64 // where the current group's responses end
 	sink           exchange.Sink
+	// headStall: a HEAD's response with a nonzero Content-Length came
+	// after a later request was sent, so tshark, reassembling, took that
+	// Content-Length for a body (it reads a response by the latest
+	// request) and swallowed what followed: pass 1's RespOpen is then
+	// its stall, not the last response's.
+	headStall bool
 }
 
 // pairStream makes the exchanges of one connection.
@@ -227,15 +233,17 @@ func (c *seqConn) matched(t *Tally, q, k int) error { return c.matchedAs(t, q, k
 
 // matchedAs is matched, flagged amb.
 func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
+	m := c.srv.msgs[k]
+	c.noteHeadStall(q, &m)
 	if c.cli.msgs[q].seq < c.cut.ReqFrom {
 		return nil
 	}
 	e := c.request(q)
-	m := c.srv.msgs[k]
-	lf, lt, ok := c.srv.lastOf(k, c.bound, bodied(c.cli.msgs[q].method, m.code))
+	full := bodied(c.cli.msgs[q].method, m.code)
+	lf, lt, ok := c.srv.lastOf(k, c.bound, full)
 	e.Kind, e.Status = exchange.Matched, m.code
 	e.Resp = exchange.MsgRef{Frame: lf, Index: m.index}
-	if c.cut.RespOpen && k == len(c.srv.msgs)-1 {
+	if c.cut.RespOpen && k == len(c.srv.msgs)-1 && !c.ownVerdict(k, full) {
 		ok = false
 	}
 	e.RespFirstFrame, e.RespFirst, e.RespLast, e.RespLastUnknown = m.frame, m.t, lt, !ok
@@ -246,6 +254,31 @@ func (c *seqConn) matchedAs(t *Tally, q, k int, amb string) error {
 	c.flag(t, &e, amb)
 	t.Reconstructed++
 	return c.sink(&e)
+}
+
+// noteHeadStall sets headStall when request q is a HEAD answered by m
+// with a nonzero Content-Length after the next request was sent.
+func (c *seqConn) noteHeadStall(q int, m *seqMsg) {
+	if c.cli.msgs[q].method == "HEAD" && m.body.Known && m.body.N > 0 &&
+		q+1 < len(c.cli.msgs) && c.cli.msgs[q+1].frame < m.frame {
+		c.headStall = true
+	}
+}
+
+// ownVerdict says whether the reconciliation's own verdict on the
+// server's k-th (last) message stands over pass 1's RespOpen: when
+// tshark's stall on a HEAD explains RespOpen, and the verdict rests on
+// something (a Content-Length the message's bytes reach, or the server's
+// FIN ending a body delimited by the close). Otherwise pass 1, which read
+// the body as its receiver would, knows better than the reconciliation's
+// Content-Length check, blind to the real header length (minHead).
+func (c *seqConn) ownVerdict(k int, full bool) bool {
+	if !c.headStall {
+		return false
+	}
+	m := &c.srv.msgs[k]
+	atFIN := c.srv.fin >= 0 && c.srv.end(k, c.bound) == c.srv.fin
+	return (full && m.body.Known) || atFIN
 }
 
 // orphan reports the server's k-th message, whose request the capture

@@ -3,6 +3,7 @@ package http1
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/pcapmeter/pcapmeter/internal/exchange"
 	"github.com/pcapmeter/pcapmeter/parse"
@@ -252,17 +253,33 @@ func (d *seqDir) lastOf(k int, bound int64, bodied bool) (int64, parse.Time, boo
 	return s.frame, s.t, ok
 }
 
-// minHead is the shortest start line and header block an HTTP/1 message
-// can have ("HTTP/1.1 200\r\n\r\n" is 16 bytes).
-const minHead = 16
+// minHead is the shortest header block a message whose Content-Length
+// tshark read can have, given what tshark printed of it: its start line
+// (for a response "ICY 200", the shortest tshark parses; for a request
+// its method and a one-byte URI, since tshark may take a line without a
+// version), its Content-Length line and the blank line, every line ended
+// by a bare LF (tshark accepts one, so CRLF is not assumed). The real
+// length is not in the fields the runs print (-T fields gives no header or
+// body offsets), so a message cut by fewer bytes than its real headers
+// exceed this bound still looks whole; the bound only narrows that margin
+// (it was 16 bytes for every message), and it never exceeds a real
+// message's headers, so no complete message is taken for a truncated one.
+func minHead(m *seqMsg) int64 {
+	line := int64(len("ICY 200\n"))
+	if m.method != "" {
+		line = int64(len(m.method) + len(" /\n"))
+	}
+	cl := int64(len("Content-Length:\n") + len(strconv.FormatInt(m.body.N, 10)))
+	return line + cl + 1
+}
 
 // truncated reports whether d's k-th message, ending at end, is shorter than
 // its Content-Length says, and end is not where a later message begins:
 // the message was cut short (by the capture's end, a reset, or a server
 // that answered before an upload was complete).
 func (d *seqDir) truncated(k int, end int64) bool {
-	m := d.msgs[k]
-	if !m.body.Known || end-m.seq >= m.body.N+minHead {
+	m := &d.msgs[k]
+	if !m.body.Known || end-m.seq >= m.body.N+minHead(m) {
 		return false
 	}
 	return k+1 >= len(d.msgs) || d.msgs[k+1].seq != end
