@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
+	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
 
@@ -40,54 +40,38 @@ type JoinRow struct {
 var errNotPlain = errors.New("echo beyond plain headers")
 
 // headQueue is one shard's plain echoes, written by the splitter and read
-// as tshark's rows come; both run at once, so it holds about a pipe's
-// worth.
+// as tshark's rows come.
 type headQueue struct {
-	mu   sync.Mutex
-	q    []Echo
-	head int
+	shard.FrameQueue[Echo]
 }
 
 // watch is the shard's Watcher: it queues each plain echo.
 func (h *headQueue) watch(frame int64, link layers.LinkType, ci gopacket.CaptureInfo, data []byte) {
-	e, ok := plainEcho(link, ci, data)
-	if !ok {
-		return
+	if e, ok := plainEcho(link, ci, data); ok {
+		e.Frame = frame
+		h.Push(frame, e)
 	}
-	e.Frame = frame
-	h.mu.Lock()
-	if h.head > 4096 && h.head > len(h.q)/2 {
-		h.q = append(h.q[:0], h.q[h.head:]...)
-		h.head = 0
-	}
-	h.q = append(h.q, e)
-	h.mu.Unlock()
 }
 
 // take returns the queued echo of frame n; any echo queued before it had
 // no row, which is errNotPlain, and so is a row without an echo.
 func (h *headQueue) take(n int64) (Echo, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.head == len(h.q) {
+	e, front, queued, ok := h.Take(n)
+	switch {
+	case !queued:
 		// The splitter may not have got there: tshark reads what it
 		// wrote, so the record is written before the row can come.
 		return Echo{}, fmt.Errorf("%w: frame %d has no plain header", errNotPlain, n)
+	case !ok:
+		return Echo{}, fmt.Errorf("%w: frame %d, header of frame %d", errNotPlain, n, front)
 	}
-	e := h.q[h.head]
-	if e.Frame != n {
-		return Echo{}, fmt.Errorf("%w: frame %d, header of frame %d", errNotPlain, n, e.Frame)
-	}
-	h.head++
 	return e, nil
 }
 
 // rest says whether echoes are left that no row took.
 func (h *headQueue) rest() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.head < len(h.q) {
-		return fmt.Errorf("%w: frame %d has no row", errNotPlain, h.q[h.head].Frame)
+	if f, ok := h.Front(); ok {
+		return fmt.Errorf("%w: frame %d has no row", errNotPlain, f)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -90,67 +89,50 @@ type header struct {
 }
 
 // headQueue is one shard's plain TCP headers, written by the splitter and
-// read as tshark's rows come; both run at once and every header has a
-// row, so it holds about a pipe's worth.
+// read as tshark's rows come.
 type headQueue struct {
-	mu   sync.Mutex
-	q    []header
-	head int
+	shard.FrameQueue[shard.TCPHeader]
 }
 
 // watch is the shard's Watcher.
 func (h *headQueue) watch(frame int64, link layers.LinkType, ci gopacket.CaptureInfo, data []byte) {
-	th, ok := shard.ReadTCP(link, ci, data)
-	if !ok {
-		return
+	if th, ok := shard.ReadTCP(link, ci, data); ok {
+		h.Push(frame, th)
 	}
-	h.mu.Lock()
-	if h.head > 4096 && h.head > len(h.q)/2 {
-		h.q = append(h.q[:0], h.q[h.head:]...)
-		h.head = 0
-	}
-	h.q = append(h.q, header{frame: frame, TCPHeader: th})
-	h.mu.Unlock()
 }
 
 // take returns the header of frame n; a header queued before it had no
 // row, which is errNotJoinable, and so is a row without a header.
 func (h *headQueue) take(n int64) (header, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.head == len(h.q) {
+	th, front, queued, ok := h.Take(n)
+	switch {
+	case !queued:
 		// tshark reads what the splitter wrote, so the header is queued
 		// before the row can come.
 		return header{}, fmt.Errorf("%w: frame %d has no plain TCP header", errNotJoinable, n)
+	case !ok:
+		return header{}, fmt.Errorf("%w: frame %d, header of frame %d", errNotJoinable, n, front)
 	}
-	e := h.q[h.head]
-	if e.frame != n {
-		return header{}, fmt.Errorf("%w: frame %d, header of frame %d", errNotJoinable, n, e.frame)
-	}
-	h.head++
-	return e, nil
+	return header{frame: n, TCPHeader: th}, nil
 }
 
 // has says whether frame n has a header; a header queued before n had
 // no row, which is errNotJoinable.
 func (h *headQueue) has(n int64) (bool, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.head == len(h.q) {
+	f, ok := h.Front()
+	if !ok {
 		return false, nil
 	}
-	if f := h.q[h.head].frame; f < n {
+	if f < n {
 		return false, fmt.Errorf("%w: frame %d has no row", errNotJoinable, f)
 	}
-	return h.q[h.head].frame == n, nil
+	return f == n, nil
 }
 
 // rest says whether headers are left that no row took.
 func (h *headQueue) rest() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.head < len(h.q) {
-		return fmt.Errorf("%w: frame %d has no row", errNotJoinable, h.q[h.head].frame)
+	if f, ok := h.Front(); ok {
+		return fmt.Errorf("%w: frame %d has no row", errNotJoinable, f)
 	}
 	return nil
 }
