@@ -58,7 +58,7 @@ func (f *fileRun) dissectH2Split(ctx context.Context, k int) (h2Result, error) {
 		}
 		shards[id] = &h2Shard{id: id, spill: sp}
 	}
-	_, err := shard.Run(ctx, shard.Plan{File: f.file, K: k, Jobs: f.opt.Jobs, Pipe: growPipe,
+	_, err := shard.Run(ctx, shard.Plan{File: f.file, K: k, Jobs: f.opt.Jobs, Pipe: shard.GrowPipe,
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
 			s := shards[id]
 			s.out = out

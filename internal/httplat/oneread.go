@@ -45,7 +45,7 @@ func (s *splitRun) dissectAll(ctx context.Context) error {
 		var err error
 		if id < jobs {
 			if in, out, err = os.Pipe(); err == nil {
-				growPipe(out)
+				shard.GrowPipe(out)
 				pipes = append(pipes, out)
 			}
 		} else if out, err = tmpfile.New(""); err == nil {

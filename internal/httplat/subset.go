@@ -37,7 +37,7 @@ func (f *fileRun) dissectStreams(ctx context.Context, spec tshark.Spec, ids []in
 		return err
 	}
 	defer pr.Close()
-	growPipe(pw)
+	shard.GrowPipe(pw)
 	only := map[int64]bool{}
 	for _, id := range ids {
 		only[id] = true

@@ -128,7 +128,7 @@ func collectSplit(ctx context.Context, bin, file string, k, jobs int, per int64,
 		_, err := dissect.Run(ctx, bin, spec, toEcho, sink)
 		return err
 	}
-	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress.bytes, Packets: progress.packets, Watch: watch, Pipe: growPipe, SeparateReads: true,
+	truncated, err := shard.Run(ctx, shard.Plan{File: file, K: k, Jobs: jobs, Ranges: per, SkipTCP: true, NoFrames: true, Progress: progress.bytes, Packets: progress.packets, Watch: watch, Pipe: shard.GrowPipe, SeparateReads: true,
 		Shard: func(ctx context.Context, id int, stdin io.Reader, _ *shard.Out) error {
 			defer func() { queues[id] = nil }()
 			if id == 0 {

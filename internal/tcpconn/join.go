@@ -14,6 +14,7 @@ import (
 
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
+	"github.com/pcapmeter/pcapmeter/internal/tlshs"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/tshark"
 )
@@ -44,10 +45,7 @@ var JoinFields = append([]string{
 	"tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.out_of_order",
 	"tcp.analysis.lost_segment", "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
 	"http.request.method",
-}, append(slices.Clone(tlsFields), "icmp.type", "icmpv6.type")...)
-
-// tlsFields are tlshs.Fields, the last columns of Fields.
-var tlsFields = Fields[len(Fields)-9:]
+}, append(slices.Clone(tlshs.Fields), "icmp.type", "icmpv6.type")...)
 
 // JoinRow is one row of JoinFields.
 type JoinRow struct {
@@ -239,7 +237,7 @@ func dissectJoined(ctx context.Context, bin string, opt Options, k, jobs int, c 
 	}
 	spec := tshark.Spec{Input: "-", Fields: JoinFields, Mode: tshark.Columns, Prefs: opt.prefs}
 	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, Progress: opt.Progress, Packets: opt.Packets,
-		NoFrames: k == 1, Pipe: growPipe,
+		NoFrames: k == 1, Pipe: shard.GrowPipe,
 		Watch: func(id int) shard.Watcher { return queues[id].watch },
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
 			j := &joiner{q: queues[id], out: out, identity: k == 1}

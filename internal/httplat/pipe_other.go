@@ -1,8 +1,0 @@
-//go:build !linux
-
-package httplat
-
-import "os"
-
-// growPipe is a no-op where pipe capacity cannot be set.
-func growPipe(*os.File) {}
