@@ -122,6 +122,12 @@ func quotes(proto byte, l4 []byte) bool {
 // in IP, GRE, EtherIP, L2TPv3, MPLS in IP.
 var tunnelProto = map[byte]bool{4: true, 41: true, 47: true, 97: true, 115: true, 137: true}
 
-// tunnelPort are UDP ports tshark decodes as tunnels by default: L2TP,
-// GTP, Teredo, CAPWAP data, VXLAN (and Linux's old port), Geneve.
-var tunnelPort = map[uint16]bool{1701: true, 2152: true, 3544: true, 5247: true, 4789: true, 8472: true, 6081: true}
+// tunnelPort are UDP ports tshark 4.0 decodes by default as something
+// that carries IP or Ethernet (`tshark -G decodes`): L2TP, GTP-U, Teredo,
+// CAPWAP data, VXLAN (and Linux's old port), VXLAN-GPE, Geneve, LISP
+// data, GRE in UDP, MPLS in UDP, TZSP and sFlow (whose sampled headers
+// tshark dissects down to TCP).
+var tunnelPort = map[uint16]bool{
+	1701: true, 2152: true, 3544: true, 5247: true, 4789: true, 8472: true, 4790: true, 6081: true,
+	4341: true, 4754: true, 6635: true, 37008: true, 6343: true,
+}

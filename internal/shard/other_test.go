@@ -2,6 +2,9 @@ package shard
 
 import (
 	"net"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -40,6 +43,8 @@ func TestOtherPair(t *testing.T) {
 		{"echo v6", icmp6(a6, b6, 128), true},
 		{"unreachable v6", icmp6(b6, a6, 1), false},
 		{"vxlan", udp(a, b, 40000, 4789), false},
+		{"vxlan-gpe", udp(a, b, 40000, 4790), false},
+		{"sflow", udp(a, b, 6343, 40000), false},
 		{"gre", gre, false},
 	}
 	keys := map[pairKey]bool{}
@@ -100,6 +105,36 @@ func TestOtherFragments(t *testing.T) {
 		_, ok2 := otherPair(frag(c.proto, 0, 3, make([]byte, 24)))
 		if ok1 || ok2 {
 			t.Errorf("%s: first fragment spread %v, later fragment %v, want both in shard 0", c.name, ok1, ok2)
+		}
+	}
+}
+
+// TestTunnelPortsMatchTshark checks tunnelPort against the UDP ports the
+// installed tshark decodes by default as a carrier of IP or Ethernet, so
+// that a tshark that adds one (or a list that lost one) is caught: a
+// tunnelled TCP packet spread by its outer addresses would put a
+// connection's inner packets in two shards.
+func TestTunnelPortsMatchTshark(t *testing.T) {
+	out, err := exec.Command("tshark", "-G", "decodes").Output()
+	if err != nil {
+		t.Skipf("tshark -G decodes: %v", err)
+	}
+	carriers := map[string]bool{"l2tp": true, "gtp": true, "teredo": true, "capwap.data": true, "vxlan": true,
+		"vxlan_gpe": true, "geneve": true, "lisp-data": true, "gre": true, "mpls": true, "tzsp": true, "sflow": true}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "udp.port" || !carriers[f[2]] {
+			continue
+		}
+		port, err := strconv.Atoi(f[1])
+		if err != nil {
+			t.Fatalf("odd line %q", line)
+		}
+		if f[2] == "gtp" && port == 2123 { // GTP-C: signalling, no user packets
+			continue
+		}
+		if !tunnelPort[uint16(port)] {
+			t.Errorf("tshark decodes udp.port %d as %s, which carries IP, but tunnelPort lacks it", port, f[2])
 		}
 	}
 }
