@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,7 +40,32 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer, usag
 		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
 		return cli.ExitUsage, true
 	}
+	if err := emptyFlag(fs); err != nil {
+		cli.Fail(stderr, fs.Name(), err.Error()+"; see `"+fs.Name()+" --help`")
+		return cli.ExitUsage, true
+	}
 	return 0, false
+}
+
+// emptyFlag refuses a text flag given with an empty value: "--server
+// $IP" with IP unset would otherwise read as no --server at all, and the
+// report cover every server while the user believes it covers one.
+func emptyFlag(fs *pflag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *pflag.Flag) {
+		v := f.Value.String()
+		switch f.Value.Type() {
+		case "string":
+		case "stringSlice", "stringArray":
+			v = strings.Trim(v, "[]")
+		default:
+			return
+		}
+		if err == nil && strings.TrimSpace(v) == "" {
+			err = fmt.Errorf("--%s is empty: give a value, or leave the flag out", f.Name)
+		}
+	})
+	return err
 }
 
 // commandOptions is what a subcommand's options struct provides: its

@@ -51,7 +51,23 @@ func flagsOf(c command) []flagInfo {
 	return append(out, flagInfo{"help", "h", "show the command's flags", false})
 }
 
+// completionUsage is `pcapmeter completion --help`.
+const completionUsage = `Usage: pcapmeter completion bash|zsh|fish
+
+Writes the shell completion script for pcapmeter's commands and flags.
+  source <(pcapmeter completion bash)     bash (zsh: the same, after compinit)
+  pcapmeter completion fish | source      fish
+or save the output where your shell loads completions.
+`
+
+// runCompletion writes the completion script of the shell args names.
 func runCompletion(args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprint(stdout, completionUsage)
+			return 0
+		}
+	}
 	if len(args) != 1 {
 		return usageError(stderr, "pcapmeter completion", "give one shell: bash, zsh or fish")
 	}

@@ -71,6 +71,15 @@ func TestBashCompletes(t *testing.T) {
 	}
 }
 
+// TestCompletionHelp: the help the error message points to exists.
+func TestCompletionHelp(t *testing.T) {
+	for _, args := range [][]string{{"completion", "--help"}, {"completion", "-h"}, {"help", "completion"}} {
+		if code, out, errs := pcapmeter(t, args...); code != 0 || !strings.Contains(out, "pcapmeter completion bash|zsh|fish") || errs != "" {
+			t.Errorf("%q: exit %d %q %q", args, code, out, errs)
+		}
+	}
+}
+
 func TestCompletionErrors(t *testing.T) {
 	for _, args := range [][]string{{"completion"}, {"completion", "tcsh"}} {
 		if code, out, errs := pcapmeter(t, args...); code != 2 || out != "" || errs == "" {

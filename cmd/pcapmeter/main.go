@@ -78,10 +78,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return runSummary([]string{"--help"}, stdout, stderr)
 			case "export":
 				return runExport([]string{"--help"}, stdout, stderr)
+			case "completion":
+				return runCompletion([]string{"--help"}, stdout, stderr)
 			}
 			// A misspelt topic asked for something else than the
 			// overview: say so rather than pass the overview off as it.
-			fmt.Fprintf(stderr, "pcapmeter: no help topic %q; topics: http, icmp, tcp, summary, export\n", args[1])
+			fmt.Fprintf(stderr, "pcapmeter: no help topic %q; topics: http, icmp, tcp, summary, export, completion\n", args[1])
 			return 2
 		}
 		fmt.Fprint(stdout, usage)

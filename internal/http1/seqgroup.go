@@ -16,7 +16,10 @@ type seqConn struct {
 	cliReach       int64
 	srvReach       int64
 	bound          int64 // where the current group's responses end
-	sink           exchange.Sink
+	// orphans counts the orphan responses emitted, but those answering
+	// requests hidden before their group's first request (hiddenFirst).
+	orphans int
+	sink    exchange.Sink
 	// headStall: a HEAD's response with a nonzero Content-Length came
 	// after a later request was sent, so tshark, reassembling, took that
 	// Content-Length for a body (it reads a response by the latest
@@ -62,6 +65,11 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 	// Groups: runs of requests that carried the same acknowledgement.
 	reqs := c.cli.msgs
 	r := 0
+	// open: no orphan explained the client bytes missing before the
+	// group's first request, so they may hold requests answered in the
+	// group's own range. Before the first request only when byte 1 is
+	// the stream's start.
+	open := c.cli.syn
 	for g := 0; g < len(reqs); {
 		lo := c.srv.rel(reqs[g].ack)
 		h := g + 1
@@ -75,21 +83,26 @@ func (sp *SeqPairer) pairStream(id int64, st *seqStream, sink exchange.Sink) err
 		// Responses before this group's acknowledgement answer requests
 		// the capture lacks.
 		c.bound = lo
+		o := c.orphans
 		for r < len(resp) && c.srv.msgs[resp[r]].seq < lo {
 			if err := c.orphan(resp[r]); err != nil {
 				return err
 			}
 			r++
 		}
+		lead := c.holeBefore(g)
+		open = open && c.orphans == o
 		var mine []int
 		for r < len(resp) && c.srv.msgs[resp[r]].seq < hi {
 			mine = append(mine, resp[r])
 			r++
 		}
 		c.bound = min(hi, c.srvReach)
-		if err := c.group(&sp.t, g, h, lo, mine); err != nil {
+		o = c.orphans
+		if err := c.group(&sp.t, g, h, lo, mine, lead, open); err != nil {
 			return err
 		}
+		open = c.orphans == o
 		g = h
 	}
 	c.bound = c.srvReach
@@ -130,7 +143,17 @@ func (c *seqConn) unparsedFirst(resp []int) {
 // fell in a gap. Further requests of a pipelined batch pair in order; when
 // the counts differ the batch spans a gap and the pairing is a guess
 // (counted Ambiguous).
-func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
+//
+// lead says that client bytes just before request g are missing:
+// requests hidden there were sent before request g, so their responses
+// come first (hiddenFirst); open, that no earlier group's responses
+// explained those bytes.
+func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int, lead, open bool) error {
+	if lead {
+		if done, err := c.hiddenFirst(t, g, h, lo, mine, open); done || err != nil {
+			return err
+		}
+	}
 	if h-g > 1 {
 		return c.batch(t, g, h, lo, mine)
 	}
@@ -160,6 +183,68 @@ func (c *seqConn) group(t *Tally, g, h int, lo int64, mine []int) error {
 		}
 	}
 	return nil
+}
+
+// holeBefore says whether the client bytes just before request g (after
+// request g-1's start, or from byte 1 for the first) are missing.
+func (c *seqConn) holeBefore(g int) bool {
+	from := int64(1)
+	if g > 0 {
+		from = c.cli.msgs[g-1].seq
+	}
+	at := c.cli.msgs[g].seq
+	hs := c.cli.holes(from, at)
+	return len(hs) > 0 && hs[len(hs)-1].hi == at
+}
+
+// hiddenFirst places the responses of requests a client hole just before
+// request g hid, where counting decides it. With no server bytes missing
+// in the group's range, the responses beyond the group's visible requests
+// answer the hidden ones, which precede them: orphans, first (when client
+// bytes among or after the visible requests are missing too, requests
+// hidden there may be the ones answered: the same guess, flagged
+// AmbiguousPipelined). When the hole is open (no earlier group's orphans
+// explained it): with server bytes missing only at the range's start and
+// as many responses as visible requests, the hidden requests' responses
+// fell in that gap and the visible messages pair in order; with server
+// bytes missing elsewhere, how many messages each gap hid is unknowable:
+// FIFO, flagged AmbiguousPipelined. Otherwise (not done) the hole hid
+// nothing this group answers and the group is paired as before.
+func (c *seqConn) hiddenFirst(t *Tally, g, h int, lo int64, mine []int, open bool) (done bool, err error) {
+	sh := c.srv.holes(lo, c.bound)
+	n, v := h-g, len(mine)
+	whole := c.wholeRequests(g, h)
+	switch {
+	case len(sh) == 0 && v > n:
+		amb := ""
+		if !whole {
+			amb = AmbiguousPipelined // or later requests hidden there
+		}
+		for _, k := range mine[:v-n] {
+			if err := c.orphanAs(t, k, amb); err != nil {
+				return true, err
+			}
+		}
+		c.orphans -= v - n
+		return true, c.pairRun(t, g, h, mine[v-n:], false, amb)
+	case !open:
+		return false, nil
+	case v == n && len(sh) == 1 && sh[0].lo == lo && sh[0].hi <= c.srv.msgs[mine[0]].seq && whole:
+		return true, c.pairRun(t, g, h, mine, false, "")
+	case len(sh) > 0:
+		return true, c.pairRun(t, g, h, mine, true, AmbiguousPipelined)
+	}
+	return false, nil
+}
+
+// wholeRequests says whether the capture holds every client byte from
+// request g's start to request h's (the stream's reach for the last).
+func (c *seqConn) wholeRequests(g, h int) bool {
+	end := c.cliReach
+	if h < len(c.cli.msgs) {
+		end = c.cli.msgs[h].seq
+	}
+	return len(c.cli.holes(c.cli.msgs[g].seq, end)) == 0
 }
 
 // answerStart is where the answer ending in the server's k-th message (a
@@ -288,6 +373,7 @@ func (c *seqConn) orphan(k int) error { return c.orphanAs(nil, k, "") }
 // orphanAs is orphan, flagged amb (counted in t).
 func (c *seqConn) orphanAs(t *Tally, k int, amb string) error {
 	m := c.srv.msgs[k]
+	c.orphans++
 	if m.seq < c.cut.RespFrom {
 		return nil
 	}

@@ -33,6 +33,8 @@ type Stats struct {
 	// Undecrypted are the TLS connections no key decrypted, in the order
 	// of their ClientHello: what a user checks a key log against.
 	Undecrypted []TLSConn
+	// Blind are the decrypted connections that stopped decrypting.
+	Blind []BlindTLS
 }
 
 // TLSConn is one TLS connection, named as a user would look for it.
@@ -81,8 +83,9 @@ type conn struct {
 	tls        bool
 	decrypted  bool
 	sni        string
-	hello      int64 // the ClientHello's frame
-	upgraded   bool  // switched from HTTP/1 by Upgrade: h2c
+	hello      int64        // the ClientHello's frame
+	upgraded   bool         // switched from HTTP/1 by Upgrade: h2c
+	dark       [2]blindness // client→server, server→client
 	// undecided holds HEADERS frames seen before the connection's ends
 	// were known: a header block tshark could not decode (one spanning
 	// segments it did not reassemble) says nothing of its direction, and
@@ -132,6 +135,7 @@ func (p *Pairer) Add(pk *Packet) error {
 		p.conns[pk.Conn] = c
 	}
 	p.tlsFacts(c, pk)
+	c.blind(pk)
 	if err := p.h1(c, pk); err != nil {
 		return err
 	}

@@ -280,3 +280,25 @@ func TestTableSizeUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestBlindness: a long run of segments nothing was read from counts;
+// a short one, or one a reassembled PDU ends (its first segment at or
+// before the run's start), does not.
+func TestBlindness(t *testing.T) {
+	var b blindness
+	for f := int64(1); f <= blindRun-1; f++ {
+		b.see(f, false, 0)
+	}
+	b.see(blindRun, true, 0)
+	for f := int64(100); f < 100+2*blindRun; f++ {
+		b.see(f, false, 0)
+	}
+	b.see(200, true, 99) // a PDU begun before the run: reassembly, not blindness
+	for f := int64(300); f < 300+blindRun; f++ {
+		b.see(f, false, 0)
+	}
+	b.end()
+	if b.total != blindRun || b.from != 300 {
+		t.Errorf("total %d from %d; want %d from 300", b.total, b.from, blindRun)
+	}
+}

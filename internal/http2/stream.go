@@ -266,6 +266,7 @@ func (p *Pairer) Flush() (Stats, error) {
 		if c.h2 && c.known && !c.upgraded {
 			p.s.ConnsByServer[c.server]++
 		}
+		p.s.flushBlind(c)
 		if c.tls && !c.decrypted {
 			p.s.Undecrypted = append(p.s.Undecrypted, TLSConn{Client: c.client, Server: c.server, SNI: c.sni, Frame: c.hello})
 		}

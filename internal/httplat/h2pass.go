@@ -49,6 +49,9 @@ type TLSSummary struct {
 	KeyLog bool `json:"key_log_given"`
 	// NotDecrypted names the first connections no key decrypted.
 	NotDecrypted []TLSConn `json:"not_decrypted,omitempty"`
+	// StoppedDecrypting names the first decrypted HTTP/2 connections whose
+	// records after a capture gap tshark could not decrypt.
+	StoppedDecrypting []TLSBlind `json:"stopped_decrypting,omitempty"`
 }
 
 // h2Run is one file's HTTP/2 pass and what it holds back from pass 1:
@@ -277,6 +280,7 @@ func (a *aggregator) addH2(file string, st http2.Stats) {
 		a.tls.SNI[name] += n
 	}
 	a.tls.addUndecrypted(file, st.Undecrypted)
+	a.tls.addBlind(file, st.Blind)
 }
 
 // finishH2 puts the HTTP/2 and TLS summaries into res, and keeps the
@@ -294,6 +298,9 @@ func (a *aggregator) finishH2(res *Result, keyLog bool) {
 		})
 		if n := a.tls.Connections - a.tls.Decrypted; n > 0 && a.tls.Decrypted+len(res.Servers) > 0 {
 			res.Warnings = append(res.Warnings, a.tls.undecryptedWarning())
+		}
+		if len(a.tls.StoppedDecrypting) > 0 {
+			res.Warnings = append(res.Warnings, a.tls.blindWarning())
 		}
 	}
 	if res.Total.H2 == 0 {

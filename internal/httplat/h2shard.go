@@ -200,6 +200,7 @@ func addStats(a, b *http2.Stats) {
 	a.Continuation += b.Continuation
 	a.Upgraded = append(a.Upgraded, b.Upgraded...)
 	a.Undecrypted = append(a.Undecrypted, b.Undecrypted...)
+	a.Blind = append(a.Blind, b.Blind...)
 	a.Resets = addCounts(a.Resets, b.Resets)
 	a.SNI = addCounts(a.SNI, b.SNI)
 	a.ConnsByServer = addCounts(a.ConnsByServer, b.ConnsByServer)

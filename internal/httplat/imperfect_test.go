@@ -24,6 +24,7 @@ func TestImperfectCaptures(t *testing.T) {
 		"synth-body-gaps.pcapng", "synth-mirror-loss.pcapng", "synth-mirror-gre.pcap",
 		"synth-mirror-erspan2.pcapng", "synth-mirror-erspan3.pcapng", "synth-gap-and-hole.pcapng",
 		"synth-reset-end.pcapng", "synth-client-gaps.pcapng", "synth-pipelined-gaps.pcapng",
+		"synth-pipelined-hidden.pcapng",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -6,7 +6,9 @@ import (
 	"github.com/pcapmeter/pcapmeter/internal/keylog"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +124,33 @@ func TestKeyLogDecryptsNothing(t *testing.T) {
 				t.Errorf("warning %q does not say the key log lacks their keys", warned)
 			}
 		})
+	}
+}
+
+// TestKeyLogStoppedDecrypting: records after a segment the capture lacks
+// cannot be decrypted, so their exchanges are in no count; the report
+// says which connection stopped, from where, and the JSON names it, for
+// any --jobs. The whole capture has no such warning.
+func TestKeyLogStoppedDecrypting(t *testing.T) {
+	testutil.Tshark(t)
+	whole := filepath.Join(testutil.Testdata("h2"), "https2-v4.pcapng")
+	cut := filepath.Join(t.TempDir(), "https2-cut.pcapng")
+	if b, err := exec.Command("editcap", whole, cut, "100-105").CombinedOutput(); err != nil {
+		t.Skipf("editcap: %v %s", err, b)
+	}
+	keys := []string{whole + ".keylog"}
+	for _, jobs := range []int{1, 2} {
+		o := runJobs(t, Options{Files: []string{cut}, KeyLogs: keys}, jobs)
+		tls := o.res.TLS
+		if tls == nil || len(tls.StoppedDecrypting) != 1 || tls.StoppedDecrypting[0].From != 100 || tls.StoppedDecrypting[0].Segments < 100 {
+			t.Fatalf("jobs %d: TLS %+v; want one connection stopped decrypting from frame 100", jobs, tls)
+		}
+		if !slices.ContainsFunc(o.res.Warnings, func(w string) bool { return strings.Contains(w, "stopped decrypting") }) {
+			t.Errorf("jobs %d: no warning in %q", jobs, o.res.Warnings)
+		}
+	}
+	o := runJobs(t, Options{Files: []string{whole}, KeyLogs: keys}, 1)
+	if o.res.TLS == nil || len(o.res.TLS.StoppedDecrypting) != 0 {
+		t.Errorf("whole capture: %+v", o.res.TLS)
 	}
 }

@@ -1,7 +1,9 @@
 package httplat
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pcapmeter/pcapmeter/internal/http2"
@@ -69,4 +71,45 @@ func (t *TLSSummary) undecryptedWarning() string {
 	}
 	return fmt.Sprintf("%d of %d TLS connections were not decrypted: %s; %s; their exchanges are not measured",
 		n, t.Connections, t.UndecryptedNames(), why)
+}
+
+// TLSBlind is a decrypted connection that stopped decrypting, with the
+// file it is in.
+type TLSBlind struct {
+	File string `json:"file,omitempty"`
+	http2.BlindTLS
+}
+
+// addBlind keeps file's connections that stopped decrypting, up to
+// maxNamedTLS, in frame order within the file.
+func (t *TLSSummary) addBlind(file string, bs []http2.BlindTLS) {
+	bs = slices.Clone(bs)
+	slices.SortFunc(bs, func(a, b http2.BlindTLS) int { return cmp.Compare(a.From, b.From) })
+	for _, b := range bs {
+		if len(t.StoppedDecrypting) >= maxNamedTLS {
+			return
+		}
+		t.StoppedDecrypting = append(t.StoppedDecrypting, TLSBlind{File: file, BlindTLS: b})
+	}
+}
+
+// blindWarning says that exchanges after a capture gap on decrypted
+// connections are missing from the report, and where.
+func (t *TLSSummary) blindWarning() string {
+	var b strings.Builder
+	segs := 0
+	for i, c := range t.StoppedDecrypting {
+		segs += c.Segments
+		if i < namedInText {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s → %s from frame %d", c.Client, c.Server, c.From)
+		}
+	}
+	if more := len(t.StoppedDecrypting) - namedInText; more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	return fmt.Sprintf("%d decrypted TLS connection(s) stopped decrypting: %s; a segment the capture lacks breaks TLS decryption for the rest of its direction of the connection, so what the %d segments tshark could not read carried is missing: requests sent in them are in no figure, requests answered in them count as unanswered",
+		len(t.StoppedDecrypting), b.String(), segs)
 }

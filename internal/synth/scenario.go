@@ -112,6 +112,17 @@ func Scenarios() []Scenario {
 	add("pipelined-gaps", "http/synth-pipelined-gaps.pcapng",
 		"pipelining (depth 4) across gaps: missing responses decidable by counting, a whole exchange missing (how many is unknowable), a missing request and a missing response in one batch (ambiguous pairing)", c)
 
+	c = detailed(48, 3, 9)
+	c.Pipeline = 3
+	c.BodyMin, c.BodyMax = 500, 6000
+	c.Events = []Event{
+		ev(ReqDrop, 0, 3, 0, 0), ev(ReqDrop, 0, 6, 0, 0), ev(RespSegDrop, 0, 6, 0, 1),
+		ev(ReqDrop, 1, 3, 0, 0), ev(ReqDrop, 1, 4, 0, 0),
+		ev(ReqDrop, 2, 0, 0, 0), ev(ReqDrop, 2, 6, 0, 0),
+	}
+	add("pipelined-hidden", "http/synth-pipelined-hidden.pcapng",
+		"pipelining (depth 3) with the first requests of batches missing from the capture (one, two, the connection's very first, one whose response's status line is missing too): their responses come first in the batch, orphans", c)
+
 	c = detailed(46, 6, 10)
 	c.Pipeline = 3
 	c.BodyMin, c.BodyMax = 500, 6000
