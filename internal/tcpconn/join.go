@@ -236,6 +236,11 @@ func dissectJoined(ctx context.Context, bin string, opt Options, k, jobs int, c 
 		cols[id], queues[id] = newCollector(opt.Gaps), &headQueue{}
 	}
 	spec := tshark.Spec{Input: "-", Fields: JoinFields, Mode: tshark.Columns, Prefs: opt.prefs}
+	// The shards before the last pass's (shard.Run reads jobs at a time)
+	// keep their finished connections on disk until the end.
+	lastPass := (k - 1) / jobs * jobs
+	var kept spills
+	defer kept.close()
 	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, Progress: opt.Progress, Packets: opt.Packets,
 		NoFrames: k == 1, Pipe: shard.GrowPipe,
 		Watch: func(id int) shard.Watcher { return queues[id].watch },
@@ -266,12 +271,29 @@ func dissectJoined(ctx context.Context, bin string, opt Options, k, jobs int, c 
 			if err != nil {
 				return err
 			}
-			return j.q.rest()
+			if err := j.q.rest(); err != nil {
+				return err
+			}
+			// The shard's connections are complete: their states and
+			// the queue's buffer go now, not with the last shard.
+			queues[id] = nil
+			cols[id].close(opt)
+			if id >= lastPass {
+				return nil
+			}
+			err = kept.put(id, cols[id].done)
+			cols[id].done = nil
+			return err
 		}})
 	if err != nil {
 		return false, err
 	}
-	for _, col := range cols {
+	for id, col := range cols {
+		if id < lastPass {
+			if col.done, err = kept.get(id); err != nil {
+				return false, err
+			}
+		}
 		c.merge(col)
 	}
 	return partial, nil
