@@ -89,3 +89,30 @@ func TestRangesEqualWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestRangesOneJobTakenInOrder: with --jobs 1 the ranges run one after
+// another, so each gives its rows to the collector as they come, none
+// spilled, and the node is still the one one tshark gives.
+func TestRangesOneJobTakenInOrder(t *testing.T) {
+	testutil.Tshark(t)
+	file := testutil.Testdata("icmp", "synth-node.pcap")
+	oldMax, oldMin := shardPackets, minShardPackets
+	t.Cleanup(func() { shardPackets, minShardPackets = oldMax, oldMin })
+	shardPackets, minShardPackets = capinfosPackets(t, file)/3+1, 0
+	measure := func(whole bool) string {
+		res, err := Run(context.Background(), Options{Files: []string{file}, Jobs: 1, whole: whole})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.MarshalIndent(res, "", " ")
+		return string(b)
+	}
+	before := spilledRanges.Load()
+	split := measure(false)
+	if n := spilledRanges.Load() - before; n != 0 {
+		t.Errorf("%d ranges spilled at --jobs 1, want none", n)
+	}
+	if whole := measure(true); split != whole {
+		t.Errorf("3 ranges one after another differ from one tshark:\n%s", testutil.Diff(whole, split))
+	}
+}

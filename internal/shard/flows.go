@@ -114,9 +114,14 @@ func (r *router) route(link layers.LinkType, frame int64, ci gopacket.CaptureInf
 		}
 		o.mu.Unlock()
 	}
-	if o.Watch != nil {
+	if o.Watch != nil || o.WatchFrames != nil {
 		o.written++
-		o.Watch(o.written, link, ci, data)
+		if o.Watch != nil {
+			o.Watch(o.written, link, ci, data)
+		}
+		if o.WatchFrames != nil {
+			o.WatchFrames(o.written, frame, link, ci, data)
+		}
 	}
 	if err := o.pw.WritePacket(ci, data); err != nil {
 		return fmt.Errorf("shard %d: %w", s, err)

@@ -47,6 +47,9 @@ type Plan struct {
 	SpreadOther bool
 	// Watch, if set, gives each shard's watcher (Out.Watch).
 	Watch func(id int) Watcher
+	// WatchFrames, if set, gives each shard's frame watcher
+	// (Out.WatchFrames).
+	WatchFrames func(id int) FrameWatcher
 	// SeparateReads gives each shard of a pass its own read of the file,
 	// the reads at once (readers.go): with Ranges, one read feeds the
 	// ranges one after another, each range's tshark pacing the read until
@@ -133,6 +136,9 @@ func (p *Plan) pass(ctx context.Context, from, to int, progress func(int64), m m
 		out := &Out{W: pw, Thin: p.Thin, NoFrames: p.NoFrames}
 		if p.Watch != nil {
 			out.Watch = p.Watch(id)
+		}
+		if p.WatchFrames != nil {
+			out.WatchFrames = p.WatchFrames(id)
 		}
 		outs[id] = out
 		wg.Add(1)

@@ -73,8 +73,10 @@ type Out struct {
 	// Watch, if set, sees every packet written to the shard, with its
 	// shard-local frame number, on the split's goroutine (data is reused
 	// after the call): for an analysis that reads headers itself (watch.go).
-	Watch   Watcher
-	written int64 // packets shown to Watch
+	Watch Watcher
+	// WatchFrames, if set, is Watch with the original frame number too.
+	WatchFrames FrameWatcher
+	written     int64 // packets shown to Watch or WatchFrames
 
 	mu sync.Mutex
 	// frames holds the original frame number of shard frame i+1; 32 bits

@@ -80,22 +80,30 @@ type JoinRow struct {
 // meet one to one: the capture needs the full rows.
 var errNotJoinable = errors.New("rows and headers do not join")
 
-// header is a queued packet header with its shard frame number.
+// header is a taken packet header with its shard frame number and its
+// frame number in the whole file.
 type header struct {
-	frame int64
+	frame, global int64
+	shard.TCPHeader
+}
+
+// globalHeader is a queued header with the packet's frame number in the
+// whole file.
+type globalHeader struct {
+	global int64
 	shard.TCPHeader
 }
 
 // headQueue is one shard's plain TCP headers, written by the splitter and
 // read as tshark's rows come.
 type headQueue struct {
-	shard.FrameQueue[shard.TCPHeader]
+	shard.FrameQueue[globalHeader]
 }
 
-// watch is the shard's Watcher.
-func (h *headQueue) watch(frame int64, link layers.LinkType, ci gopacket.CaptureInfo, data []byte) {
+// watch is the shard's FrameWatcher.
+func (h *headQueue) watch(frame, global int64, link layers.LinkType, ci gopacket.CaptureInfo, data []byte) {
 	if th, ok := shard.ReadTCP(link, ci, data); ok {
-		h.Push(frame, th)
+		h.Push(frame, globalHeader{global, th})
 	}
 }
 
@@ -111,7 +119,7 @@ func (h *headQueue) take(n int64) (header, error) {
 	case !ok:
 		return header{}, fmt.Errorf("%w: frame %d, header of frame %d", errNotJoinable, n, front)
 	}
-	return header{frame: n, TCPHeader: th}, nil
+	return header{frame: n, global: th.global, TCPHeader: th.TCPHeader}, nil
 }
 
 // has says whether frame n has a header; a header queued before n had
@@ -141,8 +149,6 @@ type joiner struct {
 	out *shard.Out
 	// anchors are each shard-local connection's relative numbers.
 	anchors []shard.SeqAnchors
-	// identity: the shard is the whole file (no frame map kept).
-	identity bool
 }
 
 // parseJoinRow converts a row of JoinFields: what tshark alone knows of
@@ -197,16 +203,11 @@ func (j *joiner) segment(r *JoinRow) (Segment, error) {
 	if !ok || !((fl.A == h.Src && fl.B == h.Dst) || (fl.A == h.Dst && fl.B == h.Src)) {
 		return s, fmt.Errorf("%w: frame %d, stream %d numbered otherwise than the splitter's", errNotJoinable, n, local)
 	}
-	if !j.identity {
-		if s.Frame, ok = j.out.Frame(n); !ok {
-			return s, fmt.Errorf("frame %d was never sent", n)
-		}
-	}
 	for int64(len(j.anchors)) <= local {
 		j.anchors = append(j.anchors, shard.SeqAnchors{})
 	}
 	s.Seq, _ = j.anchors[local].Relative(h.Src == fl.A, &h.TCPHeader)
-	s.Stream, s.Time, s.Flags = fl.Global, parse.Time(h.Time), h.Flags
+	s.Frame, s.Stream, s.Time, s.Flags = h.global, fl.Global, parse.Time(h.Time), h.Flags
 	s.Src, s.SrcPort, s.Dst, s.DstPort = h.Src.Addr(), h.Src.Port(), h.Dst.Addr(), h.Dst.Port()
 	s.IPID, s.HasIPID = h.IPID, h.HasIPID
 	return s, nil
@@ -236,11 +237,18 @@ func dissectJoined(ctx context.Context, bin string, opt Options, k, jobs int, c 
 		cols[id], queues[id] = newCollector(opt.Gaps), &headQueue{}
 	}
 	spec := tshark.Spec{Input: "-", Fields: JoinFields, Mode: tshark.Columns, Prefs: opt.prefs}
+	// The shards before the last pass's (shard.Run reads jobs at a time)
+	// keep their finished connections on disk until the end.
+	lastPass := (k - 1) / jobs * jobs
+	var kept spills
+	defer kept.close()
 	partial, err := shard.Run(ctx, shard.Plan{File: opt.File, K: k, Jobs: jobs, Progress: opt.Progress, Packets: opt.Packets,
-		NoFrames: k == 1, Pipe: shard.GrowPipe,
-		Watch: func(id int) shard.Watcher { return queues[id].watch },
+		// The frame watcher gives each header its frame number in the
+		// file: no frame map is kept.
+		NoFrames: true, Pipe: shard.GrowPipe,
+		WatchFrames: func(id int) shard.FrameWatcher { return queues[id].watch },
 		Shard: func(ctx context.Context, id int, stdin io.Reader, out *shard.Out) error {
-			j := &joiner{q: queues[id], out: out, identity: k == 1}
+			j := &joiner{q: queues[id], out: out}
 			// dissect reports a row's error as text; the sentinel is
 			// kept here.
 			var notJoinable error
@@ -266,12 +274,29 @@ func dissectJoined(ctx context.Context, bin string, opt Options, k, jobs int, c 
 			if err != nil {
 				return err
 			}
-			return j.q.rest()
+			if err := j.q.rest(); err != nil {
+				return err
+			}
+			// The shard's connections are complete: their states and
+			// the queue's buffer go now, not with the last shard.
+			queues[id] = nil
+			cols[id].close(opt)
+			if id >= lastPass {
+				return nil
+			}
+			err = kept.put(id, cols[id].done)
+			cols[id].done = nil
+			return err
 		}})
 	if err != nil {
 		return false, err
 	}
-	for _, col := range cols {
+	for id, col := range cols {
+		if id < lastPass {
+			if col.done, err = kept.get(id); err != nil {
+				return false, err
+			}
+		}
 		c.merge(col)
 	}
 	return partial, nil

@@ -23,6 +23,11 @@ const ShardPackets = shard.MaxPackets
 // 0 to split small captures into --jobs shards.
 var minShardPackets int64 = shard.MinPackets
 
+// forceShards (tests only), when above 0, is the number of shards
+// whatever the capture's size: at --jobs 1, shards read one after
+// another, as on a large capture.
+var forceShards int
+
 // errFallback says the split could not be trusted (tshark numbered a
 // shard's connections otherwise than the splitter, as with tunnels) or
 // done; the file is dissected by one tshark, which is always right.
@@ -47,6 +52,9 @@ func dissectFile(ctx context.Context, bin string, opt Options, c *collector) (bo
 	}
 	jobs := max(1, opt.Jobs)
 	k := shard.Count(jobs, est, ShardPackets, minShardPackets)
+	if forceShards > 0 {
+		k = forceShards
+	}
 	if !opt.full {
 		partial, err := dissectJoined(ctx, bin, opt, k, jobs, c)
 		switch {

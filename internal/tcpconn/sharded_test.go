@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -79,8 +80,27 @@ func TestShardedEqualsOne(t *testing.T) {
 			if string(a) != string(b) {
 				t.Errorf("3 shards differ from one tshark:\n%s", testutil.Diff(string(a), string(b)))
 			}
+			if c := oneJobShards(t, Options{File: f, Gaps: true, Jobs: 1}); !reflect.DeepEqual(c, one) {
+				c, _ := json.MarshalIndent(c, "", " ")
+				t.Errorf("3 shards one after another (2 spilled) differ from one tshark:\n%s", testutil.Diff(string(a), string(c)))
+			}
 		})
 	}
+}
+
+// oneJobShards analyses opt forced into 3 shards, as a large capture is
+// at --jobs 1: the first two shards' connections are spilled and read
+// back.
+func oneJobShards(t *testing.T, opt Options) *Result {
+	t.Helper()
+	forceShards = 3
+	defer func() { forceShards = 0 }()
+	before := spilledShards.Load()
+	res := analyse(t, opt)
+	if n := spilledShards.Load() - before; n != 2 {
+		t.Errorf("%d shards spilled, want 2", n)
+	}
+	return res
 }
 
 // sameFetch are shared captures of the same fetch as sanders_latency1,

@@ -15,6 +15,7 @@
 package tcpconn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/netip"
@@ -198,6 +199,8 @@ type collector struct {
 	gaps  bool
 	conns map[int64]*state
 	order []int64
+	// done are the connections finished (close), in no set order.
+	done []*Conn
 }
 
 func newCollector(gaps bool) *collector {
@@ -219,6 +222,30 @@ func (c *collector) add(s *Segment) {
 	st.add(s, c.gaps)
 }
 
+// close finishes every connection gathered so far, once no segment of
+// theirs can come (a shard's tshark is done with them), keeping only the
+// Conns of the selection and dropping the states, twice a Conn's size:
+// a split capture then holds one shard's states at a time beside the
+// finished Conns, not every connection's state until the end.
+func (c *collector) close(opt Options) {
+	for _, id := range c.order {
+		// A copy, so that the state is freed now instead of living on
+		// behind the pointer.
+		cp := *c.conns[id].finish()
+		delete(c.conns, id)
+		// Start and End say them now; cleared, a Conn is all in its
+		// exported fields, which is what a spill keeps.
+		cp.start, cp.end = 0, 0
+		// The filter matches either end; --server and --port mean the
+		// server's side.
+		if (opt.Server.IsValid() && cp.Server.Addr() != opt.Server.Unmap()) || (opt.Port != 0 && cp.Server.Port() != opt.Port) {
+			continue
+		}
+		c.done = append(c.done, &cp)
+	}
+	c.order = nil
+}
+
 // merge takes in another collector's connections (another shard's: no
 // stream is in both).
 func (c *collector) merge(o *collector) {
@@ -226,6 +253,7 @@ func (c *collector) merge(o *collector) {
 		c.conns[id] = o.conns[id]
 		c.order = append(c.order, id)
 	}
+	c.done = append(c.done, o.done...)
 }
 
 // filter is the display filter of the selection; stream false leaves
@@ -283,21 +311,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	conns, order := c.conns, c.order
-	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0, Tshark: version}
-	slices.Sort(order)
-	for _, id := range order {
-		// A copy, so that the state (twice the Conn's size) is freed
-		// with the collector instead of living on behind the pointer.
-		cp := *conns[id].finish()
-		c := &cp
-		// The filter matches either end; --server and --port mean the
-		// server's side.
-		if (opt.Server.IsValid() && c.Server.Addr() != opt.Server.Unmap()) || (opt.Port != 0 && c.Server.Port() != opt.Port) {
-			continue
-		}
-		res.Connections = append(res.Connections, c)
-	}
+	c.close(opt)
+	res := &Result{File: opt.File, Partial: partial, KeyLog: len(opt.KeyLogs) > 0, Tshark: version, Connections: c.done}
+	slices.SortFunc(res.Connections, func(a, b *Conn) int { return cmp.Compare(a.Stream, b.Stream) })
 	if len(res.Connections) == 0 {
 		return res, ErrNoTCP
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,6 +261,10 @@ func TestShardedTLSKeys(t *testing.T) {
 	b, _ := json.MarshalIndent(split, "", " ")
 	if string(a) != string(b) {
 		t.Errorf("3 shards differ from one tshark:\n%s", testutil.Diff(string(a), string(b)))
+	}
+	if c := oneJobShards(t, Options{File: file, KeyLogs: keys, Jobs: 1}); !reflect.DeepEqual(c, one) {
+		c, _ := json.MarshalIndent(c, "", " ")
+		t.Errorf("3 shards one after another (2 spilled) differ from one tshark:\n%s", testutil.Diff(string(a), string(c)))
 	}
 	if one.Summary.TLS.Decrypted != 5 || !strings.Contains(string(a), `"decrypted": true`) {
 		t.Errorf("decrypted %d, want the 5 TLS 1.3 and full TLS 1.2 handshakes", one.Summary.TLS.Decrypted)
