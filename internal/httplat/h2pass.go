@@ -52,6 +52,11 @@ type TLSSummary struct {
 	// StoppedDecrypting names the first decrypted HTTP/2 connections whose
 	// records after a capture gap tshark could not decrypt.
 	StoppedDecrypting []TLSBlind `json:"stopped_decrypting,omitempty"`
+	// StoppedConnections and UnreadSegments count every connection that
+	// stopped decrypting and the segments tshark could not read on them,
+	// named above or not.
+	StoppedConnections int `json:"stopped_decrypting_connections,omitempty"`
+	UnreadSegments     int `json:"unread_segments,omitempty"`
 }
 
 // h2Run is one file's HTTP/2 pass and what it holds back from pass 1:

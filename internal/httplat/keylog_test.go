@@ -142,7 +142,8 @@ func TestKeyLogStoppedDecrypting(t *testing.T) {
 	for _, jobs := range []int{1, 2} {
 		o := runJobs(t, Options{Files: []string{cut}, KeyLogs: keys}, jobs)
 		tls := o.res.TLS
-		if tls == nil || len(tls.StoppedDecrypting) != 1 || tls.StoppedDecrypting[0].From != 100 || tls.StoppedDecrypting[0].Segments < 100 {
+		if tls == nil || len(tls.StoppedDecrypting) != 1 || tls.StoppedDecrypting[0].From != 100 || tls.StoppedDecrypting[0].Segments < 100 ||
+			tls.StoppedConnections != 1 || tls.UnreadSegments != tls.StoppedDecrypting[0].Segments {
 			t.Fatalf("jobs %d: TLS %+v; want one connection stopped decrypting from frame 100", jobs, tls)
 		}
 		if !slices.ContainsFunc(o.res.Warnings, func(w string) bool { return strings.Contains(w, "stopped decrypting") }) {

@@ -40,22 +40,28 @@ func (t *TLSSummary) addUndecrypted(file string, cs []http2.TLSConn) {
 // UndecryptedNames names the first undecrypted connections as
 // "client → server (sni, frame N)", and how many more there are.
 func (t *TLSSummary) UndecryptedNames() string {
-	var b strings.Builder
-	for i, c := range t.NotDecrypted {
-		if i == namedInText {
-			break
+	return firstNames(len(t.NotDecrypted), t.Connections-t.Decrypted, func(i int) string {
+		c := t.NotDecrypted[i]
+		if c.SNI != "" {
+			return fmt.Sprintf("%s → %s (%s, ClientHello in frame %d)", c.Client, c.Server, c.SNI, c.Frame)
 		}
+		return fmt.Sprintf("%s → %s (ClientHello in frame %d)", c.Client, c.Server, c.Frame)
+	})
+}
+
+// firstNames joins the names of the first namedInText of the kept
+// connections (name(i) for i < kept) and says how many more of total
+// there are: the warnings name a few and count the rest, kept or not.
+func firstNames(kept, total int, name func(i int) string) string {
+	var b strings.Builder
+	shown := min(kept, namedInText)
+	for i := range shown {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s → %s", c.Client, c.Server)
-		if c.SNI != "" {
-			fmt.Fprintf(&b, " (%s, ClientHello in frame %d)", c.SNI, c.Frame)
-		} else {
-			fmt.Fprintf(&b, " (ClientHello in frame %d)", c.Frame)
-		}
+		b.WriteString(name(i))
 	}
-	if more := t.Connections - t.Decrypted - min(len(t.NotDecrypted), namedInText); more > 0 {
+	if more := total - shown; more > 0 {
 		fmt.Fprintf(&b, " and %d more", more)
 	}
 	return b.String()
@@ -86,30 +92,21 @@ func (t *TLSSummary) addBlind(file string, bs []http2.BlindTLS) {
 	bs = slices.Clone(bs)
 	slices.SortFunc(bs, func(a, b http2.BlindTLS) int { return cmp.Compare(a.From, b.From) })
 	for _, b := range bs {
-		if len(t.StoppedDecrypting) >= maxNamedTLS {
-			return
+		t.StoppedConnections++
+		t.UnreadSegments += b.Segments
+		if len(t.StoppedDecrypting) < maxNamedTLS {
+			t.StoppedDecrypting = append(t.StoppedDecrypting, TLSBlind{File: file, BlindTLS: b})
 		}
-		t.StoppedDecrypting = append(t.StoppedDecrypting, TLSBlind{File: file, BlindTLS: b})
 	}
 }
 
 // blindWarning says that exchanges after a capture gap on decrypted
 // connections are missing from the report, and where.
 func (t *TLSSummary) blindWarning() string {
-	var b strings.Builder
-	segs := 0
-	for i, c := range t.StoppedDecrypting {
-		segs += c.Segments
-		if i < namedInText {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s → %s from frame %d", c.Client, c.Server, c.From)
-		}
-	}
-	if more := len(t.StoppedDecrypting) - namedInText; more > 0 {
-		fmt.Fprintf(&b, " and %d more", more)
-	}
+	names := firstNames(len(t.StoppedDecrypting), t.StoppedConnections, func(i int) string {
+		c := t.StoppedDecrypting[i]
+		return fmt.Sprintf("%s → %s from frame %d", c.Client, c.Server, c.From)
+	})
 	return fmt.Sprintf("%d decrypted TLS connection(s) stopped decrypting: %s; a segment the capture lacks breaks TLS decryption for the rest of its direction of the connection, so what the %d segments tshark could not read carried is missing: requests sent in them are in no figure, requests answered in them count as unanswered",
-		len(t.StoppedDecrypting), b.String(), segs)
+		t.StoppedConnections, names, t.UnreadSegments)
 }
