@@ -43,6 +43,14 @@ type Percentile struct {
 // instead of NaN. The standard deviation is the sample (n-1) one; with one
 // sample it is 0.
 func Summarize(xs []float64, percentiles []float64) (Summary, error) {
+	return SummarizeInPlace(append([]float64(nil), xs...), percentiles)
+}
+
+// SummarizeInPlace is Summarize without the copy: it sorts xs in place,
+// for callers holding samples they need no more in their own order, so
+// that a large sample is not held twice (a million pings are 8 MB each
+// time).
+func SummarizeInPlace(xs []float64, percentiles []float64) (Summary, error) {
 	if err := ValidatePercentiles(percentiles); err != nil {
 		return Summary{}, err
 	}
@@ -54,8 +62,12 @@ func Summarize(xs []float64, percentiles []float64) (Summary, error) {
 	if len(xs) == 0 {
 		return s, nil
 	}
-	sorted := append([]float64(nil), xs...)
-	sort.Float64s(sorted)
+	sort.Float64s(xs)
+	return summarizeSorted(s, xs, percentiles), nil
+}
+
+// summarizeSorted fills s from a non-empty sorted sample.
+func summarizeSorted(s Summary, sorted []float64, percentiles []float64) Summary {
 	if len(sorted) == 1 {
 		s.Mean = sorted[0]
 	} else {
@@ -65,7 +77,7 @@ func Summarize(xs []float64, percentiles []float64) (Summary, error) {
 	for i, p := range percentiles {
 		s.Percentiles[i].Value = sorted[NearestRank(p, len(sorted))-1]
 	}
-	return s, nil
+	return s
 }
 
 // ValidatePercentiles reports whether every p is in (0, 100].

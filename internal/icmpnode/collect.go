@@ -41,8 +41,8 @@ type pair struct {
 	requests    int
 	bytes, data int64
 	answered    int
-	durations   []float64 // reply time − request time, seconds
-	frameSumAns int64     // frame bytes of answered requests
+	durations   samples // reply time − request time, seconds
+	frameSumAns int64   // frame bytes of answered requests
 	dataSumAns  int64
 	hopsSum     int
 	dupReplies  int
@@ -67,6 +67,8 @@ type collector struct {
 	echoes  int
 	errors  int
 	swept   parse.Time
+	// forgotten counts the requests swept since pending last moved.
+	forgotten int
 }
 
 func initialTTL(ttl int) int {
@@ -146,16 +148,22 @@ func (c *collector) reply(e *Echo) {
 	r := q.open[len(q.open)-1]
 	q.open, q.answered = q.open[:len(q.open)-1], true
 	p.answered++
-	p.durations = append(p.durations, e.Time.Sub(r.t))
+	p.durations.add(e.Time.Sub(r.t))
 	p.frameSumAns += r.size[0]
 	p.dataSumAns += r.size[1]
 	p.hopsSum += initialTTL(e.TTL) - e.TTL + 1
 }
 
+// sweep forgets the requests sent more than forgetAfter before now. The
+// survivors move to a new map when as many entries have gone since the
+// last move as survive: a Go map never shrinks, and one swept every two
+// minutes of a long capture grew to twice its live size (2M packets: 7.8
+// MB for 21k pending requests, 4.1 MB at 500k).
 func (c *collector) sweep(now parse.Time) {
 	for k, q := range c.pending {
 		if now-q.last > forgetAfter {
 			delete(c.pending, k)
+			c.forgotten++
 			continue
 		}
 		i := 0
@@ -163,6 +171,14 @@ func (c *collector) sweep(now parse.Time) {
 			i++
 		}
 		q.open = q.open[i:]
+	}
+	if c.forgotten > len(c.pending) {
+		// Not maps.Clone, which keeps the old map's size.
+		live := make(map[key]*pending, len(c.pending))
+		for k, q := range c.pending {
+			live[k] = q
+		}
+		c.pending, c.forgotten = live, 0
 	}
 	c.swept = now
 }

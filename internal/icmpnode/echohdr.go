@@ -22,7 +22,42 @@ import (
 // plainEcho reads a packet as a plain echo; ok is false for anything else.
 // The time is the shard's (shardTime), the frame length the original one,
 // identifier and sequence number in the form tshark's columns print them.
-func plainEcho(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (e Echo, ok bool) {
+func plainEcho(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (Echo, bool) {
+	h, ok := plainHead(link, ci, data)
+	if !ok {
+		return Echo{}, false
+	}
+	return h.echo(0), true
+}
+
+// echoHead is what the splitter reads of a plain echo, kept small because
+// a shard's queue holds tens of thousands of them while tshark catches up
+// (the Echo it becomes is twice the size, with two strings allocated).
+type echoHead struct {
+	time        parse.Time
+	src, dst    netip.Addr
+	frameLen    int32
+	id, seq     uint16
+	ttl         uint8
+	v6, request bool
+}
+
+// echo is the Echo of frame's head, identifier and sequence number in
+// tshark's column forms (ICMP "1226 (0x04ca)" for both, ICMPv6 "0x04ca"
+// and "1226").
+func (h *echoHead) echo(frame int64) Echo {
+	e := Echo{Frame: frame, Time: h.time, Src: h.src, Dst: h.dst, TTL: int(h.ttl), V6: h.v6, Request: h.request, FrameLen: int(h.frameLen)}
+	if h.v6 {
+		e.ID, e.Seq = hex4(h.id), strconv.Itoa(int(h.seq))
+	} else {
+		e.ID, e.Seq = decHex(h.id), decHex(h.seq)
+	}
+	return e
+}
+
+// plainHead reads a packet's plain echo header; ok is false for anything
+// else.
+func plainHead(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (e echoHead, ok bool) {
 	ip, ok := shard.IPPacket(link, data)
 	if !ok || len(ip) < 1 {
 		return e, false
@@ -34,40 +69,37 @@ func plainEcho(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (e Ec
 		if ihl < 20 || len(ip) < ihl+8 || ip[9] != 1 || binary.BigEndian.Uint16(ip[6:])&0x3fff != 0 {
 			return e, false
 		}
-		e.Src, _ = netip.AddrFromSlice(ip[12:16])
-		e.Dst, _ = netip.AddrFromSlice(ip[16:20])
-		e.TTL, icmp = int(ip[8]), ip[ihl:]
+		e.src, _ = netip.AddrFromSlice(ip[12:16])
+		e.dst, _ = netip.AddrFromSlice(ip[16:20])
+		e.ttl, icmp = ip[8], ip[ihl:]
 		switch icmp[0] {
 		case 8:
-			e.Request = true
+			e.request = true
 		case 0:
 		default:
 			return e, false
 		}
-		id, seq := binary.BigEndian.Uint16(icmp[4:]), binary.BigEndian.Uint16(icmp[6:])
-		e.ID, e.Seq = decHex(id), decHex(seq)
 	case 6:
 		if len(ip) < 48 || ip[6] != 58 {
 			return e, false
 		}
-		e.V6 = true
-		e.Src, _ = netip.AddrFromSlice(ip[8:24])
-		e.Dst, _ = netip.AddrFromSlice(ip[24:40])
-		e.TTL, icmp = int(ip[7]), ip[40:]
+		e.v6 = true
+		e.src, _ = netip.AddrFromSlice(ip[8:24])
+		e.dst, _ = netip.AddrFromSlice(ip[24:40])
+		e.ttl, icmp = ip[7], ip[40:]
 		switch icmp[0] {
 		case 128:
-			e.Request = true
+			e.request = true
 		case 129:
 		default:
 			return e, false
 		}
-		id, seq := binary.BigEndian.Uint16(icmp[4:]), binary.BigEndian.Uint16(icmp[6:])
-		e.ID, e.Seq = hex4(id), strconv.Itoa(int(seq))
 	default:
 		return e, false
 	}
-	e.Time = parse.Time(int64(uint32(ci.Timestamp.Unix()))*1e9 + int64(ci.Timestamp.Nanosecond()))
-	e.FrameLen = ci.Length
+	e.id, e.seq = binary.BigEndian.Uint16(icmp[4:]), binary.BigEndian.Uint16(icmp[6:])
+	e.time = parse.Time(int64(uint32(ci.Timestamp.Unix()))*1e9 + int64(ci.Timestamp.Nanosecond()))
+	e.frameLen = int32(ci.Length)
 	return e, true
 }
 

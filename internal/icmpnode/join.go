@@ -42,13 +42,12 @@ var errNotPlain = errors.New("echo beyond plain headers")
 // headQueue is one shard's plain echoes, written by the splitter and read
 // as tshark's rows come.
 type headQueue struct {
-	shard.FrameQueue[Echo]
+	shard.FrameQueue[echoHead]
 }
 
 // watch is the shard's Watcher: it queues each plain echo.
 func (h *headQueue) watch(frame int64, link layers.LinkType, ci gopacket.CaptureInfo, data []byte) {
-	if e, ok := plainEcho(link, ci, data); ok {
-		e.Frame = frame
+	if e, ok := plainHead(link, ci, data); ok {
 		h.Push(frame, e)
 	}
 }
@@ -65,7 +64,7 @@ func (h *headQueue) take(n int64) (Echo, error) {
 	case !ok:
 		return Echo{}, fmt.Errorf("%w: frame %d, header of frame %d", errNotPlain, n, front)
 	}
-	return e, nil
+	return e.echo(n), nil
 }
 
 // rest says whether echoes are left that no row took.

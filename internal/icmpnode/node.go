@@ -11,15 +11,22 @@ import (
 // totals are the sums behind one node's averages, gathered over the
 // request/response pairs it takes part in.
 type totals struct {
-	rtts     []float64 // the node's pings, seconds
 	sumRTT   float64
 	frameAns int64 // frame bytes of the node's answered requests
 	dataAns  int64
 	hops     int
 	delaySum float64 // the node's reply delays, seconds
 	peers    map[netip.Addr]*Peer
-	peerRTT  map[netip.Addr][]float64
 	peerHops map[netip.Addr]int
+	// mine are the pairs the node requested, in address order: their
+	// RTTs are the node's and, one pair per peer, each peer's.
+	mine []peerPair
+}
+
+// peerPair is one pair the node requested and the peer that answered.
+type peerPair struct {
+	peer netip.Addr
+	*pair
 }
 
 func (t *totals) peer(a netip.Addr) *Peer {
@@ -33,7 +40,7 @@ func (t *totals) peer(a netip.Addr) *Peer {
 
 // node fills n's metrics from the pairs involving n.Addr.
 func (c *collector) node(n *Node, ps []float64) error {
-	t := &totals{peers: map[netip.Addr]*Peer{}, peerRTT: map[netip.Addr][]float64{}, peerHops: map[netip.Addr]int{}}
+	t := &totals{peers: map[netip.Addr]*Peer{}, peerHops: map[netip.Addr]int{}}
 	for _, k := range c.sortedPairs() {
 		req, resp := k[0], k[1]
 		if req == n.Addr {
@@ -59,12 +66,11 @@ func (c *collector) node(n *Node, ps []float64) error {
 		n.AvgReplyDelayUs = t.delaySum / float64(n.RepliedToReceived) * 1e6
 	}
 	var err error
-	if n.RTT, err = stats.Summarize(toMS(t.rtts), ps); err != nil {
+	if n.RTT, err = t.summarize(ps); err != nil {
 		return err
 	}
 	for a, p := range t.peers {
 		p.Lost = max(0, p.RequestsSent-p.Answered)
-		p.RTT, _ = stats.Summarize(toMS(t.peerRTT[a]), ps)
 		if p.Answered > 0 {
 			p.AvgHops = float64(t.peerHops[a]) / float64(p.Answered)
 		}
@@ -72,6 +78,37 @@ func (c *collector) node(n *Node, ps []float64) error {
 	}
 	sort.Slice(n.Peers, func(i, j int) bool { return n.Peers[i].Addr.Less(n.Peers[j].Addr) })
 	return nil
+}
+
+// summarize gives the node's RTT summary and each peer's, in
+// milliseconds, and lets go of the pairs' samples as it copies them into
+// the one sorted array (not one for the node, one per peer and a copy of
+// each for sorting, six arrays of 4 MB at 2M packets). It runs after
+// every sum.
+func (t *totals) summarize(ps []float64) (stats.Summary, error) {
+	for _, p := range t.peers {
+		// A peer the node never pinged lists its percentiles, empty.
+		p.RTT, _ = stats.Summarize(nil, ps)
+	}
+	all := 0
+	for _, p := range t.mine {
+		all += p.durations.n
+	}
+	xs := make([]float64, 0, all)
+	for _, p := range t.mine {
+		from := len(xs)
+		xs = p.durations.appendMS(xs)
+		p.durations = samples{}
+		if len(t.mine) > 1 {
+			t.peers[p.peer].RTT, _ = stats.Summarize(xs[from:], ps)
+		}
+	}
+	s, err := stats.SummarizeInPlace(xs, ps)
+	if len(t.mine) == 1 {
+		// One peer: its sample is the node's.
+		t.peers[t.mine[0].peer].RTT = s
+	}
+	return s, err
 }
 
 // requested adds the pings the node sent to resp.
@@ -84,10 +121,8 @@ func (t *totals) requested(n *Node, resp netip.Addr, p *pair) {
 	n.DuplicateReplies += p.dupReplies
 	n.UnsolicitedReply += p.unsolicited
 	n.AmbiguousReplies += p.ambiguous
-	t.rtts = append(t.rtts, p.durations...)
-	for _, d := range p.durations {
-		t.sumRTT += d
-	}
+	t.mine = append(t.mine, peerPair{resp, p})
+	p.durations.each(func(d float64) { t.sumRTT += d })
 	t.frameAns += p.frameSumAns
 	t.dataAns += p.dataSumAns
 	t.hops += p.hopsSum
@@ -95,7 +130,6 @@ func (t *totals) requested(n *Node, resp netip.Addr, p *pair) {
 	pp.RequestsSent += p.requests
 	pp.Answered += p.answered
 	pp.AmbiguousReplies += p.ambiguous
-	t.peerRTT[resp] = append(t.peerRTT[resp], p.durations...)
 	t.peerHops[resp] += p.hopsSum
 }
 
@@ -107,9 +141,7 @@ func (t *totals) responded(n *Node, req netip.Addr, p *pair) {
 	n.RepliesSent += p.answered + p.dupReplies + p.unsolicited
 	n.RepliedToReceived += p.answered
 	n.AmbiguousReplyDelays += p.ambiguous
-	for _, d := range p.durations {
-		t.delaySum += d
-	}
+	p.durations.each(func(d float64) { t.delaySum += d })
 	pp := t.peer(req)
 	pp.RequestsReceived += p.requests
 	pp.RepliesSent += p.answered + p.dupReplies + p.unsolicited
@@ -129,12 +161,4 @@ func (c *collector) sortedPairs() [][2]netip.Addr {
 		return keys[i][1].Less(keys[j][1])
 	})
 	return keys
-}
-
-func toMS(xs []float64) []float64 {
-	out := make([]float64, len(xs))
-	for i, x := range xs {
-		out[i] = x * 1e3
-	}
-	return out
 }
