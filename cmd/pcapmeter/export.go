@@ -73,7 +73,8 @@ func (o *exportOptions) options(args []string) (export.Options, error) {
 }
 
 func runExport(args []string, stdout, stderr io.Writer) int {
-	x := cli.Exit{Prog: "pcapmeter export", Stderr: stderr, Stopped: "the CSV is incomplete"}
+	// Until the output is open nothing is written anywhere.
+	x := cli.Exit{Prog: "pcapmeter export", Stderr: stderr, Stopped: "no CSV written"}
 	var o exportOptions
 	opt, code, done := parseCommand[export.Options](x, &o, args, stdout, exportUsage)
 	if done {
@@ -86,6 +87,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer sess.close()
+	x.Stopped = exportStopped(sess.out, o.output)
 	sess.measure(o.stats)
 	opt.File = sess.path()
 	e, err := export.Prepare(sess.ctx, opt)
@@ -114,6 +116,16 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return x.Failed(sess.ctx, err)
 	}
 	return x.Finished(truncated || sess.cap.Truncated, cli.CutShort("the CSV holds"))
+}
+
+// exportStopped completes the line of an interrupted export: rows
+// streamed to stdout, a device or a FIFO are there, cut off; a file is
+// replaced only by a finished export.
+func exportStopped(out *outputs, path string) string {
+	if f := out.files[path]; f != nil && !f.Streams() {
+		return "no CSV written, " + f.Name() + " left as it was"
+	}
+	return "the CSV is incomplete"
 }
 
 // writeCSV writes the export as CSV with RFC 4180 quoting. The header

@@ -179,6 +179,8 @@ func explainICMP(err error) string {
 	switch {
 	case errors.Is(err, icmpnode.ErrAmbiguous):
 		return err.Error()
+	case errors.Is(err, icmpnode.ErrCutShort):
+		return err.Error()
 	case errors.Is(err, icmpnode.ErrNoEcho):
 		return fmt.Sprintf("%v; is this a capture of ping traffic, and is --node right?", err)
 	}

@@ -83,6 +83,19 @@ func TestICMPErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("cut before any echo", func(t *testing.T) {
+		t.Parallel()
+		// The file header and half of the first packet: whether the file
+		// holds pings is unknown, and the line says so.
+		whole, _ := os.ReadFile(node)
+		cut := filepath.Join(t.TempDir(), "cut.pcap")
+		os.WriteFile(cut, whole[:60], 0o644)
+		code, _, errs := pcapmeter(t, "icmp", cut)
+		want := "pcapmeter icmp: " + cut + ": no ICMP echo request or reply before the cut: the file is cut short in the middle of a packet\n"
+		if code != 1 || errs != want {
+			t.Errorf("exit %d stderr %q; want 1 %q", code, errs, want)
+		}
+	})
 	t.Run("ambiguous", func(t *testing.T) {
 		t.Parallel()
 		if code, _, errs := pcapmeter(t, "icmp", testutil.Shared(t, "odd/zeek_icmp_dot1q.pcap")); code != 1 || !strings.Contains(errs, "give the node's address with --node") {

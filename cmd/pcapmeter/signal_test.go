@@ -99,6 +99,10 @@ func TestEverySignalEveryCommand(t *testing.T) {
 				if code != 130 || !strings.Contains(errs, "interrupted") || strings.Count(errs, "\n") != 1 {
 					t.Errorf("%v: exit %d, stderr %q", sig, code, errs)
 				}
+				// An export to a file writes it only when done.
+				if name == "export" && !strings.Contains(errs, "no CSV written, "+out+" left as it was") {
+					t.Errorf("%v: stderr %q does not say the -o file is as it was", sig, errs)
+				}
 				deadline := time.Now().Add(2 * time.Second)
 				for _, p := range pids {
 					for running(p) && time.Now().Before(deadline) {

@@ -125,6 +125,10 @@ var ErrAmbiguous = errors.New("cannot tell which host took the capture")
 // ErrNoEcho says the capture holds no ICMP echo for the node.
 var ErrNoEcho = errors.New("no ICMP echo request or reply")
 
+// ErrCutShort joins ErrNoEcho when the file is cut short: its echoes may
+// lie past the cut, so the capture is not shown to hold no ping traffic.
+var ErrCutShort = errors.New("the file is cut short in the middle of a packet")
+
 // Run measures every file.
 func Run(ctx context.Context, opt Options) ([]*Node, error) {
 	if len(opt.Files) == 0 {
@@ -305,10 +309,19 @@ func measureFile(ctx context.Context, bin, file string, node netip.Addr, name st
 	if node.IsValid() {
 		n.Addr, n.Detection = node.Unmap(), "given with --node"
 	} else if n.Addr, n.Detection, err = detect(c); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, noEchoError(file, err, truncated)
 	}
 	if err := c.node(n, ps); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, noEchoError(file, err, truncated)
 	}
 	return n, nil
+}
+
+// noEchoError names file in err and says, of a truncated file without
+// echoes, that it is cut short.
+func noEchoError(file string, err error, truncated bool) error {
+	if truncated && errors.Is(err, ErrNoEcho) {
+		return fmt.Errorf("%s: %w before the cut: %w", file, err, ErrCutShort)
+	}
+	return fmt.Errorf("%s: %w", file, err)
 }

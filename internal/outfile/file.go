@@ -128,6 +128,11 @@ func (o *File) openDirect() error {
 	return nil
 }
 
+// Streams says whether what is written reaches the destination as it
+// comes (standard output, a device or a FIFO), rather than on Commit: an
+// interrupted run has then left part of its output there.
+func (o *File) Streams() bool { return o.kind == toStdout || o.kind == direct }
+
 // Name returns the output as the user gave it ("-" for standard output).
 func (o *File) Name() string { return o.path }
 
