@@ -78,9 +78,9 @@ func collectShards(ctx context.Context, bin string, opt Options, per, minPer int
 	return b, cols, partial, err
 }
 
-// dissectShard collects one shard's frames, each TCP stream keyed by the
-// shard and tshark's number in it (so that the shards' tables are
-// disjoint), after checking that tshark sees each connection where the
+// dissectShard collects one shard's frames into the shard's own
+// collector (so that its TCP streams, numbered by the shard's tshark, are
+// disjoint from the other shards'), after checking that tshark sees each connection where the
 // splitter put it: a connection of the splitter's in this shard, or, in
 // shard 0, one the splitter did not parse (inside a tunnel), which it
 // sends there whole. k is the number of shards. A connection tshark finds
@@ -99,7 +99,6 @@ func dissectShard(ctx context.Context, bin string, id, k int, stdin io.Reader, o
 				return fmt.Errorf("%w: shard %d, stream %d is not a connection of the splitter's", errFallback, id, f.Stream)
 			}
 			checked[f.Stream] = true
-			f.Stream = int64(id)<<40 | f.Stream
 		}
 		c.add(f)
 		return nil
@@ -152,23 +151,8 @@ func (c *collector) merge(o *collector) {
 		q.Packets += p.Packets
 		q.Bytes += p.Bytes
 	}
-	for k, v := range o.convs {
-		w := c.convs[k]
-		if w == nil {
-			c.convs[k] = v
-			continue
-		}
-		w.Packets += v.Packets
-		w.Bytes += v.Bytes
-		w.AtoB += v.AtoB
-		w.BtoA += v.BtoA
-	}
-	for k := range o.streams {
-		c.streams[k] = true
-	}
-	for k, h := range o.hss {
-		c.hss[k] = h
-	}
+	c.convs.merge(&o.convs)
+	c.streams.merge(&o.streams)
 	c.tcp.Retransmissions += o.tcp.Retransmissions
 	c.tcp.LostSegments += o.tcp.LostSegments
 	for i := range c.http {
