@@ -210,7 +210,7 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 			o.hf = &headFile{w: bufio.NewWriterSize(o.HeadFile, 64<<10), src: o.HeadFile}
 		}
 	}
-	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
+	r := &router{k: k, outs: outs, flows: map[tuple4]uint32{}, ranges: m.ranges, skipTCP: m.skipTCP}
 	if m.spread {
 		r.pairs = map[pairKey]int{}
 	}
