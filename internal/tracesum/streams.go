@@ -60,6 +60,9 @@ func (t *streamTable) set(stream int64, v int32) {
 	}
 }
 
+// has says whether stream has been seen.
+func (t *streamTable) has(stream int64) bool { return t.get(stream) != 0 }
+
 // add accounts frame f of stream, sent from (src, f.SrcPort).
 func (t *streamTable) add(stream int64, src uint32, f *Frame) {
 	v := t.get(stream)
