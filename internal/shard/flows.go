@@ -226,8 +226,8 @@ func (fs *flowState) register(outs map[int]*Out, p pkt) {
 	// never sees it.
 	if o := outs[int(fs.shard)]; o != nil && (o.Only == nil || o.Only[fs.global]) {
 		o.mu.Lock()
-		fs.local = int64(len(o.flows))
-		o.flows = append(o.flows, Flow{Global: fs.global, A: p.src, B: p.dst})
+		fs.local = o.flows.len()
+		o.flows.add(Flow{Global: fs.global, A: p.src, B: p.dst})
 		o.mu.Unlock()
 	}
 }
