@@ -63,6 +63,10 @@ func (h *Tracker) Add(d int, flags uint16, t parse.Time) {
 	}
 }
 
+// Done says the handshake's ACK has been seen: later segments change
+// nothing, so a caller may keep Result and drop the Tracker.
+func (h *Tracker) Done() bool { return h.done }
+
 // Client is the direction that sent the SYN, or -1.
 func (h *Tracker) Client() int { return h.client }
 

@@ -41,7 +41,7 @@ func TestFlowsSizeTheSplit(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, o := range outs {
-			if len(o.flows) == 0 {
+			if o.flows.len() == 0 {
 				t.Errorf("k=%d: shard %d has no connection", k, i)
 			}
 		}

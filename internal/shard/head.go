@@ -92,7 +92,7 @@ func (o *Out) record(frame int64, fs *flowState, p pkt, ci gopacket.CaptureInfo)
 		// Directions as the flow names them (A: its first packet's
 		// source), which is how Header gives the addresses back.
 		d := 0
-		if p.src != o.flows[fs.local].A {
+		if p.src != o.flows.at(fs.local).A {
 			d = 1
 		}
 		h.seq, h.ack = o.rel[fs.local].relative(d, p)
@@ -159,7 +159,7 @@ func (o *Out) Header(n int64) (Header, bool) {
 func (o *Out) expand(h head) Header {
 	out := Header{Frame: int64(h.frame), Stream: int64(h.stream), Time: h.time, Seq: h.seq, Ack: h.ack, Flags: h.flags}
 	if h.stream >= 0 {
-		fl := o.flows[h.stream]
+		fl := o.flows.at(int64(h.stream))
 		out.Src, out.Dst = fl.A, fl.B
 		if h.dir == 1 {
 			out.Src, out.Dst = fl.B, fl.A

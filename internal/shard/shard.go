@@ -83,7 +83,7 @@ type Out struct {
 	// as in tshark itself (frame numbers are guint32 there), which halves
 	// the biggest thing a pass holds per packet.
 	frames []uint32
-	flows  []Flow // shard-local stream j
+	flows  flowList // shard-local stream j
 	// heads are the records Header has not passed yet, in blocks, the
 	// first from headAt; rel the relative anchors of each local stream.
 	heads  [][]head
@@ -128,17 +128,17 @@ func (o *Out) Release() {
 func (o *Out) Flows() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return int64(len(o.flows))
+	return o.flows.len()
 }
 
 // Flow returns the connection tshark numbers j within the shard.
 func (o *Out) Flow(j int64) (Flow, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if j < 0 || j >= int64(len(o.flows)) {
+	if j < 0 || j >= o.flows.len() {
 		return Flow{}, false
 	}
-	return o.flows[j], true
+	return o.flows.at(j), true
 }
 
 // Split reads path (pcap or pcapng, optionally gzip-compressed) once and
@@ -210,7 +210,7 @@ func split(ctx context.Context, path string, k int, outs map[int]*Out, progress 
 			o.hf = &headFile{w: bufio.NewWriterSize(o.HeadFile, 64<<10), src: o.HeadFile}
 		}
 	}
-	r := &router{k: k, outs: outs, flows: map[tuple]*flowState{}, ranges: m.ranges, skipTCP: m.skipTCP}
+	r := &router{k: k, outs: outs, flows: map[tuple4]uint32{}, ranges: m.ranges, skipTCP: m.skipTCP}
 	if m.spread {
 		r.pairs = map[pairKey]int{}
 	}

@@ -31,9 +31,10 @@ type dirState struct {
 // seqAfter is sequence-space a > b (RFC 1982 serial arithmetic).
 func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
 
-// thin reports whether packet p, going in direction d of fs, can be left
-// out of the shard, and updates fs with it either way.
-func (fs *flowState) thin(d int, p pkt) bool {
+// thin reports whether packet p, going in direction d of its connection
+// (whose state fs is), can be left out of the shard, and updates fs with
+// it either way.
+func (fs *thinState) thin(d int, p pkt) bool {
 	if fs.opaque {
 		return false
 	}

@@ -78,28 +78,25 @@ func collectShards(ctx context.Context, bin string, opt Options, per, minPer int
 	return b, cols, partial, err
 }
 
-// dissectShard collects one shard's frames, each TCP stream keyed by the
-// shard and tshark's number in it (so that the shards' tables are
-// disjoint), after checking that tshark sees each connection where the
-// splitter put it: a connection of the splitter's in this shard, or, in
+// dissectShard collects one shard's frames into the shard's own
+// collector (so that its TCP streams, numbered by the shard's tshark, are
+// disjoint from the other shards'), after checking that tshark sees each
+// connection where the splitter put it: a connection of the splitter's in this shard, or, in
 // shard 0, one the splitter did not parse (inside a tunnel), which it
 // sends there whole. k is the number of shards. A connection tshark finds
 // in what the splitter spread by address pair (a tunnel it does not know)
 // fails the check too: one tshark reads the file.
 func dissectShard(ctx context.Context, bin string, id, k int, stdin io.Reader, out *shard.Out, c *collector) error {
 	spec := tshark.Spec{Input: "-", Stdin: stdin, Fields: Fields, Mode: tshark.Columns}
-	checked := map[int64]bool{}
-	known := shardFlows{out: out, ends: map[[2]netip.AddrPort]bool{}}
+	known := shardFlows{out: out}
 	_, err := dissect.Run(ctx, bin, spec, ToFrame, func(f *Frame) error {
 		if k > 1 && crossConnection[f.Top] {
 			return fmt.Errorf("%w: %s sets up other connections", errFallback, f.Top)
 		}
-		if f.Stream >= 0 {
-			if !checked[f.Stream] && !known.has(f) && id != 0 {
-				return fmt.Errorf("%w: shard %d, stream %d is not a connection of the splitter's", errFallback, id, f.Stream)
-			}
-			checked[f.Stream] = true
-			f.Stream = int64(id)<<40 | f.Stream
+		// A stream is checked at its first frame (one c has not seen);
+		// shard 0's are not checked at all.
+		if id != 0 && f.Stream >= 0 && !c.streams.has(f.Stream) && !known.has(f) {
+			return fmt.Errorf("%w: shard %d, stream %d is not a connection of the splitter's", errFallback, id, f.Stream)
 		}
 		c.add(f)
 		return nil
@@ -119,11 +116,48 @@ var crossConnection = map[string]bool{
 
 // shardFlows looks up the splitter's connections of one shard by their
 // ends, learning them as the splitter registers them (always before
-// their first packet reaches tshark).
+// their first packet reaches tshark). Connections between IPv4 ends are
+// keyed by 16 bytes, the rest by their two netip.AddrPorts (64).
 type shardFlows struct {
-	out  *shard.Out
-	n    int64
-	ends map[[2]netip.AddrPort]bool
+	out   *shard.Out
+	n     int64
+	ends4 map[[2]uint64]bool
+	ends  map[[2]netip.AddrPort]bool
+}
+
+// end4 is an IPv4 end as a number, or false.
+func end4(e netip.AddrPort) (uint64, bool) {
+	if !e.Addr().Is4() {
+		return 0, false
+	}
+	a := e.Addr().As4()
+	return uint64(a[0])<<40 | uint64(a[1])<<32 | uint64(a[2])<<24 | uint64(a[3])<<16 | uint64(e.Port()), true
+}
+
+func (s *shardFlows) add(a, b netip.AddrPort) {
+	x, ok1 := end4(a)
+	y, ok2 := end4(b)
+	if ok1 && ok2 {
+		if s.ends4 == nil {
+			s.ends4 = map[[2]uint64]bool{}
+		}
+		s.ends4[[2]uint64{x, y}] = true
+		return
+	}
+	if s.ends == nil {
+		s.ends = map[[2]netip.AddrPort]bool{}
+	}
+	s.ends[[2]netip.AddrPort{a, b}] = true
+}
+
+// known says whether a and b are the ends of a connection in this order.
+func (s *shardFlows) known(a, b netip.AddrPort) bool {
+	x, ok1 := end4(a)
+	y, ok2 := end4(b)
+	if ok1 && ok2 {
+		return s.ends4[[2]uint64{x, y}]
+	}
+	return s.ends[[2]netip.AddrPort{a, b}]
 }
 
 // has says whether f travels over one of the shard's connections.
@@ -136,9 +170,9 @@ func (s *shardFlows) has(f *Frame) bool {
 	a, b := netip.AddrPortFrom(src, f.SrcPort), netip.AddrPortFrom(dst, f.DstPort)
 	for n := s.out.Flows(); s.n < n; s.n++ {
 		fl, _ := s.out.Flow(s.n)
-		s.ends[[2]netip.AddrPort{fl.A, fl.B}] = true
+		s.add(fl.A, fl.B)
 	}
-	return s.ends[[2]netip.AddrPort{a, b}] || s.ends[[2]netip.AddrPort{b, a}]
+	return s.known(a, b) || s.known(b, a)
 }
 
 // merge adds another shard's tables to c; their streams are disjoint.
@@ -152,23 +186,8 @@ func (c *collector) merge(o *collector) {
 		q.Packets += p.Packets
 		q.Bytes += p.Bytes
 	}
-	for k, v := range o.convs {
-		w := c.convs[k]
-		if w == nil {
-			c.convs[k] = v
-			continue
-		}
-		w.Packets += v.Packets
-		w.Bytes += v.Bytes
-		w.AtoB += v.AtoB
-		w.BtoA += v.BtoA
-	}
-	for k := range o.streams {
-		c.streams[k] = true
-	}
-	for k, h := range o.hss {
-		c.hss[k] = h
-	}
+	c.convs.merge(&o.convs)
+	c.streams.merge(&o.streams)
 	c.tcp.Retransmissions += o.tcp.Retransmissions
 	c.tcp.LostSegments += o.tcp.LostSegments
 	for i := range c.http {

@@ -15,12 +15,10 @@ package tracesum
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/pcapmeter/pcapmeter/internal/capfile"
 	"github.com/pcapmeter/pcapmeter/internal/dissect"
-	"github.com/pcapmeter/pcapmeter/internal/handshake"
 	"github.com/pcapmeter/pcapmeter/internal/shard"
 	"github.com/pcapmeter/pcapmeter/parse"
 	"github.com/pcapmeter/pcapmeter/stats"
@@ -176,16 +174,15 @@ func runWhole(ctx context.Context, bin string, opt Options) (*basics, *collector
 // tables, and the counts of flagged frames.
 type collector struct {
 	protos  map[string]*Share
-	convs   map[[3]string]*Conversation
-	hss     map[int64]*connHandshake // each TCP stream's handshake, as it unfolds
-	streams map[int64]bool
-	tcp     TCPSummary // Retransmissions and LostSegments
-	http    [2]int     // requests, responses
-	echo    [2]int     // requests, replies
+	convs   convTable
+	streams streamTable // each TCP stream, and its handshake as it unfolds
+	tcp     TCPSummary  // Retransmissions and LostSegments
+	http    [2]int      // requests, responses
+	echo    [2]int      // requests, replies
 }
 
 func newCollector() *collector {
-	return &collector{protos: map[string]*Share{}, convs: map[[3]string]*Conversation{}, hss: map[int64]*connHandshake{}, streams: map[int64]bool{}}
+	return &collector{protos: map[string]*Share{}, convs: newConvTable()}
 }
 
 func (c *collector) add(f *Frame) {
@@ -196,12 +193,15 @@ func (c *collector) add(f *Frame) {
 	}
 	p.Packets++
 	p.Bytes += int64(f.Len)
-	if f.Src != "" {
-		addConv(c.convs, f)
-	}
-	if f.Stream >= 0 {
-		c.streams[f.Stream] = true
-		addHandshake(c.hss, f)
+	if f.Src != "" || f.Stream >= 0 {
+		// A stream's sender is an address id of the conversations'.
+		src := c.convs.addrs.id(f.Src)
+		if f.Src != "" {
+			c.convs.add(f, src)
+		}
+		if f.Stream >= 0 {
+			c.streams.add(f.Stream, src, f)
+		}
 	}
 	if f.Retransmission {
 		c.tcp.Retransmissions++
@@ -217,43 +217,6 @@ func (c *collector) add(f *Frame) {
 	if f.EchoReply {
 		c.echo[1]++
 	}
-}
-
-func addConv(convs map[[3]string]*Conversation, f *Frame) {
-	a, b := f.Src, f.Dst
-	tr := f.Transport
-	if tr != "" {
-		a = endpoint(f.Src, f.SrcPort)
-		b = endpoint(f.Dst, f.DstPort)
-	} else {
-		tr = f.Top
-	}
-	fwd := true
-	if b < a {
-		a, b, fwd = b, a, false
-	}
-	k := [3]string{tr, a, b}
-	c := convs[k]
-	if c == nil {
-		c = &Conversation{Transport: tr, A: a, B: b}
-		convs[k] = c
-	}
-	c.Packets++
-	c.Bytes += int64(f.Len)
-	if fwd {
-		c.AtoB += int64(f.Len)
-	} else {
-		c.BtoA += int64(f.Len)
-	}
-}
-
-func endpoint(addr string, port uint16) string {
-	for i := 0; i < len(addr); i++ {
-		if addr[i] == ':' {
-			return fmt.Sprintf("[%s]:%d", addr, port)
-		}
-	}
-	return fmt.Sprintf("%s:%d", addr, port)
 }
 
 // finish puts the figures together. Everything collected is a count or a
@@ -291,60 +254,15 @@ func (s *Summary) finish(b *basics, c *collector, topN int) {
 	if len(s.Protocols) > topN {
 		s.Protocols = s.Protocols[:topN]
 	}
-	s.Conversations = len(c.convs)
-	for _, cv := range c.convs {
-		s.Talkers = append(s.Talkers, *cv)
-	}
-	sort.Slice(s.Talkers, func(i, j int) bool {
-		a, b := s.Talkers[i], s.Talkers[j]
-		if a.Bytes != b.Bytes {
-			return a.Bytes > b.Bytes
-		}
-		return a.Transport+a.A+a.B < b.Transport+b.A+b.B
-	})
-	if len(s.Talkers) > topN {
-		s.Talkers = s.Talkers[:topN]
-	}
+	s.Conversations = len(c.convs.m)
+	s.Talkers = c.convs.top(topN)
 	s.Size, s.Sizes = b.sizes.summary(1, Percentiles)
 	s.InterArrival, s.Gaps = b.gaps.summary(1e9, Percentiles)
-	rtts := handshakeRTTs(c.hss)
-	s.TCP.Connections = len(c.streams)
+	rtts := c.streams.rtts
+	s.TCP.Connections = c.streams.seen
 	s.TCP.WithHandshake = len(rtts)
 	if len(rtts) > 0 {
 		med, _ := stats.Summarize(rtts, []float64{50})
 		s.TCP.HandshakeRTT = med.Percentiles[0].Value
 	}
-}
-
-// connHandshake is one TCP stream's handshake; a is its first sender, so
-// that directions are numbered as tcpconn numbers them.
-type connHandshake struct {
-	a     string
-	aPort uint16
-	hs    handshake.Tracker
-}
-
-func addHandshake(hss map[int64]*connHandshake, f *Frame) {
-	c := hss[f.Stream]
-	if c == nil {
-		c = &connHandshake{a: f.Src, aPort: f.SrcPort, hs: handshake.New()}
-		hss[f.Stream] = c
-	}
-	d := 0
-	if f.Src != c.a || f.SrcPort != c.aPort {
-		d = 1
-	}
-	c.hs.Add(d, f.Flags, f.Time)
-}
-
-// handshakeRTTs are the completed handshakes' RTTs, without the timeouts
-// of resent SYNs or SYN/ACKs: the figure `pcapmeter tcp` reports.
-func handshakeRTTs(hss map[int64]*connHandshake) []float64 {
-	var xs []float64
-	for _, c := range hss {
-		if h := c.hs.Result(); h.Complete {
-			xs = append(xs, h.RTT)
-		}
-	}
-	return xs
 }
