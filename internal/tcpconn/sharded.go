@@ -15,8 +15,12 @@ import (
 
 // ShardPackets bounds, roughly, how many packets one tshark holds (its
 // memory grows ~0.65 kB per packet): a larger capture is split by
-// connection into shards of about this many packets.
-const ShardPackets = shard.MaxPackets
+// connection into shards of about this many packets. Below
+// shard.MaxPackets because a 2M-packet capture in three shards of ~670k
+// peaked at 836 MB against 652 MB for one tshark over 500k (1.25-1.28x,
+// issue 13 bounds it at 1.25x); four of ~500k peak at 668 MB (1.02x),
+// walls unchanged at 1M and 2M packets.
+const ShardPackets = 650_000
 
 // minShardPackets is the fewest estimated packets worth a shard of their
 // own (below it a tshark more costs more than it saves); tests set it to
