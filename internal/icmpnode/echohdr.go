@@ -19,17 +19,6 @@ import (
 // IPv6 extension headers, other links) gets no header here, and the
 // joiner then sends the whole capture back to tshark's full rows.
 
-// plainEcho reads a packet as a plain echo; ok is false for anything else.
-// The time is the shard's (shardTime), the frame length the original one,
-// identifier and sequence number in the form tshark's columns print them.
-func plainEcho(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (Echo, bool) {
-	h, ok := plainHead(link, ci, data)
-	if !ok {
-		return Echo{}, false
-	}
-	return h.echo(0), true
-}
-
 // echoHead is what the splitter reads of a plain echo, kept small because
 // a shard's queue holds tens of thousands of them while tshark catches up
 // (the Echo it becomes is twice the size, with two strings allocated).
@@ -55,8 +44,9 @@ func (h *echoHead) echo(frame int64) Echo {
 	return e
 }
 
-// plainHead reads a packet's plain echo header; ok is false for anything
-// else.
+// plainHead reads a packet as a plain echo; ok is false for anything
+// else. The time is the shard's (shardTime), the frame length the
+// original one.
 func plainHead(link layers.LinkType, ci gopacket.CaptureInfo, data []byte) (e echoHead, ok bool) {
 	ip, ok := shard.IPPacket(link, data)
 	if !ok || len(ip) < 1 {

@@ -52,7 +52,8 @@ func TestPlainEchoAsTshark(t *testing.T) {
 				if err != nil {
 					break
 				}
-				e, ok := plainEcho(r.LinkType(), ci, data)
+				h, ok := plainHead(r.LinkType(), ci, data)
+				e := h.echo(0)
 				w, isEcho := want[frame]
 				if ok != isEcho {
 					t.Errorf("frame %d: plain echo %v, tshark's echo %v", frame, ok, isEcho)
