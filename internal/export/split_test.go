@@ -25,7 +25,8 @@ func TestSplitEqualsWhole(t *testing.T) {
 	var splits atomic.Int64
 	t.Cleanup(func() {
 		minShardPackets = old
-		if n := splits.Load(); n != 6 {
+		// Skipped (no shared captures beside the project): nothing ran.
+		if n := splits.Load(); !t.Skipped() && n != 6 {
 			t.Errorf("%d exports split, want 6", n)
 		}
 	})

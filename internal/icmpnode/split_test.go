@@ -43,7 +43,8 @@ func TestRangesEqualWhole(t *testing.T) {
 	// returns.
 	t.Cleanup(func() {
 		minShardPackets = oldMin
-		if n := spilledRanges.Load() - before; n < 2*5 {
+		// Skipped (no shared captures beside the project): nothing ran.
+		if n := spilledRanges.Load() - before; !t.Skipped() && n < 2*5 {
 			t.Errorf("%d ranges spilled, want 2 per capture (not cut into 3?)", n)
 		}
 	})

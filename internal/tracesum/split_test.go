@@ -27,7 +27,8 @@ func TestSplitEqualsWhole(t *testing.T) {
 	before := shardsRun.Load()
 	t.Cleanup(func() {
 		minShardPackets = old
-		if n := shardsRun.Load() - before; n < 3*8 {
+		// Skipped (no shared captures beside the project): nothing ran.
+		if n := shardsRun.Load() - before; !t.Skipped() && n < 3*8 {
 			t.Errorf("%d shards dissected, want 3 per split capture", n)
 		}
 	})
